@@ -1,0 +1,46 @@
+"""Domain errors raised anywhere in the engine.
+
+Engine code raises these with Docker's exact wording (docker-py and the docker CLI match
+on it); ``pydocker.api.server.errors`` maps each class to an HTTP status in one place.
+Subsystems (images, network, volumes, runtime) raise them too: this module is a leaf.
+"""
+
+
+class EngineError(Exception):
+    """Base of every error the API turns into ``{"message": ...}``."""
+
+
+class InvalidParameter(EngineError):
+    """The request is malformed or names an impossible value (400)."""
+
+
+class Unauthorized(EngineError):
+    """Registry credentials were refused (401)."""
+
+
+class Forbidden(EngineError):
+    """The operation is not allowed in this state (403)."""
+
+
+class NotFound(EngineError):
+    """The named object does not exist (404)."""
+
+
+class Conflict(EngineError):
+    """The object exists, or is in use, or is in the wrong state (409)."""
+
+
+class NotModified(EngineError):
+    """Nothing to do: already started, already stopped (304, no body)."""
+
+
+class NotImplemented(EngineError):  # noqa: A001 - mirrors errdefs.NotImplemented
+    """The feature exists in Docker but not here (501)."""
+
+
+class Unavailable(EngineError):
+    """The subsystem is not available, e.g. swarm endpoints (503)."""
+
+
+class SystemError(EngineError):  # noqa: A001 - mirrors errdefs.System
+    """Something on the host failed (500)."""
