@@ -1,0 +1,5 @@
+"""Routes for images (filled in by its issue)."""
+
+from aiohttp import web
+
+ROUTES: list[web.RouteDef] = []

@@ -1,0 +1,68 @@
+"""Docker's stream formats: the 8-byte multiplexed frame and newline-delimited JSON progress."""
+
+from __future__ import annotations
+
+import json
+import struct
+from typing import Any
+
+from aiohttp import web
+
+STDIN, STDOUT, STDERR = 0, 1, 2
+_HEADER = struct.Struct(">BxxxL")
+
+MULTIPLEXED = "application/vnd.docker.multiplexed-stream"
+RAW = "application/vnd.docker.raw-stream"
+
+
+def frame(stream: int, payload: bytes) -> bytes:
+    """One multiplexed frame: ``[stream, 0, 0, 0, len(uint32 BE)] + payload``."""
+    return _HEADER.pack(stream, len(payload)) + payload
+
+
+def split_frames(buf: bytes) -> tuple[list[tuple[int, bytes]], bytes]:
+    """Whole frames from ``buf`` and the unparsed rest (for tests and the CLI)."""
+    out = []
+    while len(buf) >= _HEADER.size:
+        stream, size = _HEADER.unpack_from(buf)
+        if len(buf) < _HEADER.size + size:
+            break
+        out.append((stream, buf[_HEADER.size:_HEADER.size + size]))
+        buf = buf[_HEADER.size + size:]
+    return out, buf
+
+
+def stream_content_type(tty: bool, version: tuple[int, ...]) -> str:
+    return MULTIPLEXED if not tty and version >= (1, 42) else RAW
+
+
+class JsonStream:
+    """A chunked ``application/json`` answer of one object per ``\\r\\n``-terminated line.
+
+    Once the first object is written the status is 200 for good; later failures go
+    in-band as ``{"errorDetail": {"message": m}, "error": m}`` (moby's streamformatter).
+    """
+
+    def __init__(self, request: web.Request) -> None:
+        self._request = request
+        self._response: web.StreamResponse | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._response is not None
+
+    async def write(self, obj: dict[str, Any]) -> None:
+        if self._response is None:
+            self._response = web.StreamResponse(headers={"Content-Type": "application/json"})
+            await self._response.prepare(self._request)
+        await self._response.write(json.dumps(obj).encode() + b"\r\n")
+
+    async def error(self, message: str) -> None:
+        await self.write({"errorDetail": {"message": message}, "error": message})
+
+    async def finish(self) -> web.StreamResponse:
+        if self._response is None:
+            self._response = web.StreamResponse(headers={"Content-Type": "application/json"})
+            await self._response.prepare(self._request)
+        await self._response.write_eof()
+        return self._response

@@ -1,0 +1,133 @@
+"""Facts about the host for ``GET /version`` and ``GET /info``, read from the machine."""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydocker.engine.config import API_VERSION, ENGINE_VERSION, MIN_API_VERSION
+
+_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386"}
+
+
+def go_arch() -> str:
+    machine = platform.machine()
+    return _ARCH.get(machine, machine)
+
+
+def kernel_version() -> str:
+    return platform.release()
+
+
+def os_release() -> dict[str, str]:
+    values: dict[str, str] = {}
+    try:
+        text = Path("/etc/os-release").read_text()
+    except OSError:
+        return values
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            values[key] = value.strip().strip('"')
+    return values
+
+
+def mem_total() -> int:
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def cgroup_version() -> str:
+    """"2" only on a pure v2 host; hybrid hosts (v1 controllers) count as v1, as Docker does."""
+    return "2" if Path("/sys/fs/cgroup/cgroup.controllers").exists() else "1"
+
+
+def version_info() -> dict[str, Any]:
+    py = f"python{sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro}"
+    details = {
+        "ApiVersion": API_VERSION,
+        "Arch": go_arch(),
+        "BuildTime": "",
+        "Experimental": "false",
+        "GitCommit": "",
+        "GoVersion": py,
+        "KernelVersion": kernel_version(),
+        "MinAPIVersion": MIN_API_VERSION,
+        "Os": "linux",
+    }
+    return {
+        "Platform": {"Name": "pydocker"},
+        "Components": [{"Name": "Engine", "Version": ENGINE_VERSION, "Details": details}],
+        "Version": ENGINE_VERSION,
+        "ApiVersion": API_VERSION,
+        "MinAPIVersion": MIN_API_VERSION,
+        "GitCommit": "",
+        "GoVersion": py,
+        "Os": "linux",
+        "Arch": go_arch(),
+        "KernelVersion": kernel_version(),
+        "BuildTime": "",
+    }
+
+
+def host_info() -> dict[str, Any]:
+    """The machine-derived part of ``GET /info``; the daemon adds its own counters."""
+    rel = os_release()
+    v2 = cgroup_version() == "2"
+    return {
+        "Driver": "overlay2",
+        "DriverStatus": [["Backing Filesystem", "extfs"], ["Supports d_type", "true"],
+                         ["Using metacopy", "false"], ["Native Overlay Diff", "true"],
+                         ["userxattr", "false"]],
+        "Plugins": {"Volume": ["local"], "Network": ["bridge", "host", "null"],
+                    "Authorization": None, "Log": ["json-file"]},
+        "MemoryLimit": True,
+        "SwapLimit": Path("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes").exists() or v2,
+        "CpuCfsPeriod": True,
+        "CpuCfsQuota": True,
+        "CPUShares": True,
+        "CPUSet": True,
+        "PidsLimit": True,
+        "IPv4Forwarding": Path("/proc/sys/net/ipv4/ip_forward").read_text().strip() == "1",
+        "BridgeNfIptables": _read("/proc/sys/net/bridge/bridge-nf-call-iptables") == "1",
+        "BridgeNfIp6tables": _read("/proc/sys/net/bridge/bridge-nf-call-ip6tables") == "1",
+        "Debug": False,
+        "OomKillDisable": not v2,
+        "LoggingDriver": "json-file",
+        "CgroupDriver": "cgroupfs",
+        "CgroupVersion": "2" if v2 else "1",
+        "KernelVersion": kernel_version(),
+        "OperatingSystem": rel.get("PRETTY_NAME", "Linux"),
+        "OSVersion": rel.get("VERSION_ID", ""),
+        "OSType": "linux",
+        "Architecture": platform.machine(),
+        "IndexServerAddress": "https://index.docker.io/v1/",
+        "NCPU": os.cpu_count() or 1,
+        "MemTotal": mem_total(),
+        "Name": socket.gethostname(),
+        "ExperimentalBuild": False,
+        "ServerVersion": ENGINE_VERSION,
+        "Runtimes": {"pydocker": {"path": "pydocker-runtime"}},
+        "DefaultRuntime": "pydocker",
+        "Swarm": {"NodeID": "", "NodeAddr": "", "LocalNodeState": "inactive",
+                  "ControlAvailable": False, "Error": "", "RemoteManagers": None},
+        "LiveRestoreEnabled": True,
+        "Isolation": "",
+        "InitBinary": "tini",
+        "SecurityOptions": ["name=seccomp,profile=builtin"] + (["name=cgroupns"] if v2 else []),
+        "Warnings": [],
+    }
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text().strip()
+    except OSError:
+        return ""

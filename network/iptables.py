@@ -1,0 +1,217 @@
+"""iptables rules as values, applied idempotently, all inside chains of our own.
+
+``Rule.ensure()`` checks with ``-C`` and appends (or inserts at the top) only if missing;
+``Rule.remove()`` is a no-op when the rule is gone (moby's Rule.Append/Delete). Per-container
+rules go through ``apply_batch`` (one ``iptables-restore --noflush`` call, ~2 ms) because every
+separate iptables invocation costs ~1.5 ms.
+
+The chain layout (prefix P, default ``PYDOCKER``) - every rule below is ours:
+
+  filter FORWARD     -> P-FORWARD (inserted first: the host policy may be DROP)
+  filter P-FORWARD   -> P-ISOLATION-STAGE-1, then per network: established / P / out / icc
+  filter P-ISOLATION-STAGE-1: per network  -i br ! -o br -> P-ISOLATION-STAGE-2
+  filter P-ISOLATION-STAGE-2: per network  -o br -j DROP     (bridge-to-bridge isolation)
+  filter P           published ports: ACCEPT to the container port
+  nat PREROUTING/OUTPUT (dst-type LOCAL) -> P      DNAT for published ports
+  nat POSTROUTING    -> P-POSTROUTING              MASQUERADE (outbound, loopback DNAT)
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pydocker.engine.host.commands import HostCommandError, run, succeeds
+
+IPTABLES = "iptables"
+BUILTIN = {"INPUT", "OUTPUT", "FORWARD", "PREROUTING", "POSTROUTING"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    table: str
+    chain: str
+    args: tuple[str, ...]
+    insert: bool = False  # True: keep it at the top of the chain (-I chain 1)
+
+    def spec(self, op: str) -> list[str]:
+        if op == "-I":
+            return ["-t", self.table, "-I", self.chain, "1", *self.args]
+        return ["-t", self.table, op, self.chain, *self.args]
+
+    def render(self) -> str:
+        """The rule as an iptables-restore line (without the table header)."""
+        op = "-I" if self.insert else "-A"
+        head = f"{op} {self.chain} 1" if self.insert else f"{op} {self.chain}"
+        return f"{head} {' '.join(shlex.quote(a) for a in self.args)}"
+
+    def exists(self) -> bool:
+        return succeeds([IPTABLES, "--wait", *self.spec("-C")])
+
+    def ensure(self) -> None:
+        if not self.exists():
+            run([IPTABLES, "--wait", *self.spec("-I" if self.insert else "-A")])
+
+    def remove(self) -> None:
+        while self.exists():  # a rule added twice by accident goes entirely
+            run([IPTABLES, "--wait", *self.spec("-D")])
+
+
+@dataclass(frozen=True)
+class Chain:
+    table: str
+    name: str
+
+    def exists(self) -> bool:
+        return succeeds([IPTABLES, "--wait", "-t", self.table, "-n", "-L", self.name])
+
+    def ensure(self) -> None:
+        if not self.exists():
+            run([IPTABLES, "--wait", "-t", self.table, "-N", self.name])
+
+    def flush(self) -> None:
+        if self.exists():
+            run([IPTABLES, "--wait", "-t", self.table, "-F", self.name])
+
+    def remove(self) -> None:
+        if self.exists():
+            run([IPTABLES, "--wait", "-t", self.table, "-F", self.name])
+            run([IPTABLES, "--wait", "-t", self.table, "-X", self.name])
+
+
+def render_batch(add: Iterable[Rule] = (), delete: Iterable[Rule] = ()) -> str:
+    """An iptables-restore --noflush script: deletions first, then additions, per table."""
+    tables: dict[str, list[str]] = {}
+    for rule in delete:
+        tables.setdefault(rule.table, []).append(
+            f"-D {rule.chain} {' '.join(shlex.quote(a) for a in rule.args)}")
+    for rule in add:
+        tables.setdefault(rule.table, []).append(rule.render())
+    out: list[str] = []
+    for table, lines in tables.items():
+        out += [f"*{table}", *lines, "COMMIT"]
+    return "\n".join(out) + "\n" if out else ""
+
+
+def apply_batch(add: Sequence[Rule] = (), delete: Sequence[Rule] = ()) -> None:
+    """Apply many rules in one process; all-or-nothing per table (iptables-restore).
+
+    Deletion of rules that are already gone would fail the whole batch, so on failure the
+    deletions fall back to one idempotent ``remove()`` each.
+    """
+    script = render_batch(add, delete)
+    if not script:
+        return
+    try:
+        run(["iptables-restore", "--wait", "--noflush"], input=script)
+    except HostCommandError:
+        if not delete:
+            raise
+        for rule in delete:
+            rule.remove()
+        if add:
+            run(["iptables-restore", "--wait", "--noflush"], input=render_batch(add))
+
+
+@dataclass(frozen=True)
+class Names:
+    """Our chain names for one prefix."""
+
+    prefix: str = "PYDOCKER"
+
+    @property
+    def ports(self) -> str:
+        return self.prefix
+
+    @property
+    def forward(self) -> str:
+        return f"{self.prefix}-FORWARD"
+
+    @property
+    def stage1(self) -> str:
+        return f"{self.prefix}-ISOLATION-STAGE-1"
+
+    @property
+    def stage2(self) -> str:
+        return f"{self.prefix}-ISOLATION-STAGE-2"
+
+    @property
+    def postrouting(self) -> str:
+        return f"{self.prefix}-POSTROUTING"
+
+    def chains(self) -> list[Chain]:
+        return [Chain("filter", self.ports), Chain("filter", self.forward),
+                Chain("filter", self.stage1), Chain("filter", self.stage2),
+                Chain("nat", self.ports), Chain("nat", self.postrouting)]
+
+    def jumps(self) -> list[Rule]:
+        """The only rules we put in built-in chains: one jump each."""
+        local = ("-m", "addrtype", "--dst-type", "LOCAL", "-j", self.ports)
+        return [
+            Rule("filter", "FORWARD", ("-j", self.forward), insert=True),
+            Rule("nat", "PREROUTING", local),
+            Rule("nat", "OUTPUT", local),
+            Rule("nat", "POSTROUTING", ("-j", self.postrouting)),
+        ]
+
+    def base_rules(self) -> list[Rule]:
+        """Rules inside our chains that do not depend on any network."""
+        return [Rule("filter", self.forward, ("-j", self.stage1), insert=True)]
+
+
+def network_rules(names: Names, bridge: str, subnet: str, *, internal: bool = False,
+                  masquerade: bool = True, icc: bool = True) -> list[Rule]:
+    """Everything one bridge network needs, in the order it must be appended."""
+    fwd, s1, s2 = names.forward, names.stage1, names.stage2
+    rules = [
+        Rule("filter", s1, ("-i", bridge, "!", "-o", bridge, "-j", s2)),
+        Rule("filter", s2, ("-o", bridge, "-j", "DROP")),
+    ]
+    if internal:
+        rules += [
+            Rule("filter", s1, ("!", "-s", subnet, "-o", bridge, "-j", "DROP")),
+            Rule("filter", s1, ("-i", bridge, "!", "-d", subnet, "-j", "DROP")),
+        ]
+    rules += [
+        Rule("filter", fwd, ("-o", bridge, "-m", "conntrack", "--ctstate",
+                             "RELATED,ESTABLISHED", "-j", "ACCEPT")),
+        Rule("filter", fwd, ("-o", bridge, "-j", names.ports)),
+    ]
+    if not internal:
+        rules.append(Rule("filter", fwd, ("-i", bridge, "!", "-o", bridge, "-j", "ACCEPT")))
+    rules.append(Rule("filter", fwd, ("-i", bridge, "-o", bridge, "-j",
+                                      "ACCEPT" if icc else "DROP")))
+    # Loopback DNAT (127.0.0.1:port -> container) needs route_localnet on the bridge plus
+    # a MASQUERADE of host-local sources leaving through it.
+    rules.append(Rule("nat", names.postrouting,
+                      ("-o", bridge, "-m", "addrtype", "--src-type", "LOCAL", "-j",
+                       "MASQUERADE")))
+    if masquerade and not internal:
+        rules.append(Rule("nat", names.postrouting,
+                          ("-s", subnet, "!", "-o", bridge, "-j", "MASQUERADE")))
+    return rules
+
+
+def port_rules(names: Names, bridge: str, host_ip: str, host_port: int, container_ip: str,
+               container_port: int, proto: str) -> list[Rule]:
+    """DNAT + ACCEPT for one published port (one host port -> one container port)."""
+    dst = () if host_ip in ("", "0.0.0.0") else ("-d", f"{host_ip}/32")
+    return [
+        Rule("nat", names.ports, (*dst, "!", "-i", bridge, "-p", proto, "-m", proto,
+                                  "--dport", str(host_port), "-j", "DNAT",
+                                  "--to-destination", f"{container_ip}:{container_port}")),
+        Rule("filter", names.ports, ("-d", f"{container_ip}/32", "!", "-i", bridge, "-o", bridge,
+                                     "-p", proto, "-m", proto, "--dport", str(container_port),
+                                     "-j", "ACCEPT")),
+    ]
+
+
+def ensure_all(rules: Iterable[Rule]) -> None:
+    for rule in rules:
+        rule.ensure()
+
+
+def remove_all(rules: Iterable[Rule]) -> None:
+    for rule in rules:
+        rule.remove()

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Installs what the tests need (idempotent) and runs the whole suite as root.
+# Usage: sudo ./run-tests.sh [pytest args]
+set -euo pipefail
+cd "$(dirname "$0")"
+./install.sh --no-start
+exec /opt/pydocker/venv/bin/python -m pytest -ra "$@"

@@ -1,0 +1,155 @@
+"""A real pydockerd on a temporary socket, data root, exec root, bridge and chain prefix.
+
+Tests drive it with the real clients (docker-py, the docker CLI, raw HTTP) and check
+afterwards that it left nothing behind on the host.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import docker
+
+DOCKER_CLI = "docker"
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path: str, timeout: float = 60) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self._path = path
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self._path)
+
+
+class Daemon:
+    """One pydockerd process and everything needed to talk to it."""
+
+    def __init__(self, base: Path) -> None:
+        tag = secrets.token_hex(3)
+        self.base = base
+        self.tag = tag
+        self.socket = base / "pydocker.sock"
+        self.data_root = base / "data"
+        self.exec_root = base / "exec"
+        self.bridge = f"pydt{tag}"
+        self.chain_prefix = f"PYDT{tag.upper()}"
+        self.cgroup_parent = f"pydocker-test-{tag}"
+        # A /24 of its own per daemon so suites running side by side never collide.
+        self.bip = f"10.{200 + int(tag[0], 16) % 50}.{int(tag[1:3], 16)}.1/24"
+        self.log_path = base / "pydockerd.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket}"
+
+    def argv(self) -> list[str]:
+        return [sys.executable, "-m", "pydocker.engine.main", "-H", self.url,
+                "--data-root", str(self.data_root), "--exec-root", str(self.exec_root),
+                "--bridge", self.bridge, "--bip", self.bip,
+                "--iptables-chain-prefix", self.chain_prefix,
+                "--cgroup-parent", self.cgroup_parent, "--debug"]
+
+    def start(self, timeout: float = 20) -> None:
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.argv(), stdout=log, stderr=log,
+                                     stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"pydockerd exited {self.proc.returncode}:\n{self.log()}")
+            try:
+                if self.request("GET", "/_ping")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"pydockerd did not answer within {timeout}s:\n{self.log()}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise RuntimeError(f"pydockerd ignored {sig}:\n{self.log()}") from None
+        return self.proc.returncode
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-8000:]
+        except OSError:
+            return ""
+
+    # --- clients -------------------------------------------------------------------
+
+    def client(self) -> docker.DockerClient:
+        return docker.DockerClient(base_url=self.url, timeout=120)
+
+    def request(self, method: str, path: str, body: Any = None,
+                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+        conn = UnixHTTPConnection(str(self.socket))
+        try:
+            data = json.dumps(body).encode() if isinstance(body, (dict, list)) else body
+            hdrs = dict(headers or {})
+            if isinstance(body, (dict, list)):
+                hdrs.setdefault("Content-Type", "application/json")
+            conn.request(method, path, body=data, headers=hdrs)
+            resp = conn.getresponse()
+            return resp.status, dict(resp.getheaders()), resp.read()
+        finally:
+            conn.close()
+
+    def cli(self, *args: str, input: bytes | None = None, check: bool = True,
+            timeout: float = 120, env: dict[str, str] | None = None
+            ) -> subprocess.CompletedProcess[str]:
+        full_env = {**os.environ, "DOCKER_HOST": self.url, "DOCKER_CONFIG": str(self.base / "cli"),
+                    **(env or {})}
+        full_env.pop("DOCKER_CONTEXT", None)
+        proc = subprocess.run([DOCKER_CLI, *args], input=input, capture_output=True,
+                              timeout=timeout, env=full_env)
+        result = subprocess.CompletedProcess(proc.args, proc.returncode,
+                                             proc.stdout.decode(errors="replace"),
+                                             proc.stderr.decode(errors="replace"))
+        if check and proc.returncode != 0:
+            raise AssertionError(f"docker {' '.join(args)} exited {proc.returncode}:\n"
+                                 f"{result.stdout}\n{result.stderr}")
+        return result
+
+
+# --- leak checks -------------------------------------------------------------------
+
+
+def leftovers(d: Daemon) -> list[str]:
+    """Kernel state this daemon created and did not remove."""
+    found = []
+    mounts = Path("/proc/mounts").read_text()
+    for line in mounts.splitlines():
+        if str(d.base) in line:
+            found.append(f"mount: {line}")
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+    if f" {d.bridge}:" in links or f" {d.bridge}@" in links:
+        found.append(f"interface {d.bridge}")
+    rules = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
+    if d.chain_prefix in rules:
+        found.append(f"iptables rules naming {d.chain_prefix}")
+    for controller in Path("/sys/fs/cgroup").iterdir():
+        if (controller / d.cgroup_parent).exists():
+            found.append(f"cgroup {controller / d.cgroup_parent}")
+    return found

@@ -1,0 +1,60 @@
+"""The event bus and Docker's event filter rules."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from pydocker.api.server.params import parse_filters
+from pydocker.engine.errors import InvalidParameter
+from pydocker.engine.events import Event, EventBus, matches
+
+START = Event("container", "start", "abc123", {"name": "web", "image": "busybox", "a": "1"})
+
+
+@pytest.mark.parametrize("filters,expected", [
+    ({}, True),
+    ({"type": ["container"]}, True),
+    ({"type": ["image"]}, False),
+    ({"event": ["start", "die"]}, True),
+    ({"event": ["die"]}, False),
+    ({"container": ["web"]}, True),
+    ({"container": ["abc"]}, True),
+    ({"container": ["other"]}, False),
+    ({"image": ["busybox"]}, True),
+    ({"label": ["a=1"]}, True),
+    ({"label": ["a"]}, True),
+    ({"label": ["a=2"]}, False),
+    ({"type": ["container"], "event": ["die"]}, False),
+])
+def test_filter_semantics(filters: dict[str, list[str]], expected: bool) -> None:
+    assert matches(START, filters) is expected
+
+
+def test_exec_actions_match_their_prefix() -> None:
+    event = Event("container", "exec_start: sh -c true", "abc")
+    assert matches(event, {"event": ["exec_start"]})
+
+
+def test_both_filter_encodings_parse_alike() -> None:
+    assert parse_filters('{"label":{"a=b":true}}') == {"label": ["a=b"]}
+    assert parse_filters('{"label":["a=b"]}') == {"label": ["a=b"]}
+    with pytest.raises(InvalidParameter):
+        parse_filters("{not json")
+    with pytest.raises(InvalidParameter):
+        parse_filters('{"bogus":["x"]}', accepted={"label"})
+
+
+async def test_subscribers_get_live_events_and_history_keeps_them() -> None:
+    bus = EventBus()
+    live = bus.subscribe()
+    pending = asyncio.ensure_future(anext(live))
+    await asyncio.sleep(0)
+    sent = bus.publish("container", "create", "id1", {"name": "x"})
+    got = await asyncio.wait_for(pending, 1)
+    assert got == sent
+    assert bus.history(0, None) == [sent]
+    assert sent.to_json()["Actor"] == {"ID": "id1", "Attributes": {"name": "x"}}
+    assert sent.to_json()["status"] == "create"
+    await live.aclose()
