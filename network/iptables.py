@@ -18,7 +18,6 @@ The chain layout (prefix P, default ``PYDOCKER``) - every rule below is ours:
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -26,6 +25,11 @@ from pydocker.engine.host.commands import HostCommandError, run, succeeds
 
 IPTABLES = "iptables"
 BUILTIN = {"INPUT", "OUTPUT", "FORWARD", "PREROUTING", "POSTROUTING"}
+
+
+def _join(args: Sequence[str]) -> str:
+    """iptables-restore splits on blanks and understands only double quotes."""
+    return " ".join(f'"{a}"' if (" " in a or not a) else a for a in args)
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ class Rule:
         """The rule as an iptables-restore line (without the table header)."""
         op = "-I" if self.insert else "-A"
         head = f"{op} {self.chain} 1" if self.insert else f"{op} {self.chain}"
-        return f"{head} {' '.join(shlex.quote(a) for a in self.args)}"
+        return f"{head} {_join(self.args)}"
 
     def exists(self) -> bool:
         return succeeds([IPTABLES, "--wait", *self.spec("-C")])
@@ -85,7 +89,7 @@ def render_batch(add: Iterable[Rule] = (), delete: Iterable[Rule] = ()) -> str:
     tables: dict[str, list[str]] = {}
     for rule in delete:
         tables.setdefault(rule.table, []).append(
-            f"-D {rule.chain} {' '.join(shlex.quote(a) for a in rule.args)}")
+            f"-D {rule.chain} {_join(rule.args)}")
     for rule in add:
         tables.setdefault(rule.table, []).append(rule.render())
     out: list[str] = []
@@ -119,6 +123,11 @@ class Names:
     """Our chain names for one prefix."""
 
     prefix: str = "PYDOCKER"
+
+    def __post_init__(self) -> None:
+        # iptables chain names are at most 28 characters: "<prefix>-ISOLATION-STAGE-1"
+        if not self.prefix or len(self.prefix) > 10 or " " in self.prefix:
+            raise ValueError(f"chain prefix must be 1-10 characters: {self.prefix!r}")
 
     @property
     def ports(self) -> str:

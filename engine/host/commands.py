@@ -21,7 +21,7 @@ class HostCommandError(Exception):
         super().__init__(f"{' '.join(self.argv)} failed (exit {rc}): {stderr.strip()}")
 
 
-def run(argv: Sequence[str], *, input: str | None = None) -> str:  # noqa: A002
+def run(argv: Sequence[str], *, input: str | None = None) -> str:
     """Run ``argv`` to completion and return its stdout; raise HostCommandError on rc != 0."""
     proc = subprocess.run(
         list(argv), input=input, capture_output=True, text=True, check=False,
@@ -38,7 +38,7 @@ def succeeds(argv: Sequence[str]) -> bool:
     return proc.returncode == 0
 
 
-async def arun(argv: Sequence[str], *, input: str | None = None) -> str:  # noqa: A002
+async def arun(argv: Sequence[str], *, input: str | None = None) -> str:
     """Async ``run``: same contract, does not block the event loop."""
     proc = await asyncio.create_subprocess_exec(
         *argv,

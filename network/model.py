@@ -1,0 +1,153 @@
+"""Network and endpoint records: what is persisted, and the Docker wire shapes built from it."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydocker.network.ipam import Pool
+from pydocker.network.ports import PortMapping
+
+PREDEFINED = ("bridge", "host", "none")
+OPT_BRIDGE_NAME = "com.docker.network.bridge.name"
+OPT_MTU = "com.docker.network.driver.mtu"
+OPT_MASQ = "com.docker.network.bridge.enable_ip_masquerade"
+OPT_ICC = "com.docker.network.bridge.enable_icc"
+OPT_DEFAULT = "com.docker.network.bridge.default_bridge"
+OPT_HOST_IP = "com.docker.network.bridge.host_binding_ipv4"
+
+
+def now_rfc3339() -> str:
+    """RFC 3339 with nanoseconds, like Go's time.RFC3339Nano in UTC."""
+    ns = time.time_ns()
+    base = datetime.fromtimestamp(ns // 1_000_000_000, tz=UTC)
+    return base.strftime("%Y-%m-%dT%H:%M:%S") + f".{ns % 1_000_000_000:09d}Z"
+
+
+@dataclass
+class Endpoint:
+    """One container's attachment to one network (what ``connect`` returns)."""
+
+    network_id: str
+    network_name: str
+    container_id: str
+    endpoint_id: str
+    name: str = ""
+    ip: str = ""
+    prefixlen: int = 0
+    gateway: str = ""
+    mac: str = ""
+    host_veth: str = ""
+    ifname: str = ""
+    netns_path: str = ""
+    aliases: list[str] = field(default_factory=list)
+    ports: list[PortMapping] = field(default_factory=list)
+    static_ip: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dict(self.__dict__)
+        data["ports"] = [p.to_dict() for p in self.ports]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Endpoint:
+        data = dict(data)
+        data["ports"] = [PortMapping.from_dict(p) for p in data.get("ports", [])]
+        return cls(**data)
+
+    def dns_names(self) -> list[str]:
+        names = [self.name.lstrip("/")] if self.name else []
+        names += [a for a in self.aliases if a not in names]
+        short = self.container_id[:12]
+        return names + ([short] if short and short not in names else [])
+
+    def settings(self) -> dict[str, Any]:
+        """Docker's EndpointSettings (container inspect NetworkSettings.Networks[name])."""
+        return {
+            "IPAMConfig": {"IPv4Address": self.static_ip} if self.static_ip else None,
+            "Links": None, "Aliases": list(self.aliases) or None, "MacAddress": self.mac,
+            "DriverOpts": None, "GwPriority": 0, "NetworkID": self.network_id,
+            "EndpointID": self.endpoint_id, "Gateway": self.gateway, "IPAddress": self.ip,
+            "IPPrefixLen": self.prefixlen, "IPv6Gateway": "", "GlobalIPv6Address": "",
+            "GlobalIPv6PrefixLen": 0, "DNSNames": self.dns_names() if self.ip else None,
+        }
+
+    def port_bindings(self) -> dict[str, list[dict[str, str]]]:
+        """Docker's NetworkSettings.Ports shape: {"80/tcp": [{"HostIp", "HostPort"}]}."""
+        out: dict[str, list[dict[str, str]]] = {}
+        for p in self.ports:
+            out.setdefault(f"{p.container_port}/{p.proto}", []).append(
+                {"HostIp": p.host_ip or "0.0.0.0", "HostPort": str(p.host_port)})
+        return out
+
+
+@dataclass
+class Network:
+    id: str
+    name: str
+    driver: str
+    created: str
+    bridge: str = ""
+    pool: Pool | None = None
+    mtu: int = 1500
+    internal: bool = False
+    attachable: bool = False
+    masquerade: bool = True
+    icc: bool = True
+    ip_range: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    options: dict[str, str] = field(default_factory=dict)
+    ipam_driver: str = "default"
+    ipam_options: dict[str, str] = field(default_factory=dict)
+    endpoints: dict[str, Endpoint] = field(default_factory=dict)
+
+    @property
+    def predefined(self) -> bool:
+        return self.name in PREDEFINED
+
+    @property
+    def user_defined(self) -> bool:
+        return self.driver == "bridge" and self.name != "bridge"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {k: v for k, v in self.__dict__.items() if k not in ("pool", "endpoints")}
+        data["pool"] = self.pool.to_dict() if self.pool else None
+        data["endpoints"] = {k: e.to_dict() for k, e in self.endpoints.items()}
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Network:
+        data = dict(data)
+        pool = data.pop("pool", None)
+        eps = data.pop("endpoints", {})
+        net = cls(**data)
+        net.pool = Pool.from_dict(pool) if pool else None
+        net.endpoints = {k: Endpoint.from_dict(e) for k, e in eps.items()}
+        return net
+
+    def inspect(self) -> dict[str, Any]:
+        """The body of ``GET /networks/{id}``."""
+        config: list[dict[str, str]] = []
+        if self.pool is not None:
+            entry = {"Subnet": str(self.pool.subnet), "Gateway": str(self.pool.gateway)}
+            if self.pool.ip_range:
+                entry["IPRange"] = str(self.pool.ip_range)
+            config.append(entry)
+        return {
+            "Name": self.name, "Id": self.id, "Created": self.created, "Scope": "local",
+            "Driver": self.driver, "EnableIPv4": True, "EnableIPv6": False,
+            "IPAM": {"Driver": self.ipam_driver, "Options": dict(self.ipam_options) or None,
+                     "Config": config},
+            "Internal": self.internal, "Attachable": self.attachable, "Ingress": False,
+            "ConfigFrom": {"Network": ""}, "ConfigOnly": False,
+            "Containers": {
+                cid: {"Name": e.name.lstrip("/"), "EndpointID": e.endpoint_id,
+                      "MacAddress": e.mac,
+                      "IPv4Address": f"{e.ip}/{e.prefixlen}" if e.ip else "",
+                      "IPv6Address": ""}
+                for cid, e in self.endpoints.items()
+            },
+            "Options": dict(self.options), "Labels": dict(self.labels),
+        }

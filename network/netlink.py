@@ -1,0 +1,111 @@
+"""The netlink plumbing shared by bridge.py and veth.py (pyroute2, no forking).
+
+pyroute2's ``IPRoute(netns=...)`` forks, which is unsafe in the multi-threaded daemon. To talk
+to a container's network namespace we instead create the AF_NETLINK socket in a short-lived
+thread that setns()es into the namespace (setns only affects the calling thread) and hand
+the socket to ``IPRoute(fileno=...)``: the socket stays bound to that namespace.
+
+Everything here is synchronous and meant to run on the manager's single kernel thread,
+never on the event loop (sync IPRoute raises inside a running loop).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from ipaddress import IPv4Network
+from pathlib import Path
+
+from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
+from pyroute2.netns import setns
+
+NETLINK_ROUTE = 0
+ENODEV = 19
+EEXIST = 17
+
+
+def ns_socket(netns_path: str | os.PathLike[str], family: int, kind: int,
+              proto: int = 0) -> socket.socket:
+    """A socket created inside the network namespace at ``netns_path`` (nsfs path).
+
+    setns() affects only the calling thread, so a short-lived thread enters the namespace,
+    creates the socket and returns; the socket stays bound to that namespace for life.
+    """
+    box: dict[str, object] = {}
+
+    def work() -> None:
+        target = os.open(os.fspath(netns_path), os.O_RDONLY | os.O_CLOEXEC)
+        home = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            setns(target)
+            try:
+                box["sock"] = socket.socket(family, kind, proto)
+            finally:
+                setns(home)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            box["error"] = exc
+        finally:
+            os.close(target)
+            os.close(home)
+
+    thread = threading.Thread(target=work, name="netns-socket")
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    sock = box["sock"]
+    assert isinstance(sock, socket.socket)
+    return sock
+
+
+def ns_iproute(netns_path: str | os.PathLike[str]) -> IPRoute:
+    """An IPRoute whose netlink socket lives in the namespace at ``netns_path``."""
+    sock = ns_socket(netns_path, socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_ROUTE)
+    return IPRoute(fileno=sock.detach())
+
+
+def link_index(ipr: IPRoute, name: str) -> int | None:
+    found = ipr.link_lookup(ifname=name)
+    return int(found[0]) if found else None
+
+
+def delete_link(ipr: IPRoute, name: str) -> bool:
+    """Delete interface ``name``; False (not an error) if it is already gone."""
+    index = link_index(ipr, name)
+    if index is None:
+        return False
+    try:
+        ipr.link("del", index=index)
+    except NetlinkError as exc:
+        if exc.code != ENODEV:
+            raise
+        return False
+    return True
+
+
+def host_networks(ipr: IPRoute) -> list[IPv4Network]:
+    """Every IPv4 destination routed on the host (plus addresses' networks): IPAM avoids them."""
+    nets: list[IPv4Network] = []
+    for route in ipr.get_routes(family=socket.AF_INET, table=254):
+        dst = route.get_attr("RTA_DST")
+        if dst:
+            nets.append(IPv4Network(f"{dst}/{route['dst_len']}", strict=False))
+    for addr in ipr.get_addr(family=socket.AF_INET):
+        nets.append(IPv4Network(f"{addr.get_attr('IFA_ADDRESS')}/{addr['prefixlen']}",
+                                strict=False))
+    return [n for n in nets if not n.is_loopback]
+
+
+def write_sysctl(path: str, value: str) -> str:
+    """Write a /proc/sys value and return what was there before."""
+    p = Path("/proc/sys") / path
+    old = p.read_text().strip()
+    if old != value:
+        p.write_text(value)
+    return old
+
+
+def read_sysctl(path: str) -> str:
+    return (Path("/proc/sys") / path).read_text().strip()

@@ -1,0 +1,77 @@
+"""Container endpoints: a veth pair, host side on the bridge, peer as eth0 in the netns.
+
+The peer is created directly inside the container's namespace (no move step), and the host
+side is created already enslaved and up, so the host part is one netlink request; the
+namespace part (address, eth0 up, lo up, default route) is four more on a socket that
+lives in the namespace (see netlink.ns_iproute). Measured ~5-8 ms per endpoint.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from ipaddress import IPv4Address
+
+from pydocker.network.netlink import EEXIST, delete_link, link_index, ns_iproute
+from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
+
+
+def host_veth_name() -> str:
+    """``pyd`` + 8 hex digits: unique, under IFNAMSIZ, recognisably ours."""
+    return "pyd" + secrets.token_hex(4)
+
+
+@dataclass(frozen=True)
+class VethConfig:
+    host_name: str
+    netns_path: str
+    ip: IPv4Address
+    prefixlen: int
+    gateway: IPv4Address | None
+    mac: str
+    mtu: int = 1500
+    ifname: str = "eth0"
+
+
+def create_endpoint(ipr: IPRoute, bridge_index: int, cfg: VethConfig) -> None:
+    """Create the pair and configure the container side; undo the pair on any failure."""
+    fd = os.open(cfg.netns_path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        ipr.link("add", ifname=cfg.host_name, kind="veth", mtu=cfg.mtu, master=bridge_index,
+                 state="up", peer={"ifname": cfg.ifname, "net_ns_fd": fd,
+                                   "address": cfg.mac, "mtu": cfg.mtu})
+    finally:
+        os.close(fd)
+    try:
+        with ns_iproute(cfg.netns_path) as nsr:
+            index = link_index(nsr, cfg.ifname)
+            assert index is not None
+            nsr.addr("add", index=index, address=str(cfg.ip), prefixlen=cfg.prefixlen)
+            nsr.link("set", index=index, state="up")
+            lo = link_index(nsr, "lo")
+            if lo is not None:
+                nsr.link("set", index=lo, state="up")
+            if cfg.gateway is not None:
+                try:
+                    nsr.route("add", dst="0.0.0.0/0", gateway=str(cfg.gateway))
+                except NetlinkError as exc:  # a second network: keep the first default route
+                    if exc.code != EEXIST:
+                        raise
+    except BaseException:
+        delete_link(ipr, cfg.host_name)
+        raise
+
+
+def remove_endpoint(ipr: IPRoute, host_name: str) -> bool:
+    """Delete the pair by its host side (the peer in the namespace goes with it)."""
+    return delete_link(ipr, host_name)
+
+
+def ensure_loopback(netns_path: str) -> None:
+    """Bring lo up in a namespace (network mode "none")."""
+    with ns_iproute(netns_path) as nsr:
+        lo = link_index(nsr, "lo")
+        if lo is not None:
+            nsr.link("set", index=lo, state="up")
