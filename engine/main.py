@@ -102,7 +102,9 @@ async def serve(config: DaemonConfig) -> None:
     daemon = Daemon(config)
     sockets = [bind_socket(path, config.group) for path in config.socket_paths()]
     await daemon.start()
-    runner = web.AppRunner(make_app(daemon), handle_signals=False, access_log=None)
+    access_log = logging.getLogger("pydockerd.access") if config.debug else None
+    runner = web.AppRunner(make_app(daemon), handle_signals=False, access_log=access_log,
+                           access_log_format='%r %s %Tfs')
     await runner.setup()
     for sock in sockets:
         await web.SockSite(runner, sock, shutdown_timeout=1.0).start()
@@ -128,6 +130,8 @@ def main(argv: list[str] | None = None) -> None:
     level = {"warn": "WARNING", "fatal": "CRITICAL"}.get(config.log_level,
                                                          config.log_level.upper())
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("pyroute2", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     if os.geteuid() != 0:
         sys.exit("pydockerd: must run as root (namespaces, mounts, cgroups, iptables)")
     try:

@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from pydocker.api.server.responses import json_response
+
 from pydocker.engine import errors
 
 log = logging.getLogger(__name__)
@@ -36,7 +38,7 @@ def status_for(exc: BaseException) -> int:
 def error_response(status: int, message: str) -> web.Response:
     if status == 304:
         return web.Response(status=304)
-    return web.json_response({"message": message}, status=status)
+    return json_response({"message": message}, status=status)
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -50,6 +52,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         status = status_for(exc)
         if status >= 500:
             log.error("%s %s: %s", request.method, request.path, exc)
+        else:
+            log.debug("%s %s: %d %s", request.method, request.path, status, exc)
         return error_response(status, str(exc))
     except web.HTTPException as exc:
         if exc.status in (404, 405):

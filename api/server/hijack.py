@@ -27,6 +27,28 @@ class _RawParser:
         self._queue.put_nowait(b"")
 
 
+class _KeepOpenOnEof(asyncio.Protocol):
+    def __init__(self, inner: Any, on_eof: Any) -> None:
+        self._inner = inner
+        self._on_eof = on_eof
+
+    def data_received(self, data: bytes) -> None:
+        self._inner.data_received(data)
+
+    def eof_received(self) -> bool:
+        self._on_eof()
+        return True
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._inner.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self._inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._inner.resume_writing()
+
+
 class Hijacked:
     def __init__(self, request: web.Request, response: web.StreamResponse,
                  queue: asyncio.Queue[bytes]) -> None:
@@ -51,13 +73,12 @@ class Hijacked:
         protocol: Any = request.protocol
         protocol.set_parser(_RawParser(queue))
 
-        def eof_received() -> bool:
-            # A client half-close (CloseWrite after stdin EOF) must not close our
-            # side: output keeps flowing until the process ends.
-            queue.put_nowait(b"")
-            return True
-
-        protocol.eof_received = eof_received
+        transport = request.transport
+        if transport is not None:
+            # A client half-close (CloseWrite after stdin EOF) must not close our side:
+            # output keeps flowing until the process ends. aiohttp's handler lets the
+            # transport close on EOF, so a thin wrapper answers "keep open" instead.
+            transport.set_protocol(_KeepOpenOnEof(protocol, lambda: queue.put_nowait(b"")))
         return cls(request, response, queue)
 
     async def read(self) -> bytes:

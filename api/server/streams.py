@@ -66,3 +66,36 @@ class JsonStream:
             await self._response.prepare(self._request)
         await self._response.write_eof()
         return self._response
+
+
+class BodyReader:
+    """A request body as a blocking file object, for code running in a worker thread.
+
+    Large uploads (image imports, loads, archives) stream through without being spooled:
+    each ``read`` in the thread waits for the next chunk on the event loop.
+    """
+
+    def __init__(self, request: web.Request, loop: Any) -> None:
+        self._content = request.content
+        self._loop = loop
+
+    def read(self, n: int = -1) -> bytes:
+        import asyncio
+        size = n if n and n > 0 else 1 << 20
+        future = asyncio.run_coroutine_threadsafe(self._content.read(size), self._loop)
+        return future.result()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: Any) -> int:
+        data = self.read(len(buf))
+        buf[:len(data)] = data
+        return len(data)
+
+    @property
+    def closed(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        pass

@@ -117,7 +117,7 @@ class Daemon:
             conn.close()
 
     def cli(self, *args: str, input: bytes | None = None, check: bool = True,
-            timeout: float = 120, env: dict[str, str] | None = None
+            timeout: float = 30, env: dict[str, str] | None = None
             ) -> subprocess.CompletedProcess[str]:
         full_env = {**os.environ, "DOCKER_HOST": self.url, "DOCKER_CONFIG": str(self.base / "cli"),
                     **(env or {})}

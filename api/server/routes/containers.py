@@ -1,5 +1,208 @@
-"""Routes for containers (filled in by its issue)."""
+"""/containers: create, inspect, list, start/stop/kill/restart/wait, rm, logs, attach."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
 
 from aiohttp import web
 
-ROUTES: list[web.RouteDef] = []
+from pydocker.api.server.responses import json_response
+
+from pydocker.engine.containers.attach import attach, parse_detach_keys
+from pydocker.engine.containers.logs import LogOptions, read_logs
+from pydocker.engine.errors import InvalidParameter
+
+from ..backend import daemon
+from ..hijack import Hijacked
+from ..params import filters, json_body, query_bool, query_int, parse_timestamp
+from ..streams import stream_content_type
+from ..versioning import api_version
+
+log = logging.getLogger(__name__)
+
+
+async def post_containers_create(request: web.Request) -> web.Response:
+    body = await json_body(request, required=True)
+    if not isinstance(body, dict):
+        raise InvalidParameter("invalid JSON: expected an object")
+    name = request.query.get("name")
+    c, warnings = await daemon(request).containers.create(
+        name, body, request.query.get("platform"))
+    return json_response({"Id": c.id, "Warnings": warnings}, status=201)
+
+
+async def get_containers_json(request: web.Request) -> web.Response:
+    out = await daemon(request).list_containers(
+        all_=query_bool(request, "all"), limit=query_int(request, "limit"),
+        size=query_bool(request, "size"), filters=filters(request))
+    return json_response(out)
+
+
+async def get_container_json(request: web.Request) -> web.Response:
+    return json_response(await daemon(request).inspect_container(
+        request.match_info["name"], size=query_bool(request, "size")))
+
+
+async def post_container_start(request: web.Request) -> web.Response:
+    if request.content_length and request.content_length > 7:
+        body = await request.read()
+        if body.strip() not in (b"", b"{}", b"null"):
+            raise InvalidParameter(
+                "starting container with non-empty request body was deprecated since "
+                "API v1.22 and removed in v1.24")
+    await daemon(request).containers.start(request.match_info["name"])
+    return web.Response(status=204)
+
+
+async def post_container_stop(request: web.Request) -> web.Response:
+    await daemon(request).containers.stop(request.match_info["name"], query_int(request, "t"),
+                                          request.query.get("signal") or None)
+    return web.Response(status=204)
+
+
+async def post_container_restart(request: web.Request) -> web.Response:
+    await daemon(request).containers.restart(
+        request.match_info["name"], query_int(request, "t"), request.query.get("signal") or None)
+    return web.Response(status=204)
+
+
+async def post_container_kill(request: web.Request) -> web.Response:
+    await daemon(request).containers.kill(request.match_info["name"],
+                                          request.query.get("signal") or None)
+    return web.Response(status=204)
+
+
+async def post_container_pause(request: web.Request) -> web.Response:
+    await daemon(request).containers.pause(request.match_info["name"])
+    return web.Response(status=204)
+
+
+async def post_container_unpause(request: web.Request) -> web.Response:
+    await daemon(request).containers.unpause(request.match_info["name"])
+    return web.Response(status=204)
+
+
+async def post_container_wait(request: web.Request) -> web.StreamResponse:
+    waiting = await daemon(request).containers.wait(request.match_info["name"],
+                                                    request.query.get("condition", ""))
+    # Headers first: the docker CLI starts the container only after this answer begins.
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    await response.prepare(request)
+    code = await waiting
+    try:
+        await response.write(json.dumps({"StatusCode": code, "Error": None}).encode() + b"\n")
+        await response.write_eof()
+    except ConnectionResetError:
+        pass  # the client stopped waiting
+    return response
+
+
+async def delete_container(request: web.Request) -> web.Response:
+    await daemon(request).containers.remove(request.match_info["name"],
+                                            force=query_bool(request, "force"),
+                                            volumes=query_bool(request, "v"))
+    return web.Response(status=204)
+
+
+async def post_container_rename(request: web.Request) -> web.Response:
+    await daemon(request).containers.rename(request.match_info["name"],
+                                            request.query.get("name", ""))
+    return web.Response(status=204)
+
+
+async def post_containers_prune(request: web.Request) -> web.Response:
+    return json_response(await daemon(request).prune_containers(
+        filters(request, {"until", "label", "label!"})))
+
+
+async def get_container_logs(request: web.Request) -> web.StreamResponse:
+    d = daemon(request)
+    c = d.containers.store.get(request.match_info["name"])
+    stdout, stderr = query_bool(request, "stdout"), query_bool(request, "stderr")
+    if not (stdout or stderr):
+        raise InvalidParameter("Bad parameters: you must choose at least one stream")
+    tail = request.query.get("tail", "all")
+    since = parse_timestamp(request.query.get("since", ""), "since") or 0
+    until = parse_timestamp(request.query.get("until", ""), "until") or 0
+    tty = bool(c.config.get("Tty"))
+    opts = LogOptions(stdout=stdout, stderr=stderr, since_ns=int(since * 1e9),
+                      until_ns=int(until * 1e9),
+                      tail=-1 if tail in ("all", "") else _tail(tail),
+                      timestamps=query_bool(request, "timestamps"),
+                      follow=query_bool(request, "follow"), tty=tty)
+    response = web.StreamResponse(headers={
+        "Content-Type": stream_content_type(tty, api_version(request))})
+    await response.prepare(request)
+    async for chunk in read_logs(d.log_path(c), opts, lambda: c.state.running):
+        await response.write(chunk)
+    await response.write_eof()
+    return response
+
+
+def _tail(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise InvalidParameter(f"invalid value for tail: {value!r}") from None
+    return -1 if n < 0 else n
+
+
+async def post_container_attach(request: web.Request) -> web.StreamResponse:
+    d = daemon(request)
+    c = d.containers.store.get(request.match_info["name"])
+    if c.state.status == "paused":
+        from pydocker.engine.errors import Conflict
+        raise Conflict(f"container {c.id} is paused, unpause the container before attach.")
+    keys = parse_detach_keys(request.query.get("detachKeys"))
+    tty = bool(c.config.get("Tty"))
+    conn = await Hijacked.take(request, stream_content_type(tty, api_version(request)))
+    try:
+        if query_bool(request, "logs"):
+            opts = LogOptions(stdout=query_bool(request, "stdout"),
+                              stderr=query_bool(request, "stderr"), tty=tty)
+            async for chunk in read_logs(d.log_path(c), opts, lambda: False):
+                await conn.write(chunk)
+        if query_bool(request, "stream"):
+            await attach(d.containers, c, conn, stdin=query_bool(request, "stdin"),
+                         stdout=query_bool(request, "stdout"),
+                         stderr=query_bool(request, "stderr"), detach_keys=keys)
+    except (ConnectionResetError, asyncio.CancelledError):
+        pass
+    except Exception:  # noqa: BLE001 - after the hijack no HTTP answer can be sent
+        log.exception("attach to %s failed", c.id[:12])
+    return await conn.close()
+
+
+async def post_container_resize(request: web.Request) -> web.Response:
+    await daemon(request).resize_container(request.match_info["name"],
+                                           query_int(request, "h", 0) or 0,
+                                           query_int(request, "w", 0) or 0)
+    return web.Response(status=200)
+
+
+async def get_container_top(request: web.Request) -> web.Response:
+    return json_response(await daemon(request).top(request.match_info["name"],
+                                                       request.query.get("ps_args", "")))
+
+
+ROUTES = [
+    web.post("/containers/create", post_containers_create),
+    web.get("/containers/json", get_containers_json),
+    web.post("/containers/prune", post_containers_prune),
+    web.get("/containers/{name}/json", get_container_json),
+    web.post("/containers/{name}/start", post_container_start),
+    web.post("/containers/{name}/stop", post_container_stop),
+    web.post("/containers/{name}/restart", post_container_restart),
+    web.post("/containers/{name}/kill", post_container_kill),
+    web.post("/containers/{name}/pause", post_container_pause),
+    web.post("/containers/{name}/unpause", post_container_unpause),
+    web.post("/containers/{name}/wait", post_container_wait),
+    web.post("/containers/{name}/rename", post_container_rename),
+    web.post("/containers/{name}/attach", post_container_attach),
+    web.post("/containers/{name}/resize", post_container_resize),
+    web.get("/containers/{name}/logs", get_container_logs),
+    web.get("/containers/{name}/top", get_container_top),
+    web.delete("/containers/{name}", delete_container),
+]

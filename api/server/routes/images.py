@@ -1,5 +1,81 @@
-"""Routes for images (filled in by its issue)."""
+"""/images: import, inspect, list, history, tag, remove, prune."""
+
+from __future__ import annotations
+
+import asyncio
+import io
 
 from aiohttp import web
 
-ROUTES: list[web.RouteDef] = []
+from pydocker.api.server.responses import json_response
+
+from pydocker.engine.errors import EngineError, NotImplemented
+
+from ..backend import daemon
+from ..params import filters, query_bool
+from ..streams import BodyReader, JsonStream
+
+
+async def post_images_create(request: web.Request) -> web.StreamResponse:
+    if request.query.get("fromSrc") is None:
+        image = request.query.get("fromImage", "")
+        raise NotImplemented(f"pulling images is not supported yet by pydocker ({image})")
+    if request.query["fromSrc"] != "-":
+        raise NotImplemented("importing from a URL is not supported; send the tar as the body")
+    repo = request.query.get("repo") or None
+    tag = request.query.get("tag") or ""
+    repo_tag = f"{repo}:{tag}" if repo and tag else repo
+    out = JsonStream(request)
+    stream = io.BufferedReader(BodyReader(request, asyncio.get_running_loop()),  # type: ignore[arg-type]
+                               1 << 20)
+    try:
+        image_id = await daemon(request).images.import_rootfs(
+            stream, repo_tag=repo_tag, changes=request.query.getall("changes", []),
+            message=request.query.get("message", ""),
+            platform=request.query.get("platform") or None)
+    except EngineError as exc:
+        await out.error(str(exc))
+        return await out.finish()
+    await out.write({"status": image_id})
+    return await out.finish()
+
+
+async def get_images_json(request: web.Request) -> web.Response:
+    return json_response(await daemon(request).images.list(
+        all_=query_bool(request, "all"), filters=filters(request),
+        digests=query_bool(request, "digests")))
+
+
+async def get_image_json(request: web.Request) -> web.Response:
+    return json_response(await daemon(request).images.inspect(request.match_info["name"]))
+
+
+async def get_image_history(request: web.Request) -> web.Response:
+    return json_response(await daemon(request).images.history(request.match_info["name"]))
+
+
+async def post_image_tag(request: web.Request) -> web.Response:
+    await daemon(request).images.tag(request.match_info["name"], request.query.get("repo", ""),
+                                     request.query.get("tag", ""))
+    return web.Response(status=201)
+
+
+async def delete_image(request: web.Request) -> web.Response:
+    return json_response(await daemon(request).images.delete(
+        request.match_info["name"], force=query_bool(request, "force"),
+        noprune=query_bool(request, "noprune")))
+
+
+async def post_images_prune(request: web.Request) -> web.Response:
+    return json_response(await daemon(request).images.prune(filters(request)))
+
+
+ROUTES = [
+    web.post("/images/create", post_images_create),
+    web.get("/images/json", get_images_json),
+    web.post("/images/prune", post_images_prune),
+    web.get("/images/{name:.+}/json", get_image_json),
+    web.get("/images/{name:.+}/history", get_image_history),
+    web.post("/images/{name:.+}/tag", post_image_tag),
+    web.delete("/images/{name:.+}", delete_image),
+]

@@ -1,5 +1,67 @@
-"""Routes for networks (filled in by its issue)."""
+"""/networks: list, inspect, create, remove, connect, disconnect, prune."""
+
+from __future__ import annotations
 
 from aiohttp import web
 
-ROUTES: list[web.RouteDef] = []
+from pydocker.api.server.responses import json_response
+
+from pydocker.engine.errors import InvalidParameter
+
+from ..backend import daemon
+from ..params import filters, json_body
+
+LIST_FILTERS = {"dangling", "driver", "id", "label", "name", "scope", "type"}
+
+
+async def get_networks(request: web.Request) -> web.Response:
+    return json_response(await daemon(request).list_networks(
+        filters(request, LIST_FILTERS)))
+
+
+async def get_network(request: web.Request) -> web.Response:
+    return json_response(await daemon(request).network_manager.get_network(
+        request.match_info["id"]))
+
+
+async def post_networks_create(request: web.Request) -> web.Response:
+    body = await json_body(request, required=True)
+    if not isinstance(body, dict) or not body.get("Name"):
+        raise InvalidParameter("network name must not be empty")
+    net = await daemon(request).create_network(body)
+    return json_response({"Id": net["Id"], "Warning": ""}, status=201)
+
+
+async def delete_network(request: web.Request) -> web.Response:
+    await daemon(request).remove_network(request.match_info["id"])
+    return web.Response(status=204)
+
+
+async def post_network_connect(request: web.Request) -> web.Response:
+    body = await json_body(request, required=True)
+    await daemon(request).connect_network(request.match_info["id"], body.get("Container", ""),
+                                          body.get("EndpointConfig") or {})
+    return web.Response(status=200)
+
+
+async def post_network_disconnect(request: web.Request) -> web.Response:
+    body = await json_body(request, required=True)
+    await daemon(request).disconnect_network(request.match_info["id"],
+                                             body.get("Container", ""), bool(body.get("Force")))
+    return web.Response(status=200)
+
+
+async def post_networks_prune(request: web.Request) -> web.Response:
+    return json_response(await daemon(request).prune_networks(
+        filters(request, {"until", "label", "label!"})))
+
+
+ROUTES = [
+    web.get("/networks", get_networks),
+    web.post("/networks/create", post_networks_create),
+    web.post("/networks/prune", post_networks_prune),
+    web.get("/networks/{id}", get_network),
+    web.delete("/networks/{id}", delete_network),
+    web.post("/networks/{id}/connect", post_network_connect),
+    web.post("/networks/{id}/disconnect", post_network_disconnect),
+]

@@ -8,6 +8,8 @@ import time
 
 from aiohttp import web
 
+from pydocker.api.server.responses import json_response
+
 from ..backend import daemon
 from ..params import filters, parse_timestamp
 
@@ -32,15 +34,15 @@ async def get_ping(request: web.Request) -> web.Response:
 
 
 async def get_version(request: web.Request) -> web.Response:
-    return web.json_response(daemon(request).version())
+    return json_response(daemon(request).version())
 
 
 async def get_info(request: web.Request) -> web.Response:
-    return web.json_response(await daemon(request).info())
+    return json_response(await daemon(request).info())
 
 
 async def get_system_df(request: web.Request) -> web.Response:
-    return web.json_response(await daemon(request).system_df())
+    return json_response(await daemon(request).system_df())
 
 
 async def get_events(request: web.Request) -> web.StreamResponse:

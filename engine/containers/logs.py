@@ -1,0 +1,149 @@
+"""Reading the json-file log the shim writes, with Docker's selection rules.
+
+Each line is ``{"log": ..., "stream": "stdout"|"stderr", "time": RFC3339Nano}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import struct
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydocker.engine.timeutil import parse_rfc3339_ns
+
+_HEADER = struct.Struct(">BxxxL")
+_STREAM = {"stdout": 1, "stderr": 2}
+FLUSH_AT = 256 * 1024
+POLL_S = 0.05
+
+
+@dataclass(frozen=True)
+class LogOptions:
+    stdout: bool = True
+    stderr: bool = True
+    since_ns: int = 0
+    until_ns: int = 0        # 0: no upper bound
+    tail: int = -1           # -1: all
+    timestamps: bool = False
+    follow: bool = False
+    tty: bool = False        # raw bytes instead of multiplexed frames
+
+
+def fixed_width_timestamp(rfc3339: str) -> str:
+    """Docker's log prefix: RFC3339 with exactly nine fractional digits."""
+    base, _, frac = rfc3339.rstrip("Z").partition(".")
+    return f"{base}.{(frac or '0').ljust(9, '0')[:9]}Z"
+
+
+class _Encoder:
+    def __init__(self, opts: LogOptions) -> None:
+        self.opts = opts
+        self.past_until = False
+
+    def encode(self, line: bytes) -> bytes:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            return b""  # a torn last line while the shim writes it: read it next time
+        stream = _STREAM.get(entry.get("stream", ""), 1)
+        if (stream == 1 and not self.opts.stdout) or (stream == 2 and not self.opts.stderr):
+            return b""
+        if self.opts.since_ns or self.opts.until_ns:
+            t = parse_rfc3339_ns(entry.get("time", ""))
+            if t < self.opts.since_ns:
+                return b""
+            if self.opts.until_ns and t > self.opts.until_ns:
+                self.past_until = True
+                return b""
+        payload = entry.get("log", "").encode()
+        if self.opts.timestamps:
+            payload = fixed_width_timestamp(entry.get("time", "")).encode() + b" " + payload
+        if self.opts.tty:
+            return payload
+        return _HEADER.pack(stream, len(payload)) + payload
+
+
+def _tail_lines(path: Path, n: int) -> tuple[list[bytes], int]:
+    """The last ``n`` lines and the file offset just past them."""
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        end = f.tell()
+        pos, buf = end, b""
+        while pos > 0 and buf.count(b"\n") <= n:
+            step = min(1 << 16, pos)
+            pos -= step
+            f.seek(pos)
+            buf = f.read(step) + buf
+    lines = buf.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    return lines[-n:] if n else [], end
+
+
+async def read_logs(path: Path, opts: LogOptions,
+                    running: Callable[[], bool]) -> AsyncIterator[bytes]:
+    """Chunks ready to send; with ``follow`` it keeps going until the container stops."""
+    enc = _Encoder(opts)
+    offset = 0
+    if opts.tail >= 0 and path.exists():
+        lines, offset = await asyncio.to_thread(_tail_lines, path, opts.tail)
+        out = b"".join(enc.encode(line) for line in lines)
+        if out:
+            yield out
+    pending = b""
+    while True:
+        chunk, offset = await asyncio.to_thread(_read_from, path, offset)
+        if chunk:
+            data = pending + chunk
+            cut = data.rfind(b"\n") + 1
+            pending = data[cut:]
+            out = await asyncio.to_thread(_encode_lines, enc, data[:cut])
+            if out:
+                yield out
+            if enc.past_until:
+                return
+            continue
+        if not opts.follow or not running():
+            # One more read: the shim may have written the last lines as it stopped.
+            chunk, offset = await asyncio.to_thread(_read_from, path, offset)
+            if not chunk:
+                return
+            pending += chunk
+            out = b"".join(enc.encode(line) for line in pending.split(b"\n") if line)
+            pending = b""
+            if out:
+                yield out
+            if not opts.follow or not running():
+                return
+        await asyncio.sleep(POLL_S)
+
+
+def _read_from(path: Path, offset: int, limit: int = 4 << 20) -> tuple[bytes, int]:
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            data = f.read(limit)
+    except FileNotFoundError:
+        return b"", offset
+    return data, offset + len(data)
+
+
+def _encode_lines(enc: _Encoder, data: bytes) -> bytes:
+    out = bytearray()
+    for line in data.split(b"\n"):
+        if line:
+            out += enc.encode(line)
+    return bytes(out)
+
+
+def last_lines(path: Path, n: int) -> deque[bytes]:
+    try:
+        lines, _ = _tail_lines(path, n)
+    except FileNotFoundError:
+        return deque()
+    return deque(lines)

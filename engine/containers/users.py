@@ -1,0 +1,61 @@
+"""``-u user[:group]`` resolved in the image's /etc/passwd and /etc/group, as Docker does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydocker.engine.errors import InvalidParameter
+
+
+def read_in_layers(layers: list[str], relpath: str) -> str:
+    """The file as the container would see it: the first layer (top first) that has it."""
+    for layer in layers:
+        path = Path(layer) / relpath
+        if path.is_file():
+            try:
+                return path.read_text(errors="replace")
+            except OSError:
+                return ""
+    return ""
+
+
+def _table(text: str) -> list[list[str]]:
+    return [line.split(":") for line in text.splitlines() if line and not line.startswith("#")]
+
+
+def resolve(spec: str, passwd: str, group: str, group_add: list[str] | None = None
+            ) -> dict[str, Any]:
+    user, _, grp = (spec or "").partition(":")
+    uid, gid = 0, 0
+    users = _table(passwd)
+    groups = _table(group)
+    name = "root"
+    if user:
+        if user.isdigit():
+            uid = int(user)
+            match = [u for u in users if len(u) > 3 and u[2] == user]
+            gid = int(match[0][3]) if match else 0
+            name = match[0][0] if match else ""
+        else:
+            match = [u for u in users if u[0] == user and len(u) > 3]
+            if not match:
+                raise InvalidParameter(
+                    f"unable to find user {user}: no matching entries in passwd file")
+            uid, gid, name = int(match[0][2]), int(match[0][3]), user
+    if grp:
+        gid = _group_id(grp, groups)
+    extra = [_group_id(g, groups) for g in group_add or []]
+    if name and not grp:
+        extra += [int(g[2]) for g in groups
+                  if len(g) > 3 and name in g[3].split(",") and int(g[2]) != gid]
+    return {"uid": uid, "gid": gid, "additional_gids": sorted(set(extra))}
+
+
+def _group_id(ref: str, groups: list[list[str]]) -> int:
+    if ref.isdigit():
+        return int(ref)
+    match = [g for g in groups if g[0] == ref and len(g) > 2]
+    if not match:
+        raise InvalidParameter(f"unable to find group {ref}: no matching entries in group file")
+    return int(match[0][2])

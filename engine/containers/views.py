@@ -1,0 +1,181 @@
+"""The JSON shapes clients read: ``GET /containers/{id}/json`` and ``/containers/json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydocker.engine.timeutil import parse_rfc3339_ns
+
+from .model import Container
+
+HOST_CONFIG_DEFAULTS: dict[str, Any] = {
+    "Binds": None, "ContainerIDFile": "", "LogConfig": {"Type": "json-file", "Config": {}},
+    "NetworkMode": "bridge", "PortBindings": {}, "RestartPolicy": {"Name": "no",
+                                                                    "MaximumRetryCount": 0},
+    "AutoRemove": False, "VolumeDriver": "", "VolumesFrom": None, "ConsoleSize": [0, 0],
+    "CapAdd": None, "CapDrop": None, "CgroupnsMode": "host", "Dns": [], "DnsOptions": [],
+    "DnsSearch": [], "ExtraHosts": None, "GroupAdd": None, "IpcMode": "private",
+    "Cgroup": "", "Links": None, "OomScoreAdj": 0, "PidMode": "", "Privileged": False,
+    "PublishAllPorts": False, "ReadonlyRootfs": False, "SecurityOpt": None, "UTSMode": "",
+    "UsernsMode": "", "ShmSize": 67108864, "Runtime": "runc", "Isolation": "",
+    "CpuShares": 0, "Memory": 0, "NanoCpus": 0, "CgroupParent": "", "BlkioWeight": 0,
+    "BlkioWeightDevice": [], "BlkioDeviceReadBps": [], "BlkioDeviceWriteBps": [],
+    "BlkioDeviceReadIOps": [], "BlkioDeviceWriteIOps": [], "CpuPeriod": 0, "CpuQuota": 0,
+    "CpuRealtimePeriod": 0, "CpuRealtimeRuntime": 0, "CpusetCpus": "", "CpusetMems": "",
+    "Devices": [], "DeviceCgroupRules": None, "DeviceRequests": None,
+    "MemoryReservation": 0, "MemorySwap": 0, "MemorySwappiness": None,
+    "OomKillDisable": None, "PidsLimit": None, "Ulimits": [], "CpuCount": 0,
+    "CpuPercent": 0, "IOMaximumIOps": 0, "IOMaximumBandwidth": 0,
+    "MaskedPaths": None, "ReadonlyPaths": None, "Init": None, "Mounts": None, "Tmpfs": None,
+    "Sysctls": None,
+}
+
+
+def host_config(c: Container) -> dict[str, Any]:
+    hc = {**HOST_CONFIG_DEFAULTS, **c.host_config}
+    if not hc.get("NetworkMode") or hc["NetworkMode"] == "default":
+        hc["NetworkMode"] = "bridge"
+    return hc
+
+
+def network_settings(c: Container) -> dict[str, Any]:
+    primary = next(iter(c.networks.values()), {})
+    return {
+        "Bridge": "", "SandboxID": c.id, "SandboxKey": f"/var/run/docker/netns/{c.short_id}"
+        if c.state.running else "",
+        "HairpinMode": False, "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
+        "Ports": c.ports if c.state.running else {},
+        "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None,
+        "EndpointID": primary.get("EndpointID", ""),
+        "Gateway": primary.get("Gateway", ""),
+        "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
+        "IPAddress": primary.get("IPAddress", ""),
+        "IPPrefixLen": primary.get("IPPrefixLen", 0),
+        "IPv6Gateway": "", "MacAddress": primary.get("MacAddress", ""),
+        "Networks": c.networks,
+    }
+
+
+def inspect(c: Container, paths: dict[str, str], size: dict[str, int] | None = None
+            ) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "Id": c.id,
+        "Created": c.created,
+        "Path": c.path,
+        "Args": c.args,
+        "State": c.state.to_json(),
+        "Image": c.image_id,
+        "ResolvConfPath": paths.get("resolv", ""),
+        "HostnamePath": paths.get("hostname", ""),
+        "HostsPath": paths.get("hosts", ""),
+        "LogPath": paths.get("log", ""),
+        "Name": "/" + c.name,
+        "RestartCount": c.restart_count,
+        "Driver": "overlay2",
+        "Platform": c.platform,
+        "MountLabel": "",
+        "ProcessLabel": "",
+        "AppArmorProfile": "",
+        "ExecIDs": c.exec_ids or None,
+        "HostConfig": host_config(c),
+        "GraphDriver": {"Name": "overlay2", "Data": {
+            "LowerDir": ":".join(c.rootfs.get("lower", [])),
+            "UpperDir": c.rootfs.get("upper", ""),
+            "WorkDir": c.rootfs.get("work", ""),
+            "MergedDir": c.rootfs.get("merged", ""),
+        }},
+        "Mounts": [m["inspect"] for m in c.mounts if "inspect" in m],
+        "Config": c.config,
+        "NetworkSettings": network_settings(c),
+    }
+    if size is not None:
+        out["SizeRw"] = size.get("rw", 0)
+        out["SizeRootFs"] = size.get("rootfs", 0)
+    return out
+
+
+def command_line(c: Container) -> str:
+    """As daemon/list.go prints it: args with spaces in single quotes."""
+    args = [f"'{a}'" if " " in a else a for a in c.args]
+    return " ".join([c.path, *args])
+
+
+def status_text(c: Container, now_ns: int) -> str:
+    """The human status of ``docker ps``: "Up 3 seconds", "Exited (0) 2 minutes ago"."""
+    st = c.state
+    if st.status in ("running", "paused", "restarting"):
+        if st.status == "restarting":
+            return f"Restarting ({st.exit_code}) {human_duration(now_ns - parse_rfc3339_ns(st.finished_at))} ago"
+        up = human_duration(now_ns - parse_rfc3339_ns(st.started_at))
+        health = ""
+        if st.health:
+            health = {"starting": " (health: starting)", "healthy": " (healthy)",
+                      "unhealthy": " (unhealthy)"}.get(st.health.get("Status", ""), "")
+        return f"Up {up}{' (Paused)' if st.status == 'paused' else ''}{health}"
+    if st.status == "exited":
+        if parse_rfc3339_ns(st.finished_at) == 0:
+            return "Created"
+        ago = human_duration(now_ns - parse_rfc3339_ns(st.finished_at))
+        return f"Exited ({st.exit_code}) {ago} ago"
+    if st.status == "removing":
+        return "Removal In Progress"
+    if st.status == "dead":
+        return "Dead"
+    return "Created"
+
+
+def human_duration(ns: int) -> str:
+    """go-units HumanDuration."""
+    seconds = ns / 1e9
+    if seconds < 1:
+        return "Less than a second"
+    if seconds < 2:
+        return "1 second"
+    if seconds < 60:
+        return f"{int(seconds)} seconds"
+    minutes = seconds / 60
+    if minutes < 2:
+        return "About a minute"
+    if minutes < 60:
+        return f"{int(minutes)} minutes"
+    hours = minutes / 60
+    if int(hours + 0.5) == 1:
+        return "About an hour"
+    if hours < 48:
+        return f"{int(hours + 0.5)} hours"
+    if hours < 24 * 7 * 2:
+        return f"{int(hours / 24)} days"
+    if hours < 24 * 30 * 2:
+        return f"{int(hours / 24 / 7)} weeks"
+    if hours < 24 * 365 * 2:
+        return f"{int(hours / 24 / 30)} months"
+    return f"{int(hours / 24 / 365)} years"
+
+
+def summary(c: Container, image_name: str, now_ns: int) -> dict[str, Any]:
+    """One entry of ``GET /containers/json``."""
+    ports = []
+    for key, bindings in (c.ports or {}).items():
+        number, _, proto = key.partition("/")
+        if not bindings:
+            ports.append({"PrivatePort": int(number), "Type": proto or "tcp"})
+            continue
+        for b in bindings:
+            ports.append({"IP": b.get("HostIp") or "0.0.0.0", "PrivatePort": int(number),
+                          "PublicPort": int(b["HostPort"]), "Type": proto or "tcp"})
+    created_s = parse_rfc3339_ns(c.created) // 1_000_000_000
+    return {
+        "Id": c.id,
+        "Names": ["/" + c.name],
+        "Image": image_name,
+        "ImageID": c.image_id,
+        "Command": command_line(c),
+        "Created": created_s,
+        "Ports": ports if c.state.running else [],
+        "Labels": c.config.get("Labels") or {},
+        "State": c.state.status,
+        "Status": status_text(c, now_ns),
+        "HostConfig": {"NetworkMode": host_config(c)["NetworkMode"]},
+        "NetworkSettings": {"Networks": c.networks},
+        "Mounts": [m["inspect"] for m in c.mounts if "inspect" in m],
+    }

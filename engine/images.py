@@ -1,0 +1,67 @@
+"""The image endpoints' backend: the store plus events and the containers' in-use view."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, BinaryIO
+
+from pydocker.engine.events import EventBus
+from pydocker.images import views
+from pydocker.images.store import ImageStore, chain_ids
+
+
+class ImageService:
+    def __init__(self, store: ImageStore, events: EventBus,
+                 users: Callable[[str], list[tuple[str, bool]]]) -> None:
+        self.store = store
+        self.events = events
+        self.users = users
+
+    def _event(self, action: str, image_id: str, name: str = "") -> None:
+        self.events.publish("image", action, image_id, {"name": name or image_id})
+
+    async def import_rootfs(self, stream: BinaryIO, *, repo_tag: str | None,
+                            changes: list[str], message: str, platform: str | None) -> str:
+        image_id = await asyncio.to_thread(self.store.import_rootfs, stream, repo_tag=repo_tag,
+                                           changes=changes, message=message, platform=platform)
+        self._event("import", image_id, repo_tag or image_id)
+        return image_id
+
+    async def inspect(self, ref: str) -> dict[str, Any]:
+        img = await asyncio.to_thread(self.store.get, ref)
+        return views.inspect(img, self.store.lower_dirs(img.id))
+
+    async def history(self, ref: str) -> list[dict[str, Any]]:
+        img = await asyncio.to_thread(self.store.get, ref)
+        sizes = [self.store._layer_size(c) for c in chain_ids(img.diff_ids)]  # noqa: SLF001
+        return views.history(img, sizes)
+
+    async def list(self, *, all_: bool, filters: dict[str, list[str]], digests: bool
+                   ) -> list[dict[str, Any]]:
+        return await asyncio.to_thread(self.store.list, all=all_, filters=filters,
+                                       digests=digests)
+
+    async def tag(self, ref: str, repo: str, tag: str) -> None:
+        image_id = await asyncio.to_thread(self.store.resolve, ref)
+        await asyncio.to_thread(self.store.tag, image_id, repo, tag)
+        self._event("tag", image_id, f"{repo}:{tag or 'latest'}")
+
+    async def delete(self, ref: str, *, force: bool, noprune: bool) -> list[dict[str, str]]:
+        out = await asyncio.to_thread(self.store.delete, ref, force=force, noprune=noprune,
+                                      users=self.users)
+        deleted = [item["Deleted"] for item in out if "Deleted" in item]
+        for item in out:
+            if "Untagged" in item:
+                self._event("untag", item["Untagged"], item["Untagged"])
+        if deleted:
+            self._event("delete", deleted[0])  # the image; the rest are its layers
+        return out
+
+    async def prune(self, filters: dict[str, list[str]]) -> dict[str, Any]:
+        dangling = (filters.get("dangling") or ["true"])[0].lower() not in ("false", "0")
+        out = await asyncio.to_thread(self.store.prune, dangling_only=dangling,
+                                      filters=filters, users=self.users)
+        self.events.publish("image", "prune", "",
+                            {"reclaimed": str(out["SpaceReclaimed"])})
+        return out

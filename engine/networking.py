@@ -1,0 +1,126 @@
+"""Between containers and the network manager: which networks, aliases, IPs and ports.
+
+The network package knows bridges and endpoints; this module knows a container's
+HostConfig.NetworkMode, NetworkingConfig and PortBindings, and keeps the container's
+NetworkSettings in step with the endpoints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from pydocker.engine.errors import InvalidParameter, NotFound
+from pydocker.network.manager import NetworkManager
+from pydocker.network.ports import PortSpec, from_port_bindings
+
+from .containers.model import Container
+
+NON_BRIDGE_MODES = ("host", "none")
+
+
+def network_mode(c: Container) -> str:
+    mode = c.host_config.get("NetworkMode") or "bridge"
+    return "bridge" if mode == "default" else mode
+
+
+def _blank_settings(network_id: str, endpoint_config: dict[str, Any]) -> dict[str, Any]:
+    return {"IPAMConfig": endpoint_config.get("IPAMConfig"), "Links": None,
+            "Aliases": endpoint_config.get("Aliases"), "MacAddress": "", "DriverOpts": None,
+            "GwPriority": 0, "NetworkID": network_id, "EndpointID": "", "Gateway": "",
+            "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "", "GlobalIPv6Address": "",
+            "GlobalIPv6PrefixLen": 0, "DNSNames": None}
+
+
+class ContainerNetworking:
+    def __init__(self, manager: NetworkManager) -> None:
+        self.manager = manager
+
+    def networks_of(self, c: Container) -> list[str]:
+        mode = network_mode(c)
+        if mode.startswith("container:"):
+            return []
+        names = [mode]
+        names += [n for n in c.endpoints_config if n not in names and mode not in NON_BRIDGE_MODES]
+        return names
+
+    def validate(self, c: Container) -> None:
+        """Unknown networks are a 404 at create, before anything exists."""
+        for name in self.networks_of(c):
+            self.manager.lookup(name)
+
+    def planned(self, c: Container) -> dict[str, dict[str, Any]]:
+        out = {}
+        for name in self.networks_of(c):
+            net = self.manager.lookup(name)
+            out[net.name] = _blank_settings(net.id, c.endpoints_config.get(name) or {})
+        return out
+
+    def port_specs(self, c: Container) -> list[PortSpec]:
+        specs = from_port_bindings(c.host_config.get("PortBindings") or {})
+        if c.host_config.get("PublishAllPorts"):
+            bound = {(s.container_port, s.proto) for s in specs}
+            for key in c.config.get("ExposedPorts") or {}:
+                port, _, proto = key.partition("/")
+                if (int(port), proto or "tcp") not in bound:
+                    specs.append(PortSpec(int(port), proto or "tcp"))
+        return specs
+
+    async def attach_container(self, c: Container, netns: str) -> None:
+        ports = self.port_specs(c)
+        c.networks = {}
+        try:
+            for i, name in enumerate(self.networks_of(c)):
+                ec = c.endpoints_config.get(name) or {}
+                ipv4 = ((ec.get("IPAMConfig") or {}).get("IPv4Address")) or None
+                ep = await self.manager.connect(
+                    name, c.id, netns, name=c.name, aliases=list(ec.get("Aliases") or []),
+                    ipv4=ipv4, mac=ec.get("MacAddress") or None, ports=ports if i == 0 else ())
+                c.networks[ep.network_name] = ep.settings()
+        except BaseException:
+            await self.detach_container(c)
+            raise
+        c.ports = self._ports_view(c)
+
+    def _ports_view(self, c: Container) -> dict[str, Any]:
+        view: dict[str, Any] = {key: None for key in c.config.get("ExposedPorts") or {}}
+        for ep in self.manager.endpoints_of(c.id).values():
+            view.update(ep.port_bindings())
+        return view
+
+    async def detach_container(self, c: Container) -> None:
+        for name, ep in list(self.manager.endpoints_of(c.id).items()):
+            with contextlib.suppress(NotFound):
+                await self.manager.disconnect(name, c.id)
+            if name in c.networks:
+                c.networks[name] = _blank_settings(ep.network_id, c.endpoints_config.get(name)
+                                                   or {})
+        c.ports = {}
+
+    async def connect(self, c: Container, network: str, endpoint_config: dict[str, Any],
+                      netns: str | None) -> None:
+        """``POST /networks/{id}/connect``: now when running, at next start otherwise."""
+        net = self.manager.lookup(network)
+        if network_mode(c) in NON_BRIDGE_MODES or network_mode(c).startswith("container:"):
+            raise InvalidParameter(
+                f"container cannot be disconnected from host network or connected to host "
+                f"network")
+        c.endpoints_config[net.name] = endpoint_config
+        if netns is None:
+            c.networks[net.name] = _blank_settings(net.id, endpoint_config)
+            return
+        ipv4 = ((endpoint_config.get("IPAMConfig") or {}).get("IPv4Address")) or None
+        ep = await self.manager.connect(net.name, c.id, netns, name=c.name,
+                                        aliases=list(endpoint_config.get("Aliases") or []),
+                                        ipv4=ipv4)
+        c.networks[net.name] = ep.settings()
+
+    async def disconnect(self, c: Container, network: str, running: bool) -> None:
+        net = self.manager.lookup(network)
+        if net.name not in c.networks and c.id not in net.endpoints:
+            raise InvalidParameter(
+                f"container {c.id} is not connected to network {net.name}")
+        if running and c.id in net.endpoints:
+            await self.manager.disconnect(net.name, c.id)
+        c.networks.pop(net.name, None)
+        c.endpoints_config.pop(net.name, None)

@@ -1,0 +1,282 @@
+"""cgroups behind one small interface: v1 hierarchies (this kind of machine) or pure v2.
+
+A container's cgroup is ``<parent>/<id>`` in every controller we use. Everything is file
+writes, usable from the shim (to place the process before it runs) and the daemon
+(stats, pause, update).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+ROOT = "/sys/fs/cgroup"
+V1_CONTROLLERS = ("memory", "cpu", "cpuacct", "pids", "freezer", "cpuset", "blkio")
+
+
+def is_v2() -> bool:
+    return os.path.exists(f"{ROOT}/cgroup.controllers")
+
+
+def _write(path: str, value: str) -> None:
+    with open(path, "w") as f:
+        f.write(value)
+
+
+def _read(path: str) -> str:
+    with open(path) as f:
+        return f.read()
+
+
+class Cgroup:
+    def __init__(self, parent: str, name: str) -> None:
+        self.rel = f"{parent.strip('/')}/{name}"
+        self.parent = parent.strip("/")
+        self.v2 = is_v2()
+
+    def dirs(self) -> dict[str, str]:
+        if self.v2:
+            return {"unified": f"{ROOT}/{self.rel}"}
+        return {c: f"{ROOT}/{c}/{self.rel}" for c in V1_CONTROLLERS
+                if os.path.isdir(f"{ROOT}/{c}")}
+
+    # --- create / join / remove -------------------------------------------------------
+
+    def create(self, resources: dict[str, Any]) -> None:
+        if self.v2:
+            self._create_v2(resources)
+        else:
+            self._create_v1(resources)
+
+    def _create_v1(self, r: dict[str, Any]) -> None:
+        for controller, path in self.dirs().items():
+            if controller == "cpuset":
+                self._cpuset_dirs(path)
+            else:
+                os.makedirs(path, exist_ok=True)
+        d = self.dirs()
+        mem = r.get("memory")
+        if mem:
+            _write(f"{d['memory']}/memory.limit_in_bytes", str(mem))
+            swap = r.get("memory_swap")
+            memsw = f"{d['memory']}/memory.memsw.limit_in_bytes"
+            if os.path.exists(memsw) and swap != -1:
+                _write(memsw, str(swap if swap else mem * 2))
+        if r.get("memory_reservation"):
+            _write(f"{d['memory']}/memory.soft_limit_in_bytes", str(r["memory_reservation"]))
+        if r.get("oom_kill_disable"):
+            _write(f"{d['memory']}/memory.oom_control", "1")
+        if r.get("cpu_shares"):
+            _write(f"{d['cpu']}/cpu.shares", str(r["cpu_shares"]))
+        period, quota = _cpu_quota(r)
+        if period:
+            _write(f"{d['cpu']}/cpu.cfs_period_us", str(period))
+        if quota:
+            _write(f"{d['cpu']}/cpu.cfs_quota_us", str(quota))
+        if r.get("cpuset_cpus"):
+            _write(f"{d['cpuset']}/cpuset.cpus", r["cpuset_cpus"])
+        if r.get("cpuset_mems"):
+            _write(f"{d['cpuset']}/cpuset.mems", r["cpuset_mems"])
+        if r.get("pids_limit") and r["pids_limit"] > 0:
+            _write(f"{d['pids']}/pids.max", str(r["pids_limit"]))
+        if r.get("blkio_weight") and os.path.exists(f"{d.get('blkio', '')}/blkio.weight"):
+            _write(f"{d['blkio']}/blkio.weight", str(r["blkio_weight"]))
+
+    @staticmethod
+    def _cpuset_dirs(path: str) -> None:
+        """cpuset children start empty and refuse tasks: inherit cpus and mems."""
+        parts = path[len(f"{ROOT}/cpuset/"):].split("/")
+        cur = f"{ROOT}/cpuset"
+        for part in parts:
+            parent = cur
+            cur = f"{cur}/{part}"
+            if not os.path.isdir(cur):
+                os.mkdir(cur)
+            for key in ("cpuset.cpus", "cpuset.mems"):
+                if not _read(f"{cur}/{key}").strip():
+                    _write(f"{cur}/{key}", _read(f"{parent}/{key}").strip())
+
+    def _create_v2(self, r: dict[str, Any]) -> None:
+        cur = ROOT
+        for part in self.rel.split("/"):
+            try:
+                available = _read(f"{cur}/cgroup.controllers").split()
+                wanted = [c for c in ("cpu", "memory", "pids", "cpuset", "io") if c in available]
+                _write(f"{cur}/cgroup.subtree_control", " ".join("+" + c for c in wanted))
+            except OSError:
+                pass
+            cur = f"{cur}/{part}"
+            os.makedirs(cur, exist_ok=True)
+        if r.get("memory"):
+            _write(f"{cur}/memory.max", str(r["memory"]))
+            swap = r.get("memory_swap")
+            if swap and swap > 0 and os.path.exists(f"{cur}/memory.swap.max"):
+                _write(f"{cur}/memory.swap.max", str(swap - r["memory"]))
+        if r.get("memory_reservation"):
+            _write(f"{cur}/memory.low", str(r["memory_reservation"]))
+        period, quota = _cpu_quota(r)
+        if quota:
+            _write(f"{cur}/cpu.max", f"{quota} {period or 100000}")
+        if r.get("cpu_shares"):
+            # The v1 shares range maps onto v2 weights as runc does.
+            _write(f"{cur}/cpu.weight", str(1 + ((r["cpu_shares"] - 2) * 9999) // 262142))
+        if r.get("cpuset_cpus"):
+            _write(f"{cur}/cpuset.cpus", r["cpuset_cpus"])
+        if r.get("cpuset_mems"):
+            _write(f"{cur}/cpuset.mems", r["cpuset_mems"])
+        if r.get("pids_limit") and r["pids_limit"] > 0:
+            _write(f"{cur}/pids.max", str(r["pids_limit"]))
+
+    def add(self, pid: int) -> None:
+        for path in self.dirs().values():
+            if os.path.isdir(path):
+                _write(f"{path}/cgroup.procs", str(pid))
+
+    def remove(self) -> None:
+        for path in self.dirs().values():
+            for _ in range(50):
+                try:
+                    os.rmdir(path)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.01)  # the last task is still leaving
+        if not self.v2:
+            for c in V1_CONTROLLERS:
+                _rmdir_if_empty(f"{ROOT}/{c}/{self.parent}")
+        else:
+            _rmdir_if_empty(f"{ROOT}/{self.parent}")
+
+    # --- freezer ------------------------------------------------------------------------
+
+    def freeze(self, frozen: bool) -> None:
+        if self.v2:
+            path = self.dirs()["unified"]
+            _write(f"{path}/cgroup.freeze", "1" if frozen else "0")
+            want = "frozen 1" if frozen else "frozen 0"
+            for _ in range(1000):
+                if want in _read(f"{path}/cgroup.events"):
+                    return
+                time.sleep(0.001)
+            return
+        path = self.dirs()["freezer"]
+        state = "FROZEN" if frozen else "THAWED"
+        for _ in range(1000):
+            _write(f"{path}/freezer.state", state)
+            if _read(f"{path}/freezer.state").strip() == state:
+                return
+            time.sleep(0.001)
+
+    # --- figures ------------------------------------------------------------------------
+
+    def oom_killed(self) -> bool:
+        try:
+            if self.v2:
+                text = _read(f"{self.dirs()['unified']}/memory.events")
+            else:
+                text = _read(f"{self.dirs()['memory']}/memory.oom_control")
+        except OSError:
+            return False
+        for line in text.splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill" and int(value) > 0:
+                return True
+        return False
+
+    def stats(self) -> dict[str, Any]:
+        return _stats_v2(self.dirs()["unified"]) if self.v2 else _stats_v1(self.dirs())
+
+
+def _cpu_quota(r: dict[str, Any]) -> tuple[int, int]:
+    if r.get("nano_cpus"):
+        period = 100000
+        return period, r["nano_cpus"] * period // 1_000_000_000
+    return r.get("cpu_period") or 0, r.get("cpu_quota") or 0
+
+
+def _rmdir_if_empty(path: str) -> None:
+    try:
+        os.rmdir(path)
+    except OSError:
+        pass  # other containers still live there, or it never existed
+
+
+def _kv(text: str) -> dict[str, int]:
+    out = {}
+    for line in text.splitlines():
+        key, _, value = line.partition(" ")
+        if value.strip().lstrip("-").isdigit():
+            out[key] = int(value)
+    return out
+
+
+def _int(path: str, default: int = 0) -> int:
+    try:
+        value = _read(path).strip()
+    except OSError:
+        return default
+    return int(value) if value.isdigit() else default
+
+
+def _stats_v1(d: dict[str, str]) -> dict[str, Any]:
+    cpuacct = d.get("cpuacct", "")
+    percpu = [int(x) for x in _read(f"{cpuacct}/cpuacct.usage_percpu").split()] \
+        if os.path.exists(f"{cpuacct}/cpuacct.usage_percpu") else []
+    cpustat = _kv(_read(f"{cpuacct}/cpuacct.stat")) if os.path.exists(
+        f"{cpuacct}/cpuacct.stat") else {}
+    tick_ns = 1_000_000_000 // os.sysconf("SC_CLK_TCK")
+    throttle = _kv(_read(f"{d['cpu']}/cpu.stat")) if os.path.exists(f"{d['cpu']}/cpu.stat") \
+        else {}
+    mem = d.get("memory", "")
+    mstat = _kv(_read(f"{mem}/memory.stat")) if os.path.exists(f"{mem}/memory.stat") else {}
+    blk = []
+    path = f"{d.get('blkio', '')}/blkio.throttle.io_service_bytes"
+    if os.path.exists(path):
+        for line in _read(path).splitlines():
+            parts = line.split()
+            if len(parts) == 3 and ":" in parts[0]:
+                major, minor = parts[0].split(":")
+                blk.append({"major": int(major), "minor": int(minor), "op": parts[1].lower(),
+                            "value": int(parts[2])})
+    return {
+        "cpu_total_ns": _int(f"{cpuacct}/cpuacct.usage"),
+        "cpu_percpu_ns": percpu,
+        "cpu_user_ns": cpustat.get("user", 0) * tick_ns,
+        "cpu_system_ns": cpustat.get("system", 0) * tick_ns,
+        "throttling": {"periods": throttle.get("nr_periods", 0),
+                       "throttled_periods": throttle.get("nr_throttled", 0),
+                       "throttled_time": throttle.get("throttled_time", 0)},
+        "memory_usage": _int(f"{mem}/memory.usage_in_bytes"),
+        "memory_max_usage": _int(f"{mem}/memory.max_usage_in_bytes"),
+        "memory_limit": _int(f"{mem}/memory.limit_in_bytes"),
+        "memory_failcnt": _int(f"{mem}/memory.failcnt"),
+        "memory_stats": mstat,
+        "pids_current": _int(f"{d.get('pids', '')}/pids.current"),
+        "pids_limit": _int(f"{d.get('pids', '')}/pids.max"),
+        "blkio": blk,
+    }
+
+
+def _stats_v2(path: str) -> dict[str, Any]:
+    cpu = _kv(_read(f"{path}/cpu.stat")) if os.path.exists(f"{path}/cpu.stat") else {}
+    mstat = _kv(_read(f"{path}/memory.stat")) if os.path.exists(f"{path}/memory.stat") else {}
+    limit = _read(f"{path}/memory.max").strip() if os.path.exists(f"{path}/memory.max") else ""
+    return {
+        "cpu_total_ns": cpu.get("usage_usec", 0) * 1000,
+        "cpu_percpu_ns": [],
+        "cpu_user_ns": cpu.get("user_usec", 0) * 1000,
+        "cpu_system_ns": cpu.get("system_usec", 0) * 1000,
+        "throttling": {"periods": cpu.get("nr_periods", 0),
+                       "throttled_periods": cpu.get("nr_throttled", 0),
+                       "throttled_time": cpu.get("throttled_usec", 0) * 1000},
+        "memory_usage": _int(f"{path}/memory.current"),
+        "memory_max_usage": 0,
+        "memory_limit": int(limit) if limit.isdigit() else 0,
+        "memory_failcnt": 0,
+        "memory_stats": mstat,
+        "pids_current": _int(f"{path}/pids.current"),
+        "pids_limit": _int(f"{path}/pids.max"),
+        "blkio": [],
+    }

@@ -1,0 +1,332 @@
+"""The daemon's side of the runtime: start the zygote, talk to shims. Asyncio only;
+nothing here forks (the daemon is multi-threaded) — the zygote does."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import wire
+from .cgroups import Cgroup
+
+ENGINE_DIR = str(Path(__file__).resolve().parents[1])
+BOOT = ("import sys; fd = int(sys.argv[1]); sys.path[:0] = sys.argv[2:]; "
+        "from runtime.zygote import main; main(fd)")
+
+
+class StartError(Exception):
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@dataclass
+class ExitStatus:
+    exit_code: int
+    oom_killed: bool = False
+    finished_at: str = ""
+    error: str = ""
+
+
+def _site_dirs() -> list[str]:
+    import pyseccomp
+    return [os.path.dirname(pyseccomp.__file__)]
+
+
+class Runtime:
+    def __init__(self, exec_root: Path) -> None:
+        self.bundles = exec_root / "containers"
+        self._zygote: subprocess.Popen[bytes] | None = None
+        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()
+
+    async def start(self) -> None:
+        self.bundles.mkdir(parents=True, exist_ok=True)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        # Popen without preexec_fn uses vfork: safe from a threaded process.
+        self._zygote = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", BOOT, str(theirs.fileno()), ENGINE_DIR,
+             *_site_dirs()], pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
+            start_new_session=True)
+        theirs.close()
+        self._sock = ours
+
+    async def close(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+        if self._zygote is not None:
+            await asyncio.to_thread(self._zygote.wait)
+            self._zygote = None
+
+    def _call(self, req: dict[str, Any], fds: list[int]) -> dict[str, Any]:
+        with self._lock:
+            assert self._sock is not None, "runtime not started"
+            socket.send_fds(self._sock, [json.dumps(req).encode()], fds)
+            reply = self._sock.recv(1 << 20)
+        if not reply:
+            raise RuntimeError("the runtime's spawner exited")
+        out = json.loads(reply)
+        if out.get("error"):
+            raise RuntimeError(out["error"])
+        return out
+
+    async def zygote_call(self, req: dict[str, Any], fds: list[int] = ()) -> dict[str, Any]:  # type: ignore[assignment]
+        return await asyncio.to_thread(self._call, req, list(fds))
+
+    async def create_netns(self, path: Path) -> None:
+        await self.zygote_call({"op": "netns_create", "path": str(path)})
+
+    async def remove_netns(self, path: Path) -> None:
+        await self.zygote_call({"op": "netns_remove", "path": str(path)})
+
+    def bundle(self, container_id: str) -> Path:
+        return self.bundles / container_id
+
+    async def create(self, spec: dict[str, Any]) -> Shim:
+        bundle = Path(spec["bundle"])
+        bundle.mkdir(parents=True, exist_ok=True)
+        for stale in ("exit.json", "state.json"):
+            (bundle / stale).unlink(missing_ok=True)
+        (bundle / "spec.json").write_text(json.dumps(
+            {"cgroup": spec["cgroup"], "tty": spec.get("tty", False)}))
+        r, w = os.pipe2(os.O_CLOEXEC)
+        try:
+            await self.zygote_call({"op": "spawn", "spec": spec}, [w])
+        finally:
+            os.close(w)
+        ready = await asyncio.to_thread(_read_all, r)
+        try:
+            result = json.loads(ready or b"{}")
+        except ValueError:
+            result = {"error": ready.decode(errors="replace")}
+        if "pid" not in result:
+            await self.delete(spec["id"])
+            raise StartError(result.get("error") or "the shim died while creating the "
+                             "container", 128)
+        return Shim(self, spec["id"], bundle, int(result["pid"]), bool(spec.get("tty")))
+
+    async def connect(self, container_id: str) -> Shim | None:
+        bundle = self.bundle(container_id)
+        try:
+            spec = json.loads((bundle / "spec.json").read_text())
+        except (OSError, ValueError):
+            return None
+        shim = Shim(self, container_id, bundle, 0, bool(spec.get("tty")))
+        try:
+            state = await shim.request({"op": "state"})
+        except OSError:
+            return None
+        if state.get("exited"):
+            return None
+        shim.pid = int(state["pid"])
+        return shim
+
+    def exit_status(self, container_id: str) -> ExitStatus | None:
+        try:
+            data = json.loads((self.bundle(container_id) / "exit.json").read_text())
+        except (OSError, ValueError):
+            return None
+        return ExitStatus(int(data["exit_code"]), bool(data.get("oom_killed")),
+                          data.get("finished_at", ""))
+
+    def cgroup(self, container_id: str) -> Cgroup | None:
+        try:
+            spec = json.loads((self.bundle(container_id) / "spec.json").read_text())
+        except (OSError, ValueError):
+            return None
+        return Cgroup(spec["cgroup"]["parent"], spec["cgroup"]["name"])
+
+    async def delete(self, container_id: str) -> None:
+        """After exit (or a failed start): stop the shim, remove cgroups and the bundle."""
+        bundle = self.bundle(container_id)
+        if (bundle / "shim.sock").exists():
+            with contextlib.suppress(OSError, ValueError):
+                await Shim(self, container_id, bundle, 0, False).request({"op": "shutdown"})
+            for _ in range(100):  # the shim leaves once its process is reaped
+                if not (bundle / "shim.sock").exists():
+                    break
+                await asyncio.sleep(0.01)
+        cg = self.cgroup(container_id)
+        if cg is not None:
+            await asyncio.to_thread(cg.remove)
+        await asyncio.to_thread(shutil.rmtree, bundle, True)
+
+
+def _read_all(fd: int) -> bytes:
+    data = b""
+    try:
+        while chunk := os.read(fd, 65536):
+            data += chunk
+    finally:
+        os.close(fd)
+    return data
+
+
+async def _connect(bundle: Path) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """Connect to the shim's socket through /proc/self/fd/N: the bundle's absolute path
+    may be longer than AF_UNIX allows (108 bytes), the fd path never is."""
+    dirfd = os.open(bundle, os.O_PATH | os.O_CLOEXEC)
+    try:
+        return await asyncio.open_unix_connection(f"/proc/self/fd/{dirfd}/shim.sock",
+                                                  limit=1 << 20)
+    finally:
+        os.close(dirfd)
+
+
+class FrameReader:
+    """Shim frames → Docker's wire bytes (frames kept without a TTY, payload with one);
+    the control frame that ends the stream is kept as ``control``."""
+
+    def __init__(self, reader: asyncio.StreamReader, tty: bool) -> None:
+        self._reader = reader
+        self._tty = tty
+        self.control: dict[str, Any] | None = None
+        self.ended = asyncio.Event()
+
+    async def read(self, n: int = -1) -> bytes:
+        while True:
+            try:
+                head = await self._reader.readexactly(wire.FRAME.size)
+                kind, size = wire.FRAME.unpack(head)
+                payload = await self._reader.readexactly(size)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                self.ended.set()
+                return b""
+            if kind == wire.CONTROL:
+                self.control = json.loads(payload)
+                self.ended.set()
+                return b""
+            if not payload:
+                continue
+            return payload if self._tty else head + payload
+
+
+class ExecProcess:
+    def __init__(self, shim: Shim, exec_id: str, pid: int, reader: FrameReader,
+                 writer: asyncio.StreamWriter) -> None:
+        self.shim = shim
+        self.id = exec_id
+        self.pid = pid
+        self.reader = reader
+        self.writer = writer
+
+    async def wait(self) -> int:
+        await self.reader.ended.wait()
+        if self.reader.control is None:
+            # Nobody drained the stream (detached exec): drain it ourselves.
+            while await self.reader.read():
+                pass
+        control = self.reader.control or {}
+        return int(control.get("exit_code", 126))
+
+    async def resize(self, height: int, width: int) -> None:
+        await self.shim.request({"op": "resize", "exec": self.id, "height": height,
+                                 "width": width})
+
+    async def kill(self, signal: int) -> None:
+        await self.shim.request({"op": "kill", "exec": self.id, "signal": signal})
+
+
+class Shim:
+    def __init__(self, runtime: Runtime, container_id: str, bundle: Path, pid: int,
+                 tty: bool) -> None:
+        self.runtime = runtime
+        self.id = container_id
+        self.bundle = bundle
+        self.pid = pid
+        self.tty = tty
+
+    async def _open(self, req: dict[str, Any]
+                    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        reader, writer = await _connect(self.bundle)
+        writer.write(wire.message(req))
+        await writer.drain()
+        return reader, writer
+
+    @staticmethod
+    async def _read_message(reader: asyncio.StreamReader) -> dict[str, Any]:
+        head = await reader.readexactly(4)
+        (size,) = wire.LENGTH.unpack(head)
+        return json.loads(await reader.readexactly(size))
+
+    async def request(self, req: dict[str, Any]) -> dict[str, Any]:
+        reader, writer = await self._open(req)
+        try:
+            return await self._read_message(reader)
+        except asyncio.IncompleteReadError:
+            raise ConnectionResetError("the shim closed the connection") from None
+        finally:
+            writer.close()
+
+    async def start(self) -> None:
+        result = await self.request({"op": "start"})
+        if result.get("error"):
+            raise StartError(result["error"], int(result.get("exit_code") or 128))
+
+    async def attach(self, stdin: bool, stdout: bool, stderr: bool
+                     ) -> tuple[FrameReader, asyncio.StreamWriter]:
+        reader, writer = await self._open({"op": "attach", "stdin": stdin, "stdout": stdout,
+                                           "stderr": stderr})
+        return FrameReader(reader, self.tty), writer
+
+    async def wait(self) -> ExitStatus:
+        try:
+            reader, writer = await self._open({"op": "wait"})
+            try:
+                data = await self._read_message(reader)
+            finally:
+                writer.close()
+            return ExitStatus(int(data["exit_code"]), bool(data.get("oom_killed")),
+                              data.get("finished_at", ""))
+        except (OSError, asyncio.IncompleteReadError):
+            # The shim is gone: it wrote the status before leaving.
+            for _ in range(50):
+                status = self.runtime.exit_status(self.id)
+                if status is not None:
+                    return status
+                await asyncio.sleep(0.02)
+            return ExitStatus(137, error="the container's monitor disappeared")
+
+    async def kill(self, signal: int) -> None:
+        await self.request({"op": "kill", "signal": signal})
+
+    async def resize(self, height: int, width: int) -> None:
+        await self.request({"op": "resize", "height": height, "width": width})
+
+    async def exec(self, spec: dict[str, Any], exec_id: str = "") -> ExecProcess:
+        reader, writer = await self._open({"op": "exec", "spec": spec, "id": exec_id})
+        try:
+            first = await self._read_message(reader)
+        except asyncio.IncompleteReadError:
+            writer.close()
+            raise StartError("the shim closed the connection", 126) from None
+        if first.get("error"):
+            writer.close()
+            raise StartError(first["error"], int(first.get("exit_code") or 126))
+        return ExecProcess(self, exec_id or str(first["pid"]), int(first["pid"]),
+                           FrameReader(reader, bool(spec.get("tty"))), writer)
+
+    async def pause(self) -> None:
+        cg = self.runtime.cgroup(self.id)
+        if cg is not None:
+            await asyncio.to_thread(cg.freeze, True)
+
+    async def resume(self) -> None:
+        cg = self.runtime.cgroup(self.id)
+        if cg is not None:
+            await asyncio.to_thread(cg.freeze, False)
+
+    def stats(self) -> dict[str, Any]:
+        cg = self.runtime.cgroup(self.id)
+        return cg.stats() if cg is not None else {}

@@ -1,0 +1,123 @@
+"""The container's first process and exec processes, between fork and exec.
+
+Runs in a child forked by the shim, already inside the new pid namespace.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Any
+
+from . import mounts, process, tty
+from . import syscalls as sc
+
+NS_FILES = (("ipc", sc.CLONE_NEWIPC), ("uts", sc.CLONE_NEWUTS), ("net", sc.CLONE_NEWNET),
+            ("mnt", sc.CLONE_NEWNS))
+
+
+def _wait_go(sync_r: int) -> None:
+    if os.read(sync_r, 1) != b"G":
+        os._exit(120)  # the shim went away before releasing us
+    os.close(sync_r)
+
+
+def _stdio(stdio: tuple[int, int, int] | None, tty_sock: socket.socket | None,
+           size: list[int] | None) -> None:
+    if tty_sock is not None:
+        master, slave = tty.open_pty()
+        if size:
+            tty.set_size(master, size[0], size[1])
+        tty.send_fd(tty_sock, master)
+        os.close(master)
+        tty_sock.close()
+        tty.make_controlling(slave)
+    elif stdio is not None:
+        for target, fd in enumerate(stdio):
+            os.dup2(fd, target)
+
+
+def run_init(spec: dict[str, Any], sync_r: int, err_w: int,
+             stdio: tuple[int, int, int] | None, tty_sock: socket.socket | None) -> None:
+    """Never returns: execs the container's program or exits with Docker's code."""
+    try:
+        ns = spec.get("namespaces") or {}
+        flags = sc.CLONE_NEWNS
+        if ns.get("uts", "new") == "new":
+            flags |= sc.CLONE_NEWUTS
+        if ns.get("ipc", "new") == "new":
+            flags |= sc.CLONE_NEWIPC
+        net = ns.get("net", "none")
+        if net == "none":
+            flags |= sc.CLONE_NEWNET
+        sc.unshare(flags)
+        if net not in ("none", "host"):
+            fd = os.open(net, os.O_RDONLY | os.O_CLOEXEC)
+            sc.setns(fd, sc.CLONE_NEWNET)
+            os.close(fd)
+        _wait_go(sync_r)
+        sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)
+        root = os.path.join(spec["bundle"], "rootfs")
+        os.makedirs(root, exist_ok=True)
+        mounts.mount_rootfs(spec, root)
+        mounts.mount_standard(root, spec)
+        user_mounts = list(spec.get("mounts") or [])
+        if spec.get("init"):
+            user_mounts.append({"destination": "/dev/init", "type": "bind",
+                                "source": spec["init"], "options": ["bind", "ro"]})
+        for m in user_mounts:
+            mounts.mount_user(root, m)
+        mounts.pivot(root)
+        if flags & sc.CLONE_NEWUTS:
+            sc.sethostname(spec.get("hostname") or "")
+            if spec.get("domainname"):
+                sc.setdomainname(spec["domainname"])
+        for key, value in (spec.get("sysctls") or {}).items():
+            with open("/proc/sys/" + key.replace(".", "/"), "w") as f:
+                f.write(str(value))
+        mounts.mask_paths(list(spec.get("masked_paths") or []),
+                          list(spec.get("readonly_paths") or []))
+        if spec.get("readonly_rootfs"):
+            mounts.readonly_root()
+        _stdio(stdio, tty_sock, spec.get("console_size"))
+        process.set_rlimits(list(spec.get("rlimits") or []))
+        if spec.get("oom_score_adj"):
+            with open("/proc/self/oom_score_adj", "w") as f:
+                f.write(str(spec["oom_score_adj"]))
+        user = spec.get("user") or {}
+        process.chdir_creating(spec.get("cwd") or "/", user.get("uid", 0), user.get("gid", 0))
+        if spec.get("init"):
+            spec = dict(spec, args=["/dev/init", "--", *spec["args"]])
+        process.become(spec)
+    except process.ExecError as exc:
+        process.report(err_w, str(exc), exc.exit_code)
+        os._exit(exc.exit_code)
+    except BaseException as exc:  # noqa: BLE001 - everything must reach the shim
+        process.report(err_w, f"unable to start container process: {exc}", 128)
+        os._exit(128)
+
+
+def open_namespaces(pid: int) -> list[tuple[int, int]]:
+    """Open before joining any: after setns(mnt), /proc is the container's."""
+    return [(os.open(f"/proc/{pid}/ns/{name}", os.O_RDONLY | os.O_CLOEXEC), kind)
+            for name, kind in NS_FILES]
+
+
+def run_exec(spec: dict[str, Any], namespaces: list[tuple[int, int]], sync_r: int,
+             err_w: int, stdio: tuple[int, int, int] | None,
+             tty_sock: socket.socket | None) -> None:
+    try:
+        _wait_go(sync_r)
+        for fd, kind in namespaces:
+            sc.setns(fd, kind)
+            os.close(fd)
+        _stdio(stdio, tty_sock, spec.get("console_size"))
+        user = spec.get("user") or {}
+        os.chdir(spec.get("cwd") or "/")
+        process.become(spec)
+    except process.ExecError as exc:
+        process.report(err_w, str(exc), exc.exit_code)
+        os._exit(exc.exit_code)
+    except BaseException as exc:  # noqa: BLE001
+        process.report(err_w, f"exec failed: {exc}", 126)
+        os._exit(126)

@@ -1,0 +1,182 @@
+"""The container's filesystem, built inside its own mount namespace, then pivot_root.
+
+Nothing here is visible to the host: the overlay, /proc, /dev and the volume mounts all
+live in the container's mount namespace and vanish with it.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from typing import Any
+
+from . import syscalls as sc
+
+DEVICES = [("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8),
+           ("urandom", 1, 9), ("tty", 5, 0)]
+_FLAGS = {
+    "ro": sc.MS_RDONLY, "nosuid": sc.MS_NOSUID, "nodev": sc.MS_NODEV, "noexec": sc.MS_NOEXEC,
+    "bind": sc.MS_BIND, "rbind": sc.MS_BIND | sc.MS_REC, "noatime": sc.MS_NOATIME,
+    "nodiratime": sc.MS_NODIRATIME, "relatime": sc.MS_RELATIME,
+    "strictatime": sc.MS_STRICTATIME,
+}
+_PROPAGATION = {
+    "private": sc.MS_PRIVATE, "rprivate": sc.MS_PRIVATE | sc.MS_REC,
+    "shared": sc.MS_SHARED, "rshared": sc.MS_SHARED | sc.MS_REC,
+    "slave": sc.MS_SLAVE, "rslave": sc.MS_SLAVE | sc.MS_REC,
+    "unbindable": sc.MS_UNBINDABLE, "runbindable": sc.MS_UNBINDABLE | sc.MS_REC,
+}
+_IGNORED = {"rw", "z", "Z", "nocopy", "copy"}
+
+
+def parse_options(options: list[str]) -> tuple[int, int, str]:
+    flags, propagation, data = 0, 0, []
+    for opt in options:
+        if opt in _FLAGS:
+            flags |= _FLAGS[opt]
+        elif opt in _PROPAGATION:
+            propagation |= _PROPAGATION[opt]
+        elif opt not in _IGNORED:
+            data.append(opt)
+    return flags, propagation, ",".join(data)
+
+
+def _ensure_target(path: str, source_is_dir: bool) -> None:
+    """Create the mount point inside the rootfs, refusing symlinks that leave it."""
+    if os.path.lexists(path):
+        return
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if source_is_dir:
+        os.mkdir(path, 0o755)
+    else:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_NOFOLLOW, 0o644))
+
+
+def secure_join(root: str, path: str) -> str:
+    """``root/path`` with every symlink resolved *inside* root (like securejoin)."""
+    parts = [p for p in path.split("/") if p and p != "."]
+    current = root
+    depth = 0
+    while parts:
+        part = parts.pop(0)
+        if part == "..":
+            current = os.path.dirname(current) if current != root else root
+            continue
+        candidate = os.path.join(current, part)
+        if os.path.islink(candidate):
+            depth += 1
+            if depth > 40:
+                raise OSError(40, f"too many levels of symbolic links: {path}")
+            target = os.readlink(candidate)
+            if target.startswith("/"):
+                current = root
+            parts = [p for p in target.split("/") if p and p != "."] + parts
+            continue
+        current = candidate
+    return current
+
+
+def mount_rootfs(spec: dict[str, Any], target: str) -> None:
+    rootfs = spec["rootfs"]
+    if "path" in rootfs:
+        sc.mount(rootfs["path"], target, None, sc.MS_BIND | sc.MS_REC)
+        return
+    lower = ":".join(rootfs["lower"])
+    data = f"lowerdir={lower},upperdir={rootfs['upper']},workdir={rootfs['work']}"
+    if len(data) > 4000:
+        # The option string must fit one page: shorten with relative paths from the
+        # layers' common parent, as dockerd's l/ symlinks do.
+        common = os.path.commonpath(rootfs["lower"])
+        os.chdir(common)
+        lower = ":".join(os.path.relpath(p, common) for p in rootfs["lower"])
+        data = f"lowerdir={lower},upperdir={rootfs['upper']},workdir={rootfs['work']}"
+    sc.mount("overlay", target, "overlay", 0, data)
+
+
+def mount_standard(root: str, spec: dict[str, Any]) -> None:
+    """/proc, /sys, /dev and friends, with the flags runc uses."""
+    def at(p: str) -> str:
+        path = os.path.join(root, p)
+        os.makedirs(path, exist_ok=True)
+        return path
+
+    sc.mount("proc", at("proc"), "proc", sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC)
+    sys_flags = sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC
+    if not spec.get("privileged"):
+        sys_flags |= sc.MS_RDONLY
+    try:
+        sc.mount("sysfs", at("sys"), "sysfs", sys_flags)
+    except OSError:
+        # With the host's network namespace sysfs cannot be mounted anew: bind it.
+        sc.mount("/sys", at("sys"), None, sc.MS_BIND | sc.MS_REC)
+        if sys_flags & sc.MS_RDONLY:
+            sc.mount(None, at("sys"), None, sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY)
+    dev = at("dev")
+    sc.mount("tmpfs", dev, "tmpfs", sc.MS_NOSUID | sc.MS_STRICTATIME, "mode=755,size=65536k")
+    old = os.umask(0)
+    try:
+        for name, major, minor in DEVICES:
+            os.mknod(os.path.join(dev, name), stat.S_IFCHR | 0o666, os.makedev(major, minor))
+    finally:
+        os.umask(old)
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2"),
+                         ("ptmx", "pts/ptmx"), ("core", "/proc/kcore")):
+        os.symlink(target, os.path.join(dev, name))
+    sc.mount("devpts", at("dev/pts"), "devpts", sc.MS_NOSUID | sc.MS_NOEXEC,
+             "newinstance,ptmxmode=0666,mode=0620,gid=5")
+    shm = spec.get("shm_size") or 64 * 1024 * 1024
+    sc.mount("shm", at("dev/shm"), "tmpfs", sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC,
+             f"mode=1777,size={shm}")
+    sc.mount("mqueue", at("dev/mqueue"), "mqueue", sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC)
+
+
+def mount_user(root: str, m: dict[str, Any]) -> None:
+    """A bind or tmpfs mount from the spec (volumes, binds, /etc files, --tmpfs)."""
+    target = secure_join(root, m["destination"])
+    flags, propagation, data = parse_options(list(m.get("options") or []))
+    kind = m.get("type") or "bind"
+    if kind == "bind":
+        source = m["source"]
+        _ensure_target(target, os.path.isdir(source))
+        sc.mount(source, target, None, flags & (sc.MS_BIND | sc.MS_REC) or sc.MS_BIND)
+        if flags & ~(sc.MS_BIND | sc.MS_REC):
+            sc.mount(None, target, None,
+                     sc.MS_BIND | sc.MS_REMOUNT | (flags & ~(sc.MS_BIND | sc.MS_REC)))
+    else:
+        _ensure_target(target, True)
+        sc.mount(m.get("source") or kind, target, kind, flags, data or None)
+    if propagation:
+        sc.mount(None, target, None, propagation)
+
+
+def pivot(root: str) -> None:
+    os.chdir(root)
+    sc.pivot_root(".", ".")
+    sc.umount2(".", sc.MNT_DETACH)
+    os.chdir("/")
+
+
+def mask_paths(masked: list[str], readonly: list[str]) -> None:
+    for path in masked:
+        if not os.path.lexists(path):
+            continue
+        try:
+            if os.path.isdir(path):
+                sc.mount("tmpfs", path, "tmpfs", sc.MS_RDONLY)
+            else:
+                sc.mount("/dev/null", path, None, sc.MS_BIND)
+        except OSError:
+            pass
+    for path in readonly:
+        if not os.path.lexists(path):
+            continue
+        try:
+            sc.mount(path, path, None, sc.MS_BIND | sc.MS_REC)
+            sc.mount(None, path, None, sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY | sc.MS_REC)
+        except OSError:
+            pass
+
+
+def readonly_root() -> None:
+    sc.mount(None, "/", None, sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY | sc.MS_REC)

@@ -1,0 +1,221 @@
+"""Layer tar extraction that is correct for overlayfs and never writes outside its root.
+
+The daemon is multi-threaded, so no fork + chroot: instead every path is built one
+component at a time under the root, each parent must be a real directory (a symlink in
+a parent is refused, never followed), files are created with O_NOFOLLOW, and links are
+stored, not resolved. Whiteouts become what overlayfs understands: ``.wh.name`` → a 0:0
+character device, ``.wh..wh..opq`` → ``trusted.overlay.opaque=y`` on the directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import stat
+import tarfile
+from pathlib import Path
+from typing import BinaryIO
+
+from pydocker.engine.errors import InvalidParameter
+
+WHITEOUT_PREFIX = ".wh."
+OPAQUE = ".wh..wh..opq"
+COPY_BUFFER = 1 << 20
+
+
+class UnsafeArchive(InvalidParameter):
+    """A member tried to reach outside the extraction root."""
+
+
+class HashingReader(io.RawIOBase):
+    """Hashes (and counts) everything read through it: the tar's digest in one pass."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self.sha = hashlib.sha256()
+        self.size = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:  # type: ignore[no-untyped-def]
+        data = self._raw.read(len(buf))
+        n = len(data)
+        buf[:n] = data
+        self.sha.update(data)
+        self.size += n
+        return n
+
+    def drain(self) -> None:
+        """Tar readers stop at the end-of-archive blocks; the digest covers every byte."""
+        while self.read(COPY_BUFFER):
+            pass
+
+    def digest(self) -> str:
+        return "sha256:" + self.sha.hexdigest()
+
+
+def decompressed(stream: BinaryIO) -> BinaryIO:
+    """Plain, gzip or zstd, detected from the magic bytes."""
+    buffered = io.BufferedReader(stream, COPY_BUFFER) if not hasattr(stream, "peek") else stream
+    head = buffered.peek(4)[:4]  # type: ignore[union-attr]
+    if head[:2] == b"\x1f\x8b":
+        import gzip
+        return gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[return-value]
+    if head == b"\x28\xb5\x2f\xfd":
+        import zstandard
+        return zstandard.ZstdDecompressor().stream_reader(buffered)  # type: ignore[return-value]
+    if head[:3] == b"BZh":
+        import bz2
+        return bz2.BZ2File(buffered)  # type: ignore[return-value]
+    if head[:4] == b"\xfd7zX":
+        import lzma
+        return lzma.LZMAFile(buffered)  # type: ignore[return-value]
+    return buffered  # type: ignore[return-value]
+
+
+def clean_name(name: str) -> list[str]:
+    """Member name → path components; ``..`` anywhere is an escape attempt."""
+    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
+    if any(p == ".." for p in parts):
+        raise UnsafeArchive(f"invalid tar member {name!r}: path escapes the destination")
+    return parts
+
+
+class Extractor:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._dirs: set[tuple[str, ...]] = {()}
+        self._dir_meta: list[tuple[str, tarfile.TarInfo]] = []
+
+    def _parent(self, parts: list[str]) -> str:
+        """The parent directory's path, created as needed, proven to hold no symlink."""
+        path = str(self.root)
+        for i, part in enumerate(parts[:-1]):
+            key = tuple(parts[:i + 1])
+            path = os.path.join(path, part)
+            if key in self._dirs:
+                continue
+            try:
+                st = os.lstat(path)
+            except FileNotFoundError:
+                os.mkdir(path, 0o755)
+            else:
+                if not stat.S_ISDIR(st.st_mode):
+                    raise UnsafeArchive(f"invalid tar member {'/'.join(parts)!r}: "
+                                        f"parent {'/'.join(parts[:i + 1])!r} is not a directory")
+            self._dirs.add(key)
+        return path
+
+    def _clear(self, path: str, keep_dir: bool) -> None:
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            return
+        if stat.S_ISDIR(st.st_mode):
+            if keep_dir:
+                return
+            import shutil
+            shutil.rmtree(path)
+            self._dirs = {d for d in self._dirs if d == ()}
+        else:
+            os.unlink(path)
+
+    def add(self, tar: tarfile.TarFile, m: tarfile.TarInfo) -> None:
+        parts = clean_name(m.name)
+        if not parts:
+            return  # the root itself ("./")
+        base = parts[-1]
+        parent = self._parent(parts)
+        if base == OPAQUE:
+            os.setxattr(parent, "trusted.overlay.opaque", b"y")
+            return
+        if base.startswith(WHITEOUT_PREFIX):
+            target = os.path.join(parent, base[len(WHITEOUT_PREFIX):])
+            self._clear(target, keep_dir=False)
+            os.mknod(target, stat.S_IFCHR | 0o000, os.makedev(0, 0))
+            return
+        path = os.path.join(parent, base)
+        self._clear(path, keep_dir=m.isdir())
+        if m.isdir():
+            if not os.path.isdir(path):
+                os.mkdir(path, 0o700)
+            self._dirs.add(tuple(parts))
+            self._dir_meta.append((path, m))
+            return
+        if m.isreg():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                src = tar.extractfile(m)
+                if src is not None:
+                    while chunk := src.read(COPY_BUFFER):
+                        out.write(chunk)
+        elif m.issym():
+            os.symlink(m.linkname, path)
+        elif m.islnk():
+            target_parts = clean_name(m.linkname)
+            target = os.path.join(self._parent(target_parts + ["x"]), target_parts[-1]) \
+                if target_parts else str(self.root)
+            if not os.path.lexists(target):
+                raise UnsafeArchive(f"invalid tar member {m.name!r}: hard link target "
+                                    f"{m.linkname!r} is not in the archive")
+            os.link(target, path, follow_symlinks=False)
+            return  # a hard link shares its target's metadata
+        elif m.ischr() or m.isblk():
+            kind = stat.S_IFCHR if m.ischr() else stat.S_IFBLK
+            os.mknod(path, kind | (m.mode & 0o7777), os.makedev(m.devmajor, m.devminor))
+        elif m.isfifo():
+            os.mkfifo(path, m.mode & 0o7777)
+        else:
+            return
+        self._apply_meta(path, m)
+
+    def _apply_meta(self, path: str, m: tarfile.TarInfo) -> None:
+        os.lchown(path, m.uid, m.gid)
+        if not m.issym():
+            os.chmod(path, m.mode & 0o7777)  # after chown: chown clears setuid bits
+        for key, value in m.pax_headers.items():
+            if key.startswith("SCHILY.xattr."):
+                try:
+                    os.setxattr(path, key[len("SCHILY.xattr."):],
+                                value.encode("utf-8", "surrogateescape"),
+                                follow_symlinks=False)
+                except OSError:
+                    pass  # e.g. security.* on a filesystem that refuses it
+        os.utime(path, ns=(int(m.mtime * 1e9),) * 2, follow_symlinks=False)
+
+    def finish(self) -> None:
+        # Directories last, deepest first: creating children would reset their mtimes.
+        for path, m in reversed(self._dir_meta):
+            self._apply_meta(path, m)
+
+
+def extract_layer(stream: BinaryIO, dest: Path) -> tuple[str, int]:
+    """Extract a (possibly compressed) layer tar into ``dest``; returns (diff_id, size)."""
+    reader = HashingReader(decompressed(stream))
+    ex = Extractor(dest)
+    try:
+        with tarfile.open(fileobj=io.BufferedReader(reader, COPY_BUFFER), mode="r|",
+                          format=tarfile.PAX_FORMAT, encoding="utf-8",
+                          errors="surrogateescape") as tar:
+            for member in tar:
+                ex.add(tar, member)
+    except tarfile.TarError as exc:
+        raise InvalidParameter(f"invalid tar archive: {exc}") from None
+    except EOFError:
+        raise InvalidParameter("invalid tar archive: unexpected end of data") from None
+    ex.finish()
+    reader.drain()
+    return reader.digest(), du(dest)
+
+
+def du(path: Path) -> int:
+    total = 0
+    for dirpath, dirnames, filenames in os.walk(path):
+        for name in filenames + dirnames:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+            except OSError:
+                pass
+    return total

@@ -1,0 +1,382 @@
+"""The content-addressed image store.
+
+Layout under the store root::
+
+    configs/<hex>              image config JSON, exactly the bytes whose sha256 is the ID
+    layers/<chain hex>/diff    a layer, extracted once; shared by every image that has it
+    layers/<chain hex>/meta.json  {"diff_id", "parent", "size"}
+    repositories.json          {"refs": {"docker.io/library/busybox:latest": "sha256:…"},
+                                "tagged_at": {...}}
+    rw/<container id>/{upper,work}   each container's writable layer
+
+Layers are shared by chain ID and reference-counted by the images that list them, so
+removing one image never breaks another. Everything is written to a temporary name and
+renamed into place once complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from pydocker.engine.errors import Conflict, InvalidParameter, NotFound
+
+from . import reference
+from .archive import extract_layer
+from .changes import apply_changes
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def chain_ids(diff_ids: list[str]) -> list[str]:
+    """ChainID(L0) = DiffID(L0); ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln))."""
+    out: list[str] = []
+    for diff in diff_ids:
+        if not out:
+            out.append(diff)
+        else:
+            out.append("sha256:" + hashlib.sha256(f"{out[-1]} {diff}".encode()).hexdigest())
+    return out
+
+
+def rfc3339_now() -> str:
+    from pydocker.engine.timeutil import rfc3339_now as now
+    return now()
+
+
+@dataclass
+class Image:
+    id: str
+    raw: bytes
+    config: dict[str, Any]          # the "config" section: Cmd, Env, ...
+    document: dict[str, Any]        # the whole config JSON
+    repo_tags: list[str] = field(default_factory=list)
+    repo_digests: list[str] = field(default_factory=list)
+    size: int = 0
+
+    @property
+    def diff_ids(self) -> list[str]:
+        return list((self.document.get("rootfs") or {}).get("diff_ids") or [])
+
+    @property
+    def created(self) -> str:
+        return self.document.get("created") or "0001-01-01T00:00:00Z"
+
+    @property
+    def short_id(self) -> str:
+        return self.id.removeprefix("sha256:")[:12]
+
+
+class ImageStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._lock = threading.RLock()
+        for sub in ("configs", "layers", "rw", "tmp"):
+            (root / sub).mkdir(parents=True, exist_ok=True)
+        self._refs_path = root / "repositories.json"
+        self._refs: dict[str, str] = {}
+        if self._refs_path.exists():
+            self._refs = json.loads(self._refs_path.read_bytes()).get("refs", {})
+        shutil.rmtree(root / "tmp", ignore_errors=True)  # half-made layers from a crash
+        (root / "tmp").mkdir(exist_ok=True)
+
+    # --- persistence --------------------------------------------------------------------
+
+    def _save_refs(self) -> None:
+        write_atomic(self._refs_path, json.dumps({"refs": self._refs}, indent=1).encode())
+
+    def _layer_dir(self, chain_id: str) -> Path:
+        return self.root / "layers" / chain_id.removeprefix("sha256:")
+
+    def _config_path(self, image_id: str) -> Path:
+        return self.root / "configs" / image_id.removeprefix("sha256:")
+
+    def ids(self) -> list[str]:
+        return ["sha256:" + p.name for p in (self.root / "configs").iterdir()
+                if not p.name.startswith(".")]
+
+    def _load(self, image_id: str) -> Image:
+        raw = self._config_path(image_id).read_bytes()
+        doc = json.loads(raw)
+        img = Image(id=image_id, raw=raw, config=doc.get("config") or {}, document=doc)
+        for ref, target in self._refs.items():
+            if target != image_id:
+                continue
+            parsed = reference.parse(ref)
+            (img.repo_digests if parsed.digest else img.repo_tags).append(parsed.familiar())
+        img.size = sum(self._layer_size(c) for c in chain_ids(img.diff_ids))
+        return img
+
+    def _layer_size(self, chain_id: str) -> int:
+        try:
+            return json.loads((self._layer_dir(chain_id) / "meta.json").read_bytes())["size"]
+        except (OSError, ValueError, KeyError):
+            return 0
+
+    # --- layers -------------------------------------------------------------------------
+
+    def add_layer(self, stream: BinaryIO, parent_chain: str | None,
+                  expected_diff_id: str | None = None) -> tuple[str, str]:
+        """Extract one layer tar; returns (diff_id, chain_id). Existing layers are reused."""
+        tmp = Path(tempfile.mkdtemp(dir=self.root / "tmp"))
+        try:
+            (tmp / "diff").mkdir()
+            diff_id, size = extract_layer(stream, tmp / "diff")
+            if expected_diff_id and diff_id != expected_diff_id:
+                raise InvalidParameter(
+                    f"layer digest mismatch: expected {expected_diff_id}, got {diff_id}")
+            chain = diff_id if parent_chain is None else chain_ids([parent_chain, diff_id])[1]
+            final = self._layer_dir(chain)
+            with self._lock:
+                if not final.exists():
+                    write_atomic(tmp / "meta.json", json.dumps(
+                        {"diff_id": diff_id, "parent": parent_chain, "size": size}).encode())
+                    os.rename(tmp, final)
+            return diff_id, chain
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def has_layer(self, chain_id: str) -> bool:
+        return (self._layer_dir(chain_id) / "meta.json").exists()
+
+    def layer_diff_dir(self, chain_id: str) -> Path:
+        return self._layer_dir(chain_id) / "diff"
+
+    def lower_dirs(self, image_id: str) -> list[str]:
+        img = self.get(image_id)
+        return [str(self.layer_diff_dir(c)) for c in reversed(chain_ids(img.diff_ids))]
+
+    # --- images -------------------------------------------------------------------------
+
+    def add_image(self, document: dict[str, Any]) -> str:
+        """Store a config whose layers are all present; returns the image ID."""
+        raw = json.dumps(document, separators=(",", ":")).encode()
+        return self.add_image_raw(raw)
+
+    def add_image_raw(self, raw: bytes) -> str:
+        doc = json.loads(raw)
+        for chain in chain_ids(list((doc.get("rootfs") or {}).get("diff_ids") or [])):
+            if not self.has_layer(chain):
+                raise InvalidParameter(f"layer {chain} is missing from the store")
+        image_id = "sha256:" + hashlib.sha256(raw).hexdigest()
+        with self._lock:
+            path = self._config_path(image_id)
+            if not path.exists():
+                write_atomic(path, raw)
+        return image_id
+
+    def import_rootfs(self, stream: BinaryIO, *, repo_tag: str | None, changes: list[str],
+                      message: str = "", platform: str | None = None) -> str:
+        ref = reference.parse(repo_tag) if repo_tag else None
+        config = apply_changes({}, changes)
+        diff_id, _ = self.add_layer(stream, None)
+        os_name, arch = "linux", _host_arch()
+        if platform:
+            os_name, _, arch = platform.partition("/")
+            arch = arch or _host_arch()
+        now = rfc3339_now()
+        document = {
+            "architecture": arch, "config": config, "created": now,
+            "history": [{"created": now, "comment": message or "Imported from -"}],
+            "os": os_name or "linux", "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+        }
+        image_id = self.add_image(document)
+        if ref is not None:
+            self.tag(image_id, ref.repository, ref.tag)
+        return image_id
+
+    def resolve(self, ref: str) -> str:
+        """Image ID for a name, digest reference, full ID or unique ID prefix."""
+        with self._lock:
+            if ref.startswith("sha256:") and len(ref) == 71:
+                if self._config_path(ref).exists():
+                    return ref
+                raise NotFound(f"No such image: {ref}")
+            try:
+                parsed = reference.parse(ref)
+            except InvalidParameter:
+                parsed = None
+            if parsed is not None and str(parsed) in self._refs:
+                return self._refs[str(parsed)]
+            if reference.looks_like_id(ref):
+                bare = ref.removeprefix("sha256:")
+                matches = [i for i in self.ids() if i[7:].startswith(bare)]
+                if len(matches) == 1:
+                    return matches[0]
+            if parsed is None and not reference.looks_like_id(ref):
+                raise InvalidParameter("invalid reference format")
+            name = parsed.familiar() if parsed is not None else ref
+            raise NotFound(f"No such image: {name}")
+
+    def get(self, ref: str) -> Image:
+        return self._load(self.resolve(ref))
+
+    def find(self, ref: str) -> Image | None:
+        try:
+            return self.get(ref)
+        except (NotFound, InvalidParameter):
+            return None
+
+    def tag(self, ref: str, repo: str, tag: str = "") -> None:
+        image_id = self.resolve(ref)
+        target = reference.parse(f"{repo}:{tag}" if tag else repo)
+        if target.digest:
+            raise InvalidParameter("refusing to create a tag with a digest reference")
+        with self._lock:
+            self._refs[str(target)] = image_id
+            self._save_refs()
+
+    def untag(self, ref: str) -> str:
+        parsed = reference.parse(ref)
+        with self._lock:
+            image_id = self._refs.pop(str(parsed))
+            self._save_refs()
+        return image_id
+
+    def refs_of(self, image_id: str) -> list[str]:
+        return [r for r, i in self._refs.items() if i == image_id]
+
+    def delete(self, ref: str, *, force: bool, noprune: bool,
+               users: Callable[[str], list[tuple[str, bool]]]) -> list[dict[str, str]]:
+        """docker rmi: untag, and delete the image once nothing names or uses it.
+
+        ``users(image_id)`` lists (container id, running) for containers of that image.
+        """
+        image_id = self.resolve(ref)
+        img = self._load(image_id)
+        by_name = not (reference.looks_like_id(ref) and not self._is_name(ref))
+        in_use = users(image_id)
+        out: list[dict[str, str]] = []
+        if by_name:
+            parsed = reference.parse(ref)
+            refs = self.refs_of(image_id)
+            if len(refs) > 1 or (in_use and force):
+                self.untag(str(parsed))
+                return [{"Untagged": parsed.familiar()}]
+            if in_use:
+                raise Conflict(
+                    f'conflict: unable to remove repository reference "{ref}" (must force) - '
+                    f"container {in_use[0][0][:12]} is using its referenced image "
+                    f"{img.short_id}")
+            self.untag(str(parsed))
+            out.append({"Untagged": parsed.familiar()})
+        else:
+            running = [cid for cid, run in in_use if run]
+            if running:
+                raise Conflict(f"conflict: unable to delete {img.short_id} (cannot be forced) - "
+                               f"image is being used by running container {running[0][:12]}")
+            if in_use and not force:
+                raise Conflict(f"conflict: unable to delete {img.short_id} (must be forced) - "
+                               f"image is being used by stopped container {in_use[0][0][:12]}")
+            refs = self.refs_of(image_id)
+            if len(refs) > 1 and not force:
+                raise Conflict(f"conflict: unable to delete {img.short_id} (must be forced) - "
+                               "image is referenced in multiple repositories")
+            for r in refs:
+                self.untag(r)
+                out.append({"Untagged": reference.parse(r).familiar()})
+            if in_use:
+                return out
+        out.extend(self._delete_image(image_id))
+        return out
+
+    def _is_name(self, ref: str) -> bool:
+        try:
+            return str(reference.parse(ref)) in self._refs
+        except InvalidParameter:
+            return False
+
+    def _delete_image(self, image_id: str) -> list[dict[str, str]]:
+        with self._lock:
+            doomed = set(chain_ids(self._load(image_id).diff_ids))
+            self._config_path(image_id).unlink()
+            for other in self.ids():
+                doomed -= set(chain_ids(self._load(other).diff_ids))
+            for rw in (self.root / "rw").iterdir():
+                meta = rw / "image"
+                if meta.exists():
+                    doomed -= set(chain_ids(self._load(meta.read_text()).diff_ids)) \
+                        if self._config_path(meta.read_text()).exists() else set()
+        out = [{"Deleted": image_id}]
+        for chain in doomed:
+            shutil.rmtree(self._layer_dir(chain), ignore_errors=True)
+            out.append({"Deleted": chain})
+        return out
+
+    def prune(self, *, dangling_only: bool, filters: dict[str, list[str]],
+              users: Callable[[str], list[tuple[str, bool]]]) -> dict[str, Any]:
+        deleted: list[dict[str, str]] = []
+        reclaimed = 0
+        for image_id in self.ids():
+            img = self._load(image_id)
+            if users(image_id) or (dangling_only and img.repo_tags):
+                continue
+            if not _labels_match(img.config.get("Labels") or {}, filters.get("label", [])):
+                continue
+            reclaimed += img.size
+            for r in self.refs_of(image_id):
+                self.untag(r)
+                deleted.append({"Untagged": reference.parse(r).familiar()})
+            deleted.extend(self._delete_image(image_id))
+        return {"ImagesDeleted": deleted or None, "SpaceReclaimed": reclaimed}
+
+    # --- listing ------------------------------------------------------------------------
+
+    def list(self, *, all: bool = False, filters: dict[str, list[str]] | None = None,
+             digests: bool = False) -> list[dict[str, Any]]:
+        from .views import list_entry, matches
+        filters = filters or {}
+        images = [self._load(i) for i in self.ids()]
+        by_ref = {r: i for i in images for r in i.repo_tags + [i.id]}
+        out = []
+        for img in sorted(images, key=lambda i: i.created, reverse=True):
+            if matches(img, filters, by_ref):
+                out.append(list_entry(img))
+        return out
+
+    # --- container layers ---------------------------------------------------------------
+
+    def create_rw(self, container_id: str, image_id: str) -> dict[str, Any]:
+        lower = self.lower_dirs(image_id)
+        rw = self.root / "rw" / container_id
+        (rw / "upper").mkdir(parents=True, exist_ok=True)
+        (rw / "work").mkdir(exist_ok=True)
+        (rw / "image").write_text(image_id)
+        return {"lower": lower, "upper": str(rw / "upper"), "work": str(rw / "work")}
+
+    def remove_rw(self, container_id: str) -> None:
+        shutil.rmtree(self.root / "rw" / container_id, ignore_errors=True)
+
+
+def _labels_match(labels: dict[str, str], exprs: list[str]) -> bool:
+    for expr in exprs:
+        key, sep, value = expr.partition("=")
+        if key not in labels or (sep and labels[key] != value):
+            return False
+    return True
+
+
+def _host_arch() -> str:
+    from pydocker.engine.system import go_arch
+    return go_arch()
+
+
+
+
+
+
