@@ -65,3 +65,20 @@ class ImageService:
         self.events.publish("image", "prune", "",
                             {"reclaimed": str(out["SpaceReclaimed"])})
         return out
+
+    async def load(self, stream: BinaryIO, progress: Callable[[dict[str, Any]], None]
+                   ) -> list[str]:
+        from pydocker.images.transfer import load
+        lines = await asyncio.to_thread(load, self.store, stream, progress)
+        for line in lines:
+            name = line.split(": ", 1)[1]
+            self._event("load", name, name)
+        return lines
+
+    async def save(self, refs: list[str], out: BinaryIO) -> None:
+        from pydocker.images.transfer import save
+        for ref in refs:
+            await asyncio.to_thread(self.store.resolve, ref)  # 404 before the stream starts
+        await asyncio.to_thread(save, self.store, refs, out)
+        for ref in refs:
+            self._event("save", ref, ref)

@@ -29,10 +29,13 @@ class UnsafeArchive(InvalidParameter):
 
 
 class HashingReader(io.RawIOBase):
-    """Hashes (and counts) everything read through it: the tar's digest in one pass."""
+    """Hashes (and counts) everything read through it: the tar's digest in one pass.
+    With ``copy_to`` it also keeps the exact bytes: ``docker save`` must reproduce the
+    layer byte for byte, or its diff ID (and so the image ID) would change."""
 
-    def __init__(self, raw: BinaryIO) -> None:
+    def __init__(self, raw: BinaryIO, copy_to: BinaryIO | None = None) -> None:
         self._raw = raw
+        self._copy = copy_to
         self.sha = hashlib.sha256()
         self.size = 0
 
@@ -44,6 +47,8 @@ class HashingReader(io.RawIOBase):
         n = len(data)
         buf[:n] = data
         self.sha.update(data)
+        if self._copy is not None:
+            self._copy.write(data)
         self.size += n
         return n
 
@@ -155,8 +160,9 @@ class Extractor:
             os.symlink(m.linkname, path)
         elif m.islnk():
             target_parts = clean_name(m.linkname)
-            target = os.path.join(self._parent(target_parts + ["x"]), target_parts[-1]) \
-                if target_parts else str(self.root)
+            if not target_parts:
+                raise UnsafeArchive(f"invalid tar member {m.name!r}: hard link to the root")
+            target = os.path.join(self._parent(target_parts), target_parts[-1])
             if not os.path.lexists(target):
                 raise UnsafeArchive(f"invalid tar member {m.name!r}: hard link target "
                                     f"{m.linkname!r} is not in the archive")
@@ -191,9 +197,19 @@ class Extractor:
             self._apply_meta(path, m)
 
 
-def extract_layer(stream: BinaryIO, dest: Path) -> tuple[str, int]:
-    """Extract a (possibly compressed) layer tar into ``dest``; returns (diff_id, size)."""
-    reader = HashingReader(decompressed(stream))
+def extract_layer(stream: BinaryIO, dest: Path, keep_tar: Path | None = None
+                  ) -> tuple[str, int]:
+    """Extract a (possibly compressed) layer tar into ``dest``; returns (diff_id, size).
+    ``keep_tar`` receives the uncompressed tar as it was."""
+    copy = open(keep_tar, "wb") if keep_tar is not None else None
+    try:
+        return _extract(HashingReader(decompressed(stream), copy), dest)
+    finally:
+        if copy is not None:
+            copy.close()
+
+
+def _extract(reader: HashingReader, dest: Path) -> tuple[str, int]:
     ex = Extractor(dest)
     try:
         with tarfile.open(fileobj=io.BufferedReader(reader, COPY_BUFFER), mode="r|",

@@ -136,7 +136,7 @@ class ImageStore:
         tmp = Path(tempfile.mkdtemp(dir=self.root / "tmp"))
         try:
             (tmp / "diff").mkdir()
-            diff_id, size = extract_layer(stream, tmp / "diff")
+            diff_id, size = extract_layer(stream, tmp / "diff", keep_tar=tmp / "layer.tar")
             if expected_diff_id and diff_id != expected_diff_id:
                 raise InvalidParameter(
                     f"layer digest mismatch: expected {expected_diff_id}, got {diff_id}")
@@ -153,6 +153,12 @@ class ImageStore:
 
     def has_layer(self, chain_id: str) -> bool:
         return (self._layer_dir(chain_id) / "meta.json").exists()
+
+    def layer_diff_id(self, chain_id: str) -> str:
+        return json.loads((self._layer_dir(chain_id) / "meta.json").read_bytes())["diff_id"]
+
+    def layer_tar(self, chain_id: str) -> Path:
+        return self._layer_dir(chain_id) / "layer.tar"
 
     def layer_diff_dir(self, chain_id: str) -> Path:
         return self._layer_dir(chain_id) / "diff"
@@ -339,14 +345,16 @@ class ImageStore:
 
     def list(self, *, all: bool = False, filters: dict[str, list[str]] | None = None,
              digests: bool = False) -> list[dict[str, Any]]:
-        from .views import list_entry, matches
+        from .views import list_entry, matches, matching_tags
         filters = filters or {}
         images = [self._load(i) for i in self.ids()]
         by_ref = {r: i for i in images for r in i.repo_tags + [i.id]}
         out = []
         for img in sorted(images, key=lambda i: i.created, reverse=True):
             if matches(img, filters, by_ref):
-                out.append(list_entry(img))
+                tags = matching_tags(img, filters["reference"]) if filters.get(
+                    "reference") else None
+                out.append(list_entry(img, tags))
         return out
 
     # --- container layers ---------------------------------------------------------------

@@ -18,11 +18,11 @@ def _created_s(img: Image) -> int:
     return parse_rfc3339_ns(img.created) // 1_000_000_000
 
 
-def list_entry(img: Image) -> dict[str, Any]:
+def list_entry(img: Image, tags: list[str] | None = None) -> dict[str, Any]:
     return {
         "Id": img.id,
         "ParentId": img.document.get("parent", ""),
-        "RepoTags": img.repo_tags,
+        "RepoTags": img.repo_tags if tags is None else tags,
         "RepoDigests": img.repo_digests,
         "Created": _created_s(img),
         "Size": img.size,
@@ -46,11 +46,8 @@ def matches(img: Image, f: dict[str, list[str]], by_ref: dict[str, Image]) -> bo
         labels = img.config.get("Labels") or {}
         if key not in labels or (sep and labels[key] != value):
             return False
-    if f.get("reference"):
-        names = img.repo_tags + [t.rpartition(":")[0] for t in img.repo_tags]
-        if not any(fnmatch.fnmatchcase(n, pattern) for pattern in f["reference"]
-                   for n in names):
-            return False
+    if f.get("reference") and not matching_tags(img, f["reference"]):
+        return False
     for key, newer in (("before", False), ("since", True)):
         for ref in f.get(key, []):
             other = by_ref.get(ref) or by_ref.get(_normal(ref))
@@ -62,6 +59,13 @@ def matches(img: Image, f: dict[str, list[str]], by_ref: dict[str, Image]) -> bo
             if (img.created > other.created) != newer or img.id == other.id:
                 return False
     return True
+
+
+def matching_tags(img: Image, patterns: list[str]) -> list[str]:
+    """The tags a ``reference`` filter selects (by name:tag or by name alone)."""
+    return [t for t in img.repo_tags
+            if any(fnmatch.fnmatchcase(t, p) or fnmatch.fnmatchcase(t.rpartition(":")[0], p)
+                   for p in patterns)]
 
 
 def _normal(ref: str) -> str:

@@ -99,3 +99,31 @@ class BodyReader:
 
     def close(self) -> None:
         pass
+
+
+class ResponseWriter:
+    """A streaming response as a blocking file object, for a worker thread (save/export)."""
+
+    def __init__(self, response: web.StreamResponse, loop: Any) -> None:
+        self._response = response
+        self._loop = loop
+        self._buf = bytearray()
+
+    def write(self, data: bytes) -> int:
+        self._buf += data
+        if len(self._buf) >= 1 << 20:
+            self.flush()
+        return len(data)
+
+    def flush(self) -> None:
+        import asyncio
+        if self._buf:
+            chunk = bytes(self._buf)
+            self._buf.clear()
+            asyncio.run_coroutine_threadsafe(self._response.write(chunk), self._loop).result()
+
+    def tell(self) -> int:
+        return 0
+
+    def close(self) -> None:
+        self.flush()

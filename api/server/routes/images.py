@@ -13,7 +13,7 @@ from pydocker.engine.errors import EngineError, NotImplemented
 
 from ..backend import daemon
 from ..params import filters, query_bool
-from ..streams import BodyReader, JsonStream
+from ..streams import BodyReader, JsonStream, ResponseWriter
 
 
 async def post_images_create(request: web.Request) -> web.StreamResponse:
@@ -34,10 +34,59 @@ async def post_images_create(request: web.Request) -> web.StreamResponse:
             message=request.query.get("message", ""),
             platform=request.query.get("platform") or None)
     except EngineError as exc:
+        if not out.started:
+            raise  # nothing written yet: a proper HTTP error, as dockerd answers
         await out.error(str(exc))
         return await out.finish()
     await out.write({"status": image_id})
     return await out.finish()
+
+
+async def post_images_load(request: web.Request) -> web.StreamResponse:
+    quiet = query_bool(request, "quiet")
+    out = JsonStream(request)
+    loop = asyncio.get_running_loop()
+    events: asyncio.Queue[dict | None] = asyncio.Queue()
+
+    def progress(obj: dict) -> None:
+        if not quiet:
+            loop.call_soon_threadsafe(events.put_nowait, obj)
+
+    async def relay() -> None:
+        while (obj := await events.get()) is not None:
+            await out.write(obj)
+
+    relaying = asyncio.ensure_future(relay())
+    stream = io.BufferedReader(BodyReader(request, loop), 1 << 20)  # type: ignore[arg-type]
+    try:
+        lines = await daemon(request).images.load(stream, progress)
+    except EngineError as exc:
+        events.put_nowait(None)
+        await relaying
+        if not out.started:
+            raise
+        await out.error(str(exc))
+        return await out.finish()
+    events.put_nowait(None)
+    await relaying
+    for line in lines:
+        await out.write({"stream": line + "\n"})
+    return await out.finish()
+
+
+async def get_images_save(request: web.Request) -> web.StreamResponse:
+    names = request.query.getall("names", []) if "name" not in request.match_info else [
+        request.match_info["name"]]
+    d = daemon(request)
+    for name in names:
+        await asyncio.to_thread(d.image_store.resolve, name)  # 404 while we still can
+    response = web.StreamResponse(headers={"Content-Type": "application/x-tar"})
+    await response.prepare(request)
+    writer = ResponseWriter(response, asyncio.get_running_loop())
+    await d.images.save(names, writer)  # type: ignore[arg-type]
+    await asyncio.to_thread(writer.flush)
+    await response.write_eof()
+    return response
 
 
 async def get_images_json(request: web.Request) -> web.Response:
@@ -74,6 +123,9 @@ ROUTES = [
     web.post("/images/create", post_images_create),
     web.get("/images/json", get_images_json),
     web.post("/images/prune", post_images_prune),
+    web.post("/images/load", post_images_load),
+    web.get("/images/get", get_images_save),
+    web.get("/images/{name:.+}/get", get_images_save),
     web.get("/images/{name:.+}/json", get_image_json),
     web.get("/images/{name:.+}/history", get_image_history),
     web.post("/images/{name:.+}/tag", post_image_tag),

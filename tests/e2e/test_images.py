@@ -1,0 +1,141 @@
+"""The image store through the docker CLI and docker-py: import, save/load, tags, rmi."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import tarfile
+from pathlib import Path
+
+import docker
+import pytest
+
+from tests.e2e.harness import Daemon
+
+pytestmark = [pytest.mark.root, pytest.mark.e2e]
+
+
+def layer_tar(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def test_import_with_changes_and_inspect(daemon: Daemon, busybox_tar: bytes,
+                                         tmp_path: Path) -> None:
+    path = tmp_path / "rootfs.tar"
+    path.write_bytes(busybox_tar)
+    daemon.cli("import", "-c", "ENV FOO=bar", "-c", 'CMD ["sh"]', "-c", "WORKDIR /tmp",
+               "-m", "imported for a test", str(path), "imported:v1")
+    info = json.loads(daemon.cli("image", "inspect", "imported:v1").stdout)[0]
+    assert info["RepoTags"] == ["imported:v1"]
+    assert info["Config"]["Env"] == ["FOO=bar"]
+    assert info["Config"]["WorkingDir"] == "/tmp"
+    assert info["RootFS"]["Type"] == "layers" and len(info["RootFS"]["Layers"]) == 1
+    assert info["Os"] == "linux"
+    history = daemon.cli("history", "--format", "{{.Comment}}", "imported:v1").stdout
+    assert "imported for a test" in history
+    out = daemon.cli("run", "--rm", "imported:v1", "sh", "-c", "echo $FOO; pwd")
+    assert out.stdout == "bar\n/tmp\n"
+    daemon.cli("rmi", "imported:v1")
+
+
+def test_tag_list_filter_and_rmi(daemon: Daemon, client: docker.DockerClient,
+                                 busybox: str) -> None:
+    daemon.cli("tag", "busybox", "mybox:one")
+    daemon.cli("tag", "busybox", "registry.local:5000/team/mybox:two")
+    listed = daemon.cli("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
+    assert {"busybox:latest", "mybox:one", "registry.local:5000/team/mybox:two"} <= set(listed)
+    refs = daemon.cli("images", "--filter", "reference=mybox", "-q").stdout.split()
+    assert len(refs) == 1
+    out = daemon.cli("rmi", "mybox:one").stdout
+    assert "Untagged: mybox:one" in out
+    assert "Deleted" not in out  # still tagged elsewhere
+    daemon.cli("rmi", "registry.local:5000/team/mybox:two")
+    assert client.images.get("busybox").id == busybox
+
+
+def test_rmi_refuses_an_image_a_container_uses(daemon: Daemon, client: docker.DockerClient,
+                                               busybox: str) -> None:
+    daemon.cli("tag", "busybox", "inuse:latest")
+    c = client.containers.create("inuse", "true")
+    try:
+        daemon.cli("rmi", "inuse")  # another name remains: untag only
+        with pytest.raises(docker.errors.APIError) as err:
+            client.images.remove(busybox)
+        assert err.value.status_code == 409
+    finally:
+        c.remove()
+
+
+def test_unknown_image_and_bad_reference(daemon: Daemon) -> None:
+    status, _, body = daemon.request("GET", "/images/nosuch:tag/json")
+    assert status == 404
+    assert json.loads(body)["message"] == "No such image: nosuch:tag"
+    status, _, body = daemon.request("POST", "/images/busybox/tag?repo=Bad%20Name")
+    assert status == 400
+    assert "invalid reference format" in json.loads(body)["message"]
+
+
+def test_save_and_load_roundtrip_keeps_ids(daemon: Daemon, client: docker.DockerClient,
+                                           busybox: str, tmp_path: Path) -> None:
+    archive = tmp_path / "busybox.tar"
+    daemon.cli("tag", "busybox", "roundtrip:latest")
+    daemon.cli("save", "-o", str(archive), "roundtrip:latest")
+    names = set(tarfile.open(archive).getnames())
+    assert {"manifest.json", "index.json", "oci-layout", "repositories"} <= names
+    daemon.cli("rmi", "roundtrip:latest")
+    out = daemon.cli("load", "-i", str(archive)).stdout
+    assert "Loaded image: roundtrip:latest" in out
+    assert client.images.get("roundtrip:latest").id == busybox
+    daemon.cli("rmi", "roundtrip:latest")
+
+
+def test_load_of_an_oci_layout_made_by_skopeo(daemon: Daemon, busybox: str,
+                                              tmp_path: Path) -> None:
+    ours = tmp_path / "ours.tar"
+    daemon.cli("save", "-o", str(ours), "busybox")
+    oci = tmp_path / "oci"
+    subprocess.run(["skopeo", "copy", "--quiet", f"docker-archive:{ours}",
+                    f"oci:{oci}:skopeo/box:1"], check=True, capture_output=True)
+    packed = tmp_path / "oci.tar"
+    with tarfile.open(packed, "w") as tar:
+        for entry in oci.iterdir():
+            tar.add(entry, arcname=entry.name)
+    out = daemon.cli("load", "-i", str(packed)).stdout
+    assert "Loaded image" in out
+    assert daemon.cli("run", "--rm", busybox[7:19], "true").returncode == 0
+
+
+def test_corrupt_and_hostile_archives_leave_nothing(daemon: Daemon, client: docker.DockerClient,
+                                                    busybox: str, tmp_path: Path) -> None:
+    before = {i.id for i in client.images.list(all=True)}
+    hostile = layer_tar({"../../escape": b"x", "ok": b"y"})
+    with pytest.raises(docker.errors.APIError):
+        client.api.import_image_from_data(hostile, repository="hostile")
+    truncated = layer_tar({"a": b"z" * 4096})[:1500]
+    with pytest.raises(docker.errors.APIError):
+        client.api.import_image_from_data(truncated, repository="truncated")
+    manifest = json.dumps([{"Config": "blobs/sha256/" + "0" * 64, "RepoTags": ["x:y"],
+                            "Layers": []}]).encode()
+    bad = layer_tar({"manifest.json": manifest})
+    with pytest.raises(docker.errors.APIError):
+        list(client.images.load(bad))
+    assert {i.id for i in client.images.list(all=True)} == before
+    assert not (daemon.base / "escape").exists()
+    tmp = daemon.data_root / "image" / "tmp"
+    assert not any(tmp.iterdir())
+
+
+def test_prune_removes_dangling_only(daemon: Daemon, client: docker.DockerClient,
+                                     busybox: str) -> None:
+    data = layer_tar({"hello.txt": b"hi"})
+    client.api.import_image_from_data(data)  # no name: dangling
+    result = client.images.prune()
+    assert result["ImagesDeleted"]
+    assert client.images.get("busybox").id == busybox
