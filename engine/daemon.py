@@ -28,8 +28,10 @@ from pydocker.engine.network_service import NetworkService
 from pydocker.engine.networking import ContainerNetworking
 from pydocker.engine.runtime.client import Runtime
 from pydocker.engine.timeutil import rfc3339_now
+from pydocker.engine.volumes import VolumeService
 from pydocker.images.store import ImageStore
 from pydocker.network.manager import NetworkManager
+from pydocker.volumes.store import VolumeStore
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +48,12 @@ class Daemon:
             chain_prefix=config.iptables_chain_prefix)
         self.networking = ContainerNetworking(self.network_manager)
         self.network_service = NetworkService(self.network_manager, self.events)
-        self.volumes: Any = None
+        store = ContainerStore(config.data_root / "containers")
+        self.volume_service = VolumeService(VolumeStore(config.data_root / "volumes"),
+                                            self.events, store.all)
         self.containers = ContainerService(
-            config, ContainerStore(config.data_root / "containers"), self.image_store,
-            self.runtime, self.networking, self.volumes, self.events)
+            config, store, self.image_store, self.runtime, self.networking,
+            self.volume_service, self.events)
         self.images = ImageService(self.image_store, self.events, self._image_users)
         self.execs = ExecStore()
         self.exec_service = ExecService(self.containers, self.execs)
@@ -99,7 +103,8 @@ class Daemon:
                                          digests=False)
         containers = await self.list_containers(all_=True, limit=None, size=False, filters={})
         return {"LayersSize": sum(i.get("Size", 0) for i in images), "Images": images,
-                "Containers": containers, "Volumes": [], "BuildCache": []}
+                "Containers": containers, "Volumes": await self.volume_service.usage(),
+                "BuildCache": []}
 
     def _image_users(self, image_id: str) -> list[tuple[str, bool]]:
         return [(c.id, c.state.running) for c in self.containers.store.all()

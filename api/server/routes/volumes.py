@@ -1,5 +1,44 @@
-"""Routes for volumes (filled in by its issue)."""
+"""/volumes: create, list, inspect, remove, prune."""
+
+from __future__ import annotations
 
 from aiohttp import web
 
-ROUTES: list[web.RouteDef] = []
+from pydocker.api.server.responses import json_response
+
+from ..backend import daemon
+from ..params import filters, json_body, query_bool
+
+
+async def post_volumes_create(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    return json_response(await daemon(request).volume_service.create(body), status=201)
+
+
+async def get_volumes(request: web.Request) -> web.Response:
+    return json_response(await daemon(request).volume_service.list(filters(request)))
+
+
+async def get_volume(request: web.Request) -> web.Response:
+    return json_response(await daemon(request).volume_service.inspect(
+        request.match_info["name"]))
+
+
+async def delete_volume(request: web.Request) -> web.Response:
+    await daemon(request).volume_service.remove(request.match_info["name"],
+                                                query_bool(request, "force"))
+    return web.Response(status=204)
+
+
+async def post_volumes_prune(request: web.Request) -> web.Response:
+    return json_response(await daemon(request).volume_service.prune(
+        filters(request, {"label", "label!", "all"})))
+
+
+ROUTES = [
+    web.post("/volumes/create", post_volumes_create),
+    web.get("/volumes", get_volumes),
+    web.post("/volumes/prune", post_volumes_prune),
+    web.get("/volumes/{name}", get_volume),
+    web.delete("/volumes/{name}", delete_volume),
+]
