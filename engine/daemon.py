@@ -168,6 +168,13 @@ class Daemon:
             raise Conflict(f"Container {c.id} is not running")
         return await top(c.state.pid, ps_args)
 
+    async def container_stats(self, c: Container, previous: dict[str, Any] | None
+                              ) -> dict[str, Any]:
+        from pydocker.engine.containers.stats import sample
+        shim = self.containers.shims.get(c.id)
+        raw = await asyncio.to_thread(shim.stats) if shim is not None else None
+        return sample(c, raw, previous)
+
     # --- exec -------------------------------------------------------------------------
 
     async def exec_create(self, ref: str, body: dict[str, Any]) -> Exec:

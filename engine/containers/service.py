@@ -373,6 +373,28 @@ class ContainerService:
             await self._start(c)
         self.event(c, "restart")
 
+    UPDATABLE = ("Memory", "MemorySwap", "MemoryReservation", "CpuShares", "CpuQuota",
+                 "CpuPeriod", "NanoCpus", "CpusetCpus", "CpusetMems", "PidsLimit",
+                 "BlkioWeight", "RestartPolicy")
+
+    async def update(self, ref: str, body: dict[str, Any]) -> list[str]:
+        """docker update: new limits (applied to the live cgroup) and restart policy."""
+        c = self.store.get(ref)
+        changes = {k: body[k] for k in self.UPDATABLE if body.get(k) not in (None, "")}
+        merged = {**c.host_config, **changes}
+        cfg.validate_host_config(merged)
+        if c.state.running:
+            cg = self.runtime.cgroup(c.id)
+            if cg is not None:
+                try:
+                    await asyncio.to_thread(cg.create, spec.resources(merged))
+                except OSError as exc:
+                    raise InvalidParameter(f"Cannot update container {c.id}: {exc}") from None
+        c.host_config = merged
+        self.store.save(c)
+        self.event(c, "update")
+        return []
+
     async def pause(self, ref: str) -> None:
         c = self.store.get(ref)
         if c.state.status == "paused":

@@ -182,6 +182,36 @@ async def post_container_resize(request: web.Request) -> web.Response:
     return web.Response(status=200)
 
 
+async def get_container_stats(request: web.Request) -> web.StreamResponse:
+    d = daemon(request)
+    c = d.containers.store.get(request.match_info["name"])
+    stream = query_bool(request, "stream", True)
+    one_shot = query_bool(request, "one-shot")
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    await response.prepare(request)
+    previous = None
+    try:
+        if not stream and not one_shot and c.state.running:
+            previous = await d.container_stats(c, None)  # so precpu_stats is filled
+            await asyncio.sleep(1)
+        while True:
+            current = await d.container_stats(c, previous)
+            await response.write(json.dumps(current).encode() + b"\n")
+            if not stream or not c.state.running:
+                break
+            previous = current
+            await asyncio.sleep(1)
+    except ConnectionResetError:
+        pass
+    return response
+
+
+async def post_container_update(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    warnings = await daemon(request).containers.update(request.match_info["name"], body)
+    return json_response({"Warnings": warnings})
+
+
 async def get_container_top(request: web.Request) -> web.Response:
     return json_response(await daemon(request).top(request.match_info["name"],
                                                        request.query.get("ps_args", "")))
@@ -204,5 +234,7 @@ ROUTES = [
     web.post("/containers/{name}/resize", post_container_resize),
     web.get("/containers/{name}/logs", get_container_logs),
     web.get("/containers/{name}/top", get_container_top),
+    web.get("/containers/{name}/stats", get_container_stats),
+    web.post("/containers/{name}/update", post_container_update),
     web.delete("/containers/{name}", delete_container),
 ]
