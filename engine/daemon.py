@@ -23,6 +23,7 @@ from pydocker.engine.containers.service import ContainerService
 from pydocker.engine.containers.store import ContainerStore
 from pydocker.engine.errors import Conflict, NotFound
 from pydocker.engine.events import EventBus
+from pydocker.engine.filters import labels_match
 from pydocker.engine.images import ImageService
 from pydocker.engine.network_service import NetworkService
 from pydocker.engine.networking import ContainerNetworking
@@ -143,8 +144,8 @@ class Daemon:
     async def prune_containers(self, filters: dict[str, list[str]]) -> dict[str, Any]:
         deleted = []
         for c in list(self.containers.store.all()):
-            if c.state.running or not listing._label_ok(  # noqa: SLF001
-                    c.config.get("Labels") or {}, filters.get("label", [])):
+            if c.state.running or not labels_match(c.config.get("Labels") or {},
+                                                   filters.get("label", [])):
                 continue
             try:
                 await self.containers.remove(c.id)

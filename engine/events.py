@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydocker.engine.filters import labels_match
+
 HISTORY = 1024
 
 # Event types whose ``Actor.ID`` answers the filter of the same name.
@@ -57,7 +59,7 @@ def matches(event: Event, filters: Mapping[str, list[str]]) -> bool:
             # "exec_start" matches "exec_start: sh -c ..." like dockerd does.
             ok = any(event.action == v or event.action.startswith(v + ":") for v in values)
         elif key == "label":
-            ok = any(_label_matches(event.attributes, v) for v in values)
+            ok = any(labels_match(event.attributes, [v]) for v in values)
         elif key == "scope":
             ok = "local" in values
         elif key == "image" and event.type == "container":
@@ -73,13 +75,6 @@ def matches(event: Event, filters: Mapping[str, list[str]]) -> bool:
         if not ok:
             return False
     return True
-
-
-def _label_matches(attributes: Mapping[str, str], expr: str) -> bool:
-    key, sep, value = expr.partition("=")
-    if key not in attributes:
-        return False
-    return not sep or attributes[key] == value
 
 
 class EventBus:

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydocker.engine.errors import InvalidParameter
 from pydocker.engine.events import EventBus
+from pydocker.engine.filters import labels_match
 from pydocker.network.manager import NetworkManager
 
 BUILTIN = {"bridge", "host", "none"}
@@ -27,11 +28,8 @@ def _matches(net: dict[str, Any], f: dict[str, list[str]]) -> bool:
         kind = "builtin" if net["Name"] in BUILTIN else "custom"
         if kind not in f["type"]:
             return False
-    for expr in f.get("label", []):
-        key, sep, value = expr.partition("=")
-        labels = net.get("Labels") or {}
-        if key not in labels or (sep and labels[key] != value):
-            return False
+    if not labels_match(net.get("Labels") or {}, f.get("label", [])):
+        return False
     if f.get("dangling"):
         dangling = f["dangling"][0] in ("true", "1")
         unused = not net.get("Containers") and net["Name"] not in BUILTIN

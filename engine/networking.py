@@ -103,8 +103,8 @@ class ContainerNetworking:
         net = self.manager.lookup(network)
         if network_mode(c) in NON_BRIDGE_MODES or network_mode(c).startswith("container:"):
             raise InvalidParameter(
-                f"container cannot be disconnected from host network or connected to host "
-                f"network")
+                "container cannot be disconnected from host network or connected to host "
+                "network")
         c.endpoints_config[net.name] = endpoint_config
         if netns is None:
             c.networks[net.name] = _blank_settings(net.id, endpoint_config)

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydocker.engine.errors import InvalidParameter, NotFound
 from pydocker.engine.events import EventBus
+from pydocker.engine.filters import labels_match
 from pydocker.volumes import mounts as parse
 from pydocker.volumes.copyup import populate
 from pydocker.volumes.store import ANONYMOUS_LABEL, VolumeStore
@@ -56,10 +57,8 @@ class VolumeService:
             return False
         if f.get("driver") and v["Driver"] not in f["driver"]:
             return False
-        for expr in f.get("label", []):
-            key, sep, value = expr.partition("=")
-            if key not in v["Labels"] or (sep and v["Labels"][key] != value):
-                return False
+        if not labels_match(v["Labels"], f.get("label", [])):
+            return False
         if f.get("dangling"):
             want = f["dangling"][0].lower() in ("true", "1")
             if want != (not self.users(v["Name"])):

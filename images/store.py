@@ -28,19 +28,12 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from pydocker.engine.errors import Conflict, InvalidParameter, NotFound
+from pydocker.engine.filters import labels_match
+from pydocker.engine.host.atomic import write_atomic
 
 from . import reference
 from .archive import extract_layer
 from .changes import apply_changes
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def chain_ids(diff_ids: list[str]) -> list[str]:
@@ -332,7 +325,7 @@ class ImageStore:
             img = self._load(image_id)
             if users(image_id) or (dangling_only and img.repo_tags):
                 continue
-            if not _labels_match(img.config.get("Labels") or {}, filters.get("label", [])):
+            if not labels_match(img.config.get("Labels") or {}, filters.get("label", [])):
                 continue
             reclaimed += img.size
             for r in self.refs_of(image_id):
@@ -369,14 +362,6 @@ class ImageStore:
 
     def remove_rw(self, container_id: str) -> None:
         shutil.rmtree(self.root / "rw" / container_id, ignore_errors=True)
-
-
-def _labels_match(labels: dict[str, str], exprs: list[str]) -> bool:
-    for expr in exprs:
-        key, sep, value = expr.partition("=")
-        if key not in labels or (sep and labels[key] != value):
-            return False
-    return True
 
 
 def _host_arch() -> str:

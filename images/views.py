@@ -6,6 +6,7 @@ import fnmatch
 from typing import Any
 
 from pydocker.engine.errors import InvalidParameter
+from pydocker.engine.filters import labels_match
 
 from . import reference
 from .store import Image
@@ -41,11 +42,8 @@ def matches(img: Image, f: dict[str, list[str]], by_ref: dict[str, Image]) -> bo
         want = f["dangling"][0].lower() in ("true", "1")
         if want != (not img.repo_tags):
             return False
-    for expr in f.get("label", []):
-        key, sep, value = expr.partition("=")
-        labels = img.config.get("Labels") or {}
-        if key not in labels or (sep and labels[key] != value):
-            return False
+    if not labels_match(img.config.get("Labels") or {}, f.get("label", [])):
+        return False
     if f.get("reference") and not matching_tags(img, f["reference"]):
         return False
     for key, newer in (("before", False), ("since", True)):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pydocker.engine.errors import Conflict, InvalidParameter, NotFound
+from pydocker.engine.host.atomic import write_atomic
 
 VALID_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
 ANONYMOUS_LABEL = "com.docker.volume.anonymous"
@@ -24,15 +25,6 @@ ANONYMOUS_LABEL = "com.docker.volume.anonymous"
 def _now() -> str:
     import time
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 class VolumeStore:
@@ -77,7 +69,7 @@ class VolumeStore:
             meta = {"Name": name, "Driver": "local", "Labels": labels, "Options": opts or None,
                     "CreatedAt": _now()}
             self.mountpoint(name).mkdir(parents=True, mode=0o755)
-            _write_atomic(self._meta_path(name), json.dumps(meta).encode())
+            write_atomic(self._meta_path(name), json.dumps(meta).encode())
         return self.get(name), True
 
     def get(self, name: str) -> dict[str, Any]:

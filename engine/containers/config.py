@@ -126,7 +126,7 @@ def validate_host_config(hc: dict[str, Any]) -> None:
         raise InvalidParameter("invalid restart policy: maximum retry count cannot be negative")
     if retries and name != "on-failure":
         raise InvalidParameter(
-            f"invalid restart policy: maximum retry count can only be used with 'on-failure'")
+            "invalid restart policy: maximum retry count can only be used with 'on-failure'")
     if hc.get("AutoRemove") and name not in ("", "no"):
         raise InvalidParameter("can't create 'AutoRemove' container with restart policy")
     for key in ("Memory", "MemorySwap", "CpuShares", "CpuQuota", "CpuPeriod", "NanoCpus",

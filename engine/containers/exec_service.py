@@ -58,7 +58,7 @@ class ExecService:
         except Exception as exc:
             e.exit_code = getattr(exc, "exit_code", 126) or 126
             e.done.set()
-            self.containers.event(c, f"exec_die", execID=e.id, exitCode=str(e.exit_code))
+            self.containers.event(c, "exec_die", execID=e.id, exitCode=str(e.exit_code))
             raise
         e.process = process
         e.pid = process.pid

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pydocker.engine.errors import InvalidParameter
+from pydocker.engine.filters import labels_match
 from pydocker.engine.timeutil import parse_rfc3339_ns
 
 from .model import Container
@@ -14,14 +15,6 @@ from .model import Container
 FILTERS = {"id", "name", "label", "status", "exited", "ancestor", "before", "since",
            "volume", "network", "health", "publish", "expose", "is-task"}
 STATUSES = {"created", "restarting", "running", "removing", "paused", "exited", "dead"}
-
-
-def _label_ok(labels: dict[str, str], exprs: list[str]) -> bool:
-    for expr in exprs:
-        key, sep, value = expr.partition("=")
-        if key not in labels or (sep and labels[key] != value):
-            return False
-    return True
 
 
 def _port_ok(c: Container, exprs: list[str], published: bool) -> bool:
@@ -82,7 +75,7 @@ def _matches(c: Container, f: dict[str, list[str]],
         return False
     if f.get("name") and not any(re.search(v.lstrip("/"), c.name) for v in f["name"]):
         return False
-    if f.get("label") and not _label_ok(c.config.get("Labels") or {}, f["label"]):
+    if f.get("label") and not labels_match(c.config.get("Labels") or {}, f["label"]):
         return False
     if f.get("status") and c.state.status not in f["status"]:
         return False

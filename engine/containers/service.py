@@ -123,7 +123,7 @@ class ContainerService:
             if c.state.running:
                 raise NotModified("container already started")
             if c.state.status == "removing":
-                raise Conflict(f"container is marked for removal and cannot be started")
+                raise Conflict("container is marked for removal and cannot be started")
             await self._start(c)
 
     async def _start(self, c: Container) -> None:

@@ -8,26 +8,17 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 from pathlib import Path
 
 from pydocker.engine.errors import Conflict, NotFound
+from pydocker.engine.host.atomic import write_atomic
 
 from .model import Container
 
 log = logging.getLogger(__name__)
 
 RECORD = "config.v2.json"
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 class ContainerStore:

@@ -39,7 +39,7 @@ async def top(init_pid: int, ps_args: str) -> dict[str, Any]:
         raise SystemError("ps returned no output")
     titles = lines[0].split()
     if "PID" not in titles:
-        raise SystemError(f"Couldn't find PID field in ps output")
+        raise SystemError("Couldn't find PID field in ps output")
     pid_col = titles.index("PID")
     pids = await asyncio.to_thread(container_pids, init_pid)
     processes = []

@@ -112,7 +112,6 @@ def run_exec(spec: dict[str, Any], namespaces: list[tuple[int, int]], sync_r: in
             sc.setns(fd, kind)
             os.close(fd)
         _stdio(stdio, tty_sock, spec.get("console_size"))
-        user = spec.get("user") or {}
         os.chdir(spec.get("cwd") or "/")
         process.become(spec)
     except process.ExecError as exc:

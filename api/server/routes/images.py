@@ -9,7 +9,8 @@ from aiohttp import web
 
 from pydocker.api.server.responses import json_response
 
-from pydocker.engine.errors import EngineError, NotImplemented
+from pydocker.engine import errors
+from pydocker.engine.errors import EngineError
 
 from ..backend import daemon
 from ..params import filters, query_bool
@@ -19,9 +20,9 @@ from ..streams import BodyReader, JsonStream, ResponseWriter
 async def post_images_create(request: web.Request) -> web.StreamResponse:
     if request.query.get("fromSrc") is None:
         image = request.query.get("fromImage", "")
-        raise NotImplemented(f"pulling images is not supported yet by pydocker ({image})")
+        raise errors.NotImplemented(f"pulling images is not supported yet by pydocker ({image})")
     if request.query["fromSrc"] != "-":
-        raise NotImplemented("importing from a URL is not supported; send the tar as the body")
+        raise errors.NotImplemented("importing from a URL is not supported; send the tar as the body")
     repo = request.query.get("repo") or None
     tag = request.query.get("tag") or ""
     repo_tag = f"{repo}:{tag}" if repo and tag else repo
