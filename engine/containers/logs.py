@@ -9,7 +9,6 @@ import asyncio
 import json
 import os
 import struct
-from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,16 +133,41 @@ def _read_from(path: Path, offset: int, limit: int = 4 << 20) -> tuple[bytes, in
 
 
 def _encode_lines(enc: _Encoder, data: bytes) -> bytes:
+    """Many lines at once: one C-level JSON parse for the whole batch, and consecutive
+    lines of one stream merged into one frame (the multiplexed format allows any split)."""
+    lines = [line for line in data.split(b"\n") if line]
+    if not lines:
+        return b""
+    opts = enc.opts
+    if opts.timestamps or opts.since_ns or opts.until_ns:
+        return b"".join(enc.encode(line) for line in lines)
+    try:
+        entries = json.loads(b"[" + b",".join(lines) + b"]")
+    except ValueError:
+        return b"".join(enc.encode(line) for line in lines)
     out = bytearray()
-    for line in data.split(b"\n"):
-        if line:
-            out += enc.encode(line)
+    current, parts = 0, []
+    for entry in entries:
+        stream = _STREAM.get(entry.get("stream", ""), 1)
+        if (stream == 1 and not opts.stdout) or (stream == 2 and not opts.stderr):
+            continue
+        if stream != current and parts:
+            out += _chunk(current, "".join(parts).encode(), opts.tty)
+            parts = []
+        current = stream
+        parts.append(entry.get("log", ""))
+    if parts:
+        out += _chunk(current, "".join(parts).encode(), opts.tty)
     return bytes(out)
 
 
-def last_lines(path: Path, n: int) -> deque[bytes]:
-    try:
-        lines, _ = _tail_lines(path, n)
-    except FileNotFoundError:
-        return deque()
-    return deque(lines)
+def _chunk(stream: int, payload: bytes, tty: bool) -> bytes:
+    if tty:
+        return payload
+    out = bytearray()
+    for start in range(0, len(payload), 1 << 20):  # keep frames a reasonable size
+        piece = payload[start:start + (1 << 20)]
+        out += _HEADER.pack(stream, len(piece)) + piece
+    return bytes(out)
+
+

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import signal
 import stat
 from typing import Any
 
@@ -100,6 +101,11 @@ def become(spec: dict[str, Any]) -> None:
         sc.prctl(sc.PR_SET_NO_NEW_PRIVS, 1)
         if filt is not None:
             filt.load()
+    # Python ignores SIGPIPE and SIGXFSZ, and an ignored signal stays ignored across
+    # exec: give the container's program the default dispositions it expects.
+    for sig in (signal.SIGPIPE, signal.SIGXFSZ):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
     try:
         os.execve(path, args, dict(e.split("=", 1) for e in env if "=" in e))
     except PermissionError:
