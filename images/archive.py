@@ -31,13 +31,26 @@ class UnsafeArchive(InvalidParameter):
 class HashingReader(io.RawIOBase):
     """Hashes (and counts) everything read through it: the tar's digest in one pass.
     With ``copy_to`` it also keeps the exact bytes: ``docker save`` must reproduce the
-    layer byte for byte, or its diff ID (and so the image ID) would change."""
+    layer byte for byte, or its diff ID (and so the image ID) would change. Hashing and
+    copying run in a second thread (hashlib and file writes release the GIL), so they
+    overlap with extraction."""
 
     def __init__(self, raw: BinaryIO, copy_to: BinaryIO | None = None) -> None:
+        import queue
+        import threading
         self._raw = raw
         self._copy = copy_to
         self.sha = hashlib.sha256()
         self.size = 0
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=64)
+        self._worker = threading.Thread(target=self._consume, daemon=True)
+        self._worker.start()
+
+    def _consume(self) -> None:
+        while (data := self._queue.get()) is not None:
+            self.sha.update(data)
+            if self._copy is not None:
+                self._copy.write(data)
 
     def readable(self) -> bool:
         return True
@@ -46,9 +59,8 @@ class HashingReader(io.RawIOBase):
         data = self._raw.read(len(buf))
         n = len(data)
         buf[:n] = data
-        self.sha.update(data)
-        if self._copy is not None:
-            self._copy.write(data)
+        if n:
+            self._queue.put(bytes(data))
         self.size += n
         return n
 
@@ -58,7 +70,13 @@ class HashingReader(io.RawIOBase):
             pass
 
     def digest(self) -> str:
+        self.finish()
         return "sha256:" + self.sha.hexdigest()
+
+    def finish(self) -> None:
+        if self._worker.is_alive():
+            self._queue.put(None)
+            self._worker.join()
 
 
 def decompressed(stream: BinaryIO) -> BinaryIO:
@@ -202,9 +220,11 @@ def extract_layer(stream: BinaryIO, dest: Path, keep_tar: Path | None = None
     """Extract a (possibly compressed) layer tar into ``dest``; returns (diff_id, size).
     ``keep_tar`` receives the uncompressed tar as it was."""
     copy = open(keep_tar, "wb") if keep_tar is not None else None
+    reader = HashingReader(decompressed(stream), copy)
     try:
-        return _extract(HashingReader(decompressed(stream), copy), dest)
+        return _extract(reader, dest)
     finally:
+        reader.finish()
         if copy is not None:
             copy.close()
 
@@ -213,6 +233,7 @@ def _extract(reader: HashingReader, dest: Path) -> tuple[str, int]:
     ex = Extractor(dest)
     try:
         with tarfile.open(fileobj=io.BufferedReader(reader, COPY_BUFFER), mode="r|",
+                          bufsize=COPY_BUFFER,
                           format=tarfile.PAX_FORMAT, encoding="utf-8",
                           errors="surrogateescape") as tar:
             for member in tar:

@@ -124,12 +124,20 @@ class ImageStore:
     # --- layers -------------------------------------------------------------------------
 
     def add_layer(self, stream: BinaryIO, parent_chain: str | None,
-                  expected_diff_id: str | None = None) -> tuple[str, str]:
-        """Extract one layer tar; returns (diff_id, chain_id). Existing layers are reused."""
+                  expected_diff_id: str | None = None,
+                  source_file: Path | None = None) -> tuple[str, str]:
+        """Extract one layer tar; returns (diff_id, chain_id). Existing layers are reused.
+
+        ``source_file``, when the stream is that uncompressed tar on our filesystem, is
+        hard-linked as the kept copy instead of being written again (docker load)."""
         tmp = Path(tempfile.mkdtemp(dir=self.root / "tmp"))
         try:
             (tmp / "diff").mkdir()
-            diff_id, size = extract_layer(stream, tmp / "diff", keep_tar=tmp / "layer.tar")
+            keep: Path | None = tmp / "layer.tar"
+            if source_file is not None and _is_plain_tar(source_file):
+                os.link(source_file, tmp / "layer.tar")
+                keep = None
+            diff_id, size = extract_layer(stream, tmp / "diff", keep_tar=keep)
             if expected_diff_id and diff_id != expected_diff_id:
                 raise InvalidParameter(
                     f"layer digest mismatch: expected {expected_diff_id}, got {diff_id}")
@@ -362,6 +370,12 @@ class ImageStore:
 
     def remove_rw(self, container_id: str) -> None:
         shutil.rmtree(self.root / "rw" / container_id, ignore_errors=True)
+
+
+def _is_plain_tar(path: Path) -> bool:
+    with open(path, "rb") as f:
+        head = f.read(4)
+    return head[:2] != b"\x1f\x8b" and head != b"\x28\xb5\x2f\xfd" and head[:3] != b"BZh"
 
 
 def _host_arch() -> str:

@@ -203,8 +203,9 @@ def load(store: ImageStore, stream: BinaryIO, progress: Progress) -> list[str]:
                 if not store.has_layer(chain):
                     progress({"status": "Loading layer", "id": diff_id[7:19],
                               "progressDetail": {}})
-                    with open(_blob(tmp, rel), "rb") as f:
-                        store.add_layer(f, parent, expected_diff_id=diff_id)
+                    blob = _blob(tmp, rel)
+                    with open(blob, "rb") as f:
+                        store.add_layer(f, parent, expected_diff_id=diff_id, source_file=blob)
                 parent = chain
             image_id = store.add_image_raw(raw)
             tags = entry.get("RepoTags") or []

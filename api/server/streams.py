@@ -82,8 +82,19 @@ class BodyReader:
     def read(self, n: int = -1) -> bytes:
         import asyncio
         size = n if n and n > 0 else 1 << 20
-        future = asyncio.run_coroutine_threadsafe(self._content.read(size), self._loop)
+        future = asyncio.run_coroutine_threadsafe(self._gather(size), self._loop)
         return future.result()
+
+    async def _gather(self, size: int) -> bytes:
+        """Up to ``size`` bytes in one hop between threads, not one per network read."""
+        parts, got = [], 0
+        while got < size:
+            chunk = await self._content.read(size - got)
+            if not chunk:
+                break
+            parts.append(chunk)
+            got += len(chunk)
+        return b"".join(parts)
 
     def readable(self) -> bool:
         return True
