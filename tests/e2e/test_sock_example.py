@@ -38,7 +38,8 @@ def _pattern(expected: str) -> re.Pattern[str]:
 
 
 @pytest.mark.parametrize("command,expected", exchanges(), ids=lambda v: str(v)[:60])
-def test_example_exchange(daemon: Daemon, command: str, expected: list[str]) -> None:
+def test_example_exchange(daemon: Daemon, busybox: str, command: str,
+                          expected: list[str]) -> None:
     run = command.replace(DEFAULT_SOCKET, str(daemon.socket))
     proc = subprocess.run(["bash", "-c", run], capture_output=True, text=True, timeout=30)
     got = _strip_trailing_blank(proc.stdout.replace("\r\n", "\n").split("\n"))
