@@ -23,6 +23,8 @@ from pydocker.engine.containers.service import ContainerService
 from pydocker.engine.containers.store import ContainerStore
 from pydocker.engine.errors import Conflict, NotFound
 from pydocker.engine.events import EventBus
+from pydocker.engine.archive import Archives
+from pydocker.engine.filesystem import Filesystem
 from pydocker.engine.filters import labels_match
 from pydocker.engine.images import ImageService
 from pydocker.engine.network_service import NetworkService
@@ -56,6 +58,8 @@ class Daemon:
             config, store, self.image_store, self.runtime, self.networking,
             self.volume_service, self.events)
         self.images = ImageService(self.image_store, self.events, self._image_users)
+        self.filesystem = Filesystem(self.containers, self.image_store, self.events)
+        self.archives = Archives(self.containers)
         self.execs = ExecStore()
         self.exec_service = ExecService(self.containers, self.execs)
 

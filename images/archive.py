@@ -107,8 +107,11 @@ def clean_name(name: str) -> list[str]:
 
 
 class Extractor:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, owner: tuple[int, int] | None = None,
+                 whiteouts: bool = True) -> None:
         self.root = root
+        self.owner = owner          # force an owner (docker cp without -a)
+        self.whiteouts = whiteouts  # layers only: a copied-in ".wh.x" is just a file
         self._dirs: set[tuple[str, ...]] = {()}
         self._dir_meta: list[tuple[str, tarfile.TarInfo]] = []
 
@@ -151,10 +154,10 @@ class Extractor:
             return  # the root itself ("./")
         base = parts[-1]
         parent = self._parent(parts)
-        if base == OPAQUE:
+        if self.whiteouts and base == OPAQUE:
             os.setxattr(parent, "trusted.overlay.opaque", b"y")
             return
-        if base.startswith(WHITEOUT_PREFIX):
+        if self.whiteouts and base.startswith(WHITEOUT_PREFIX):
             target = os.path.join(parent, base[len(WHITEOUT_PREFIX):])
             self._clear(target, keep_dir=False)
             os.mknod(target, stat.S_IFCHR | 0o000, os.makedev(0, 0))
@@ -196,7 +199,7 @@ class Extractor:
         self._apply_meta(path, m)
 
     def _apply_meta(self, path: str, m: tarfile.TarInfo) -> None:
-        os.lchown(path, m.uid, m.gid)
+        os.lchown(path, *(self.owner or (m.uid, m.gid)))
         if not m.issym():
             os.chmod(path, m.mode & 0o7777)  # after chown: chown clears setuid bits
         for key, value in m.pax_headers.items():
@@ -256,3 +259,16 @@ def du(path: Path) -> int:
             except OSError:
                 pass
     return total
+
+
+def extract_into(stream: BinaryIO, dest: Path, owner: tuple[int, int] | None) -> None:
+    """``docker cp`` into a container: same safety, no whiteout meaning."""
+    ex = Extractor(dest, owner=owner, whiteouts=False)
+    try:
+        with tarfile.open(fileobj=decompressed(stream), mode="r|", bufsize=COPY_BUFFER,
+                          encoding="utf-8", errors="surrogateescape") as tar:
+            for member in tar:
+                ex.add(tar, member)
+    except tarfile.TarError as exc:
+        raise InvalidParameter(f"invalid tar archive: {exc}") from None
+    ex.finish()

@@ -360,6 +360,24 @@ class ImageStore:
 
     # --- container layers ---------------------------------------------------------------
 
+    def commit(self, rw_upper: str, parent_id: str, config: dict[str, Any], *,
+               created_by: str, comment: str, author: str, repo_tag: str | None) -> str:
+        """A new image from a container's writable layer on top of its image."""
+        from .layerdiff import upper_tar
+        parent = self._load(parent_id)
+        chains = chain_ids(parent.diff_ids)
+        with tempfile.TemporaryFile(dir=self.root / "tmp") as spool:
+            upper_tar(rw_upper, spool)
+            spool.seek(0)
+            diff_id, _ = self.add_layer(spool, chains[-1] if chains else None)
+        doc = commit_layer_document(parent, config, diff_id, created_by, comment, author)
+        image_id = self.add_image(doc)
+        if repo_tag:
+            ref = reference.parse(repo_tag)
+            self.tag(image_id, ref.repository, ref.tag)
+        return image_id
+
+
     def create_rw(self, container_id: str, image_id: str) -> dict[str, Any]:
         lower = self.lower_dirs(image_id)
         rw = self.root / "rw" / container_id
@@ -387,3 +405,28 @@ def _host_arch() -> str:
 
 
 
+
+
+def commit_layer_document(parent: Image, config: dict[str, Any], diff_id: str,
+                          created_by: str, comment: str, author: str) -> dict[str, Any]:
+    """The image config ``docker commit`` writes: the parent's, one layer more."""
+    now = rfc3339_now()
+    doc = dict(parent.document)
+    doc["config"] = config
+    doc["created"] = now
+    doc["parent"] = parent.id
+    if author:
+        doc["author"] = author
+    doc["container_config"] = None
+    doc.pop("container_config")
+    history = list(doc.get("history") or [])
+    entry = {"created": now, "created_by": created_by}
+    if author:
+        entry["author"] = author
+    if comment:
+        entry["comment"] = comment
+    doc["history"] = history + [entry]
+    rootfs = dict(doc.get("rootfs") or {"type": "layers"})
+    rootfs["diff_ids"] = list(rootfs.get("diff_ids") or []) + [diff_id]
+    doc["rootfs"] = rootfs
+    return doc

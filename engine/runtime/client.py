@@ -90,6 +90,22 @@ class Runtime:
     async def remove_netns(self, path: Path) -> None:
         await self.zygote_call({"op": "netns_remove", "path": str(path)})
 
+    @contextlib.asynccontextmanager
+    async def mounted_rootfs(self, container_id: str, rootfs: dict[str, Any],
+                             pid: int = 0) -> Any:
+        """The container's root as a host path: /proc/PID/root while it runs, otherwise
+        its overlay mounted under the exec root until the block ends."""
+        if pid:
+            yield Path(f"/proc/{pid}/root")
+            return
+        target = self.bundles.parent / "mnt" / container_id
+        target.parent.mkdir(parents=True, exist_ok=True)
+        await self.zygote_call({"op": "mount_rootfs", "rootfs": rootfs, "target": str(target)})
+        try:
+            yield target
+        finally:
+            await self.zygote_call({"op": "umount", "target": str(target)})
+
     def bundle(self, container_id: str) -> Path:
         return self.bundles / container_id
 

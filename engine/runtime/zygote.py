@@ -69,6 +69,22 @@ def remove_netns(path: str) -> dict:
     return {}
 
 
+def mount_rootfs(rootfs: dict, target: str) -> dict:
+    """A container's overlay on the host for a moment (docker cp of a stopped container)."""
+    os.makedirs(target, exist_ok=True)
+    mounts.mount_rootfs({"rootfs": rootfs}, target)
+    return {}
+
+
+def umount(target: str) -> dict:
+    sc.umount2(target, sc.MNT_DETACH)
+    try:
+        os.rmdir(target)
+    except OSError:
+        pass
+    return {}
+
+
 def serve(sock: socket.socket) -> None:
     import pyseccomp  # noqa: F401 - loading libseccomp once here makes every fork cheaper
     while True:
@@ -87,6 +103,10 @@ def serve(sock: socket.socket) -> None:
                 reply = create_netns(req["path"])
             elif op == "netns_remove":
                 reply = remove_netns(req["path"])
+            elif op == "mount_rootfs":
+                reply = mount_rootfs(req["rootfs"], req["target"])
+            elif op == "umount":
+                reply = umount(req["target"])
             else:
                 reply = {"error": f"unknown op {op}"}
         except Exception as exc:  # noqa: BLE001 - every failure is an answer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
 
@@ -17,7 +18,7 @@ from pydocker.engine.errors import InvalidParameter
 from ..backend import daemon
 from ..hijack import Hijacked
 from ..params import filters, json_body, query_bool, query_int, parse_timestamp
-from ..streams import stream_content_type
+from ..streams import BodyReader, ResponseWriter, stream_content_type
 from ..versioning import api_version
 
 log = logging.getLogger(__name__)
@@ -212,6 +213,74 @@ async def post_container_update(request: web.Request) -> web.Response:
     return json_response({"Warnings": warnings})
 
 
+async def get_container_changes(request: web.Request) -> web.Response:
+    return json_response(await daemon(request).filesystem.changes(request.match_info["name"]))
+
+
+async def get_container_export(request: web.Request) -> web.StreamResponse:
+    d = daemon(request)
+    d.containers.store.get(request.match_info["name"])  # 404 before the stream starts
+    response = web.StreamResponse(headers={"Content-Type": "application/x-tar"})
+    await response.prepare(request)
+    writer = ResponseWriter(response, asyncio.get_running_loop())
+    await d.filesystem.export(request.match_info["name"], writer)  # type: ignore[arg-type]
+    await asyncio.to_thread(writer.flush)
+    await response.write_eof()
+    return response
+
+
+async def head_container_archive(request: web.Request) -> web.Response:
+    from pydocker.engine.archive import stat_header
+    info = await daemon(request).archives.stat(request.match_info["name"],
+                                               _archive_path(request))
+    return web.Response(status=200, headers={"X-Docker-Container-Path-Stat": stat_header(info),
+                                             "Content-Type": "application/x-tar"})
+
+
+async def get_container_archive(request: web.Request) -> web.StreamResponse:
+    from pydocker.engine.archive import stat_header
+    response = web.StreamResponse(headers={"Content-Type": "application/x-tar"})
+    loop = asyncio.get_running_loop()
+
+    async def start(info: dict) -> None:
+        response.headers["X-Docker-Container-Path-Stat"] = stat_header(info)
+        await response.prepare(request)
+
+    writer = ResponseWriter(response, loop)
+    await daemon(request).archives.get(request.match_info["name"], _archive_path(request),
+                                       start, writer)  # type: ignore[arg-type]
+    await asyncio.to_thread(writer.flush)
+    await response.write_eof()
+    return response
+
+
+async def put_container_archive(request: web.Request) -> web.Response:
+    stream = io.BufferedReader(BodyReader(request, asyncio.get_running_loop()),  # type: ignore[arg-type]
+                               1 << 20)
+    await daemon(request).archives.put(
+        request.match_info["name"], _archive_path(request), stream,
+        copy_uid_gid=query_bool(request, "copyUIDGID"),
+        no_overwrite_dir_non_dir=query_bool(request, "noOverwriteDirNonDir"))
+    return web.Response(status=200)
+
+
+def _archive_path(request: web.Request) -> str:
+    path = request.query.get("path", "")
+    if not path:
+        raise InvalidParameter("path must not be empty")
+    return path
+
+
+async def post_commit(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    image_id = await daemon(request).filesystem.commit(
+        request.query.get("container", ""), repo=request.query.get("repo", ""),
+        tag=request.query.get("tag", ""), comment=request.query.get("comment", ""),
+        author=request.query.get("author", ""), pause=query_bool(request, "pause", True),
+        changes=request.query.getall("changes", []), config=body or None)
+    return json_response({"Id": image_id}, status=201)
+
+
 async def get_container_top(request: web.Request) -> web.Response:
     return json_response(await daemon(request).top(request.match_info["name"],
                                                        request.query.get("ps_args", "")))
@@ -235,6 +304,12 @@ ROUTES = [
     web.get("/containers/{name}/logs", get_container_logs),
     web.get("/containers/{name}/top", get_container_top),
     web.get("/containers/{name}/stats", get_container_stats),
+    web.get("/containers/{name}/changes", get_container_changes),
+    web.get("/containers/{name}/export", get_container_export),
+    web.post("/commit", post_commit),
+    web.get("/containers/{name}/archive", get_container_archive, allow_head=False),
+    web.head("/containers/{name}/archive", head_container_archive),
+    web.put("/containers/{name}/archive", put_container_archive),
     web.post("/containers/{name}/update", post_container_update),
     web.delete("/containers/{name}", delete_container),
 ]
