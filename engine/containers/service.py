@@ -484,7 +484,19 @@ class ContainerService:
     # --- daemon start / stop ------------------------------------------------------------
 
     async def restore(self) -> None:
-        """Re-find live containers through their shims; settle those that died meanwhile."""
+        """Re-find live containers through their shims; settle those that died meanwhile;
+        remove what a crash left of containers that no longer run or no longer exist."""
+        known = {c.id: c for c in self.store.all()}
+        for bundle in list(self.runtime.bundles.iterdir()):
+            c = known.get(bundle.name)
+            if c is None or not c.state.running:
+                await self.runtime.delete(bundle.name)
+        netns_dir = self.conf.exec_root / "netns"
+        if netns_dir.is_dir():
+            for path in netns_dir.iterdir():
+                c = known.get(path.name)
+                if c is None or not c.state.running:
+                    await self.runtime.remove_netns(path)
         for c in self.store.all():
             if not c.state.running:
                 continue

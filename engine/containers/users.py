@@ -49,7 +49,8 @@ def resolve(spec: str, passwd: str, group: str, group_add: list[str] | None = No
     if name and not grp:
         extra += [int(g[2]) for g in groups
                   if len(g) > 3 and name in g[3].split(",") and int(g[2]) != gid]
-    return {"uid": uid, "gid": gid, "additional_gids": sorted(set(extra))}
+    # The primary group is among the supplementary ones too, as runc sets them up.
+    return {"uid": uid, "gid": gid, "additional_gids": sorted(set(extra) | {gid})}
 
 
 def _group_id(ref: str, groups: list[list[str]]) -> int:

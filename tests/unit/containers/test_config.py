@@ -108,11 +108,11 @@ GROUP = "root:x:0:\nwww-data:x:33:\nusers:x:100:www-data\n"
 
 
 @pytest.mark.parametrize("spec,expected", [
-    ("", {"uid": 0, "gid": 0, "additional_gids": []}),
-    ("www-data", {"uid": 33, "gid": 33, "additional_gids": [100]}),
-    ("1000", {"uid": 1000, "gid": 0, "additional_gids": []}),
-    ("1000:users", {"uid": 1000, "gid": 100, "additional_gids": []}),
-    ("www-data:0", {"uid": 33, "gid": 0, "additional_gids": []}),
+    ("", {"uid": 0, "gid": 0, "additional_gids": [0]}),
+    ("www-data", {"uid": 33, "gid": 33, "additional_gids": [33, 100]}),
+    ("1000", {"uid": 1000, "gid": 0, "additional_gids": [0]}),
+    ("1000:users", {"uid": 1000, "gid": 100, "additional_gids": [100]}),
+    ("www-data:0", {"uid": 33, "gid": 0, "additional_gids": [0]}),
 ])
 def test_user_resolution(spec: str, expected: dict) -> None:
     assert users.resolve(spec, PASSWD, GROUP) == expected
