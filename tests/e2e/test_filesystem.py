@@ -45,6 +45,8 @@ def test_commit_then_run_sees_the_changes(daemon: Daemon, client: docker.DockerC
         assert img.attrs["Parent"] == busybox
     finally:
         daemon.cli("rmi", "committed:v1")
+    # The committed image shared busybox's layer; removing it left busybox whole.
+    assert daemon.cli("run", "--rm", "busybox", "cat", "/etc/passwd").stdout.startswith("root")
 
 
 def test_export_lists_the_merged_rootfs(daemon: Daemon, busybox: str) -> None:

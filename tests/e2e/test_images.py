@@ -139,3 +139,50 @@ def test_prune_removes_dangling_only(daemon: Daemon, client: docker.DockerClient
     result = client.images.prune()
     assert result["ImagesDeleted"]
     assert client.images.get("busybox").id == busybox
+
+
+def test_load_of_the_legacy_layout_docker_20_writes(daemon: Daemon, busybox_tar: bytes,
+                                                   client: docker.DockerClient,
+                                                   tmp_path: Path) -> None:
+    """<layer id>/layer.tar + <config digest>.json + manifest.json, as `docker save` of
+    Docker 20.10 writes it (and as later versions still load it)."""
+    import hashlib
+    layer = layer_tar({"legacy.txt": b"from docker 20\n"})
+    diff_id = "sha256:" + hashlib.sha256(layer).hexdigest()
+    config = json.dumps({"architecture": "amd64", "os": "linux",
+                         "config": {"Cmd": ["cat", "/legacy.txt"]},
+                         "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+                         "history": [{"created": "2024-01-01T00:00:00Z"}]}).encode()
+    config_hex = hashlib.sha256(config).hexdigest()
+    layer_dir = "a" * 64
+    archive = layer_tar({
+        f"{layer_dir}/layer.tar": layer, f"{layer_dir}/VERSION": b"1.0",
+        f"{config_hex}.json": config,
+        "manifest.json": json.dumps([{"Config": f"{config_hex}.json",
+                                      "RepoTags": ["legacy:20"],
+                                      "Layers": [f"{layer_dir}/layer.tar"]}]).encode(),
+        "repositories": json.dumps({"legacy": {"20": layer_dir}}).encode()})
+    path = tmp_path / "legacy.tar"
+    path.write_bytes(archive)
+    assert "Loaded image: legacy:20" in daemon.cli("load", "-i", str(path)).stdout
+    assert client.images.get("legacy:20").id == "sha256:" + config_hex
+    daemon.cli("rmi", "legacy:20")
+
+
+def test_layer_digest_mismatch_is_refused(daemon: Daemon, client: docker.DockerClient,
+                                          tmp_path: Path) -> None:
+    layer = layer_tar({"f": b"x"})
+    config = json.dumps({"os": "linux", "rootfs": {"type": "layers",
+                                                   "diff_ids": ["sha256:" + "0" * 64]}}).encode()
+    import hashlib
+    config_hex = hashlib.sha256(config).hexdigest()
+    archive = layer_tar({"blobs/sha256/" + config_hex: config, "layer.tar": layer,
+                         "manifest.json": json.dumps([{"Config": "blobs/sha256/" + config_hex,
+                                                       "RepoTags": ["mismatch:1"],
+                                                       "Layers": ["layer.tar"]}]).encode()})
+    before = {i.id for i in client.images.list(all=True)}
+    (tmp_path / "m.tar").write_bytes(archive)
+    out = daemon.cli("load", "-i", str(tmp_path / "m.tar"), check=False)
+    assert out.returncode != 0
+    assert "digest mismatch" in out.stderr
+    assert {i.id for i in client.images.list(all=True)} == before

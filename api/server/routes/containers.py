@@ -223,8 +223,14 @@ async def get_container_export(request: web.Request) -> web.StreamResponse:
     response = web.StreamResponse(headers={"Content-Type": "application/x-tar"})
     await response.prepare(request)
     writer = ResponseWriter(response, asyncio.get_running_loop())
-    await d.filesystem.export(request.match_info["name"], writer)  # type: ignore[arg-type]
-    await asyncio.to_thread(writer.flush)
+    try:
+        await d.filesystem.export(request.match_info["name"], writer)  # type: ignore[arg-type]
+        await asyncio.to_thread(writer.flush)
+    except Exception:  # noqa: BLE001 - the status is sent: cut the stream so it reads short
+        log.exception("export of %s failed", request.match_info["name"])
+        if request.transport is not None:
+            request.transport.abort()
+        return response
     await response.write_eof()
     return response
 

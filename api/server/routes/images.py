@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 
 from aiohttp import web
 
@@ -15,6 +16,8 @@ from pydocker.engine.errors import EngineError
 from ..backend import daemon
 from ..params import filters, query_bool
 from ..streams import BodyReader, JsonStream, ResponseWriter
+
+log = logging.getLogger(__name__)
 
 
 async def post_images_create(request: web.Request) -> web.StreamResponse:
@@ -84,8 +87,14 @@ async def get_images_save(request: web.Request) -> web.StreamResponse:
     response = web.StreamResponse(headers={"Content-Type": "application/x-tar"})
     await response.prepare(request)
     writer = ResponseWriter(response, asyncio.get_running_loop())
-    await d.images.save(names, writer)  # type: ignore[arg-type]
-    await asyncio.to_thread(writer.flush)
+    try:
+        await d.images.save(names, writer)  # type: ignore[arg-type]
+        await asyncio.to_thread(writer.flush)
+    except Exception:  # noqa: BLE001 - the status is sent: cut the stream so it reads short
+        log.exception("saving %s failed", names)
+        if request.transport is not None:
+            request.transport.abort()
+        return response
     await response.write_eof()
     return response
 
