@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-VENV=/opt/pydocker/venv
+VENV=${PYDOCKER_VENV:-/opt/pydocker/venv}
 APT_PACKAGES=(iptables iproute2 busybox-static tini procps psmisc netcat-openbsd
               libseccomp2 docker-registry skopeo tmux python3-venv)
 

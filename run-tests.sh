@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 ./install.sh --no-start
-exec /opt/pydocker/venv/bin/python -m pytest -ra "$@"
+exec "${PYDOCKER_VENV:-/opt/pydocker/venv}/bin/python" -m pytest -ra "$@"
