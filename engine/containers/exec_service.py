@@ -50,8 +50,9 @@ class ExecService:
         user = await asyncio.to_thread(self.containers._resolve_user_spec, c, user_spec)  # noqa: SLF001
         exec_spec = runtime_exec_spec(c, e, user)
         exec_spec["tty"] = tty
-        if console_size:
-            exec_spec["console_size"] = console_size
+        size = console_size or e.config.get("ConsoleSize")
+        if size and all(size):
+            exec_spec["console_size"] = size
         cmd = " ".join(e.config.get("Cmd") or [])
         try:
             process = await shim.exec(exec_spec)

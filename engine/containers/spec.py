@@ -68,6 +68,9 @@ def build(*, container_id: str, config: dict[str, Any], host_config: dict[str, A
         "hostname": hostname,
         "domainname": config.get("Domainname") or "",
         "tty": bool(config.get("Tty")),
+        # The size a client asked for at create, so the first output already fits; a
+        # resize after start would come too late for a program that asks at once.
+        "console_size": [x for x in (host_config.get("ConsoleSize") or []) if x] or None,
         "open_stdin": bool(config.get("OpenStdin")),
         "stdin_once": bool(config.get("StdinOnce")),
         "namespaces": {"net": netns, "ipc": "new", "uts": "new", "pid": "new"},

@@ -226,3 +226,37 @@ def test_failed_runs_leave_nothing_behind(daemon: Daemon, busybox: str) -> None:
     daemon.cli("run", "--rm", "busybox", "/etc", check=False)
     left = [x for x in leftovers(daemon) if not x.startswith(("interface", "iptables"))]
     assert left == []
+
+
+def _in_pty(daemon: Daemon, command: str) -> str:
+    """Run a docker CLI command in a 50x132 pseudo-terminal made by script(1)."""
+    proc = subprocess.run(["script", "-qec", f"stty rows 50 cols 132; {command}",
+                           "/dev/null"], capture_output=True, timeout=60, input=b"",
+                          env={"DOCKER_HOST": daemon.url, "PATH": "/usr/local/bin:/usr/bin:/bin"})
+    return proc.stdout.decode(errors="replace").replace("\r", "")
+
+
+def test_tty_gets_the_terminal_size_for_run_and_exec(daemon: Daemon, busybox: str) -> None:
+    assert "50 132" in _in_pty(daemon, "docker run --rm -it busybox stty size")
+    cid = daemon.cli("run", "-d", "busybox", "sleep", "300").stdout.strip()
+    try:
+        out = _in_pty(daemon, f"docker exec -it {cid} sh -c 'tty; stty size'")
+        assert "/dev/pts/" in out and "50 132" in out
+    finally:
+        daemon.cli("rm", "-f", cid)
+
+
+def test_logs_since_and_until(daemon: Daemon, busybox: str) -> None:
+    cid = daemon.cli("run", "-d", "busybox", "sh", "-c",
+                     "echo early; sleep 2; echo late; sleep 300").stdout.strip()
+    try:
+        time.sleep(1)
+        middle = int(time.time())
+        deadline = time.time() + 10
+        while "late" not in daemon.cli("logs", cid).stdout:
+            assert time.time() < deadline
+            time.sleep(0.2)
+        assert daemon.cli("logs", "--since", str(middle), cid).stdout == "late\n"
+        assert daemon.cli("logs", "--until", str(middle), cid).stdout == "early\n"
+    finally:
+        daemon.cli("rm", "-f", cid)
