@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import datetime, timezone
 
@@ -20,6 +21,7 @@ def rfc3339_now() -> str:
     return rfc3339_nano(time.time_ns())
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_rfc3339_ns(text: str) -> int:
     """Inverse of rfc3339_nano for the timestamps we write (UTC, 'Z')."""
     if not text or text.startswith("0001-"):
