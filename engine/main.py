@@ -101,7 +101,14 @@ def bind_socket(path: Path, group: str) -> socket.socket:
 async def serve(config: DaemonConfig) -> None:
     daemon = Daemon(config)
     sockets = [bind_socket(path, config.group) for path in config.socket_paths()]
-    await daemon.start()
+    try:
+        await daemon.start()
+    except BaseException:
+        # Leave nothing half-made: bridges, rules and sockets of a daemon that never ran.
+        await daemon.close()
+        for path in config.socket_paths():
+            path.unlink(missing_ok=True)
+        raise
     access_log = logging.getLogger("pydockerd.access") if config.debug else None
     runner = web.AppRunner(make_app(daemon), handle_signals=False, access_log=access_log,
                            access_log_format='%r %s %Tfs')

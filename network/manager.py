@@ -214,7 +214,7 @@ class NetworkManager:
             iface = IPv4Interface(self.bip)
             pool = Pool.create(iface.network, str(iface.ip))
         else:
-            taken = await self._k(host_networks, self.ipr)
+            taken = await self._k(lambda: host_networks(self.ipr))  # ipr lives on the kernel thread
             taken += [n.pool.subnet for n in self._nets.values() if n.pool]
             pool = Pool.create(choose_subnet(taken))
         options = {OPT_DEFAULT: "true", OPT_ICC: "true", OPT_MASQ: "true",
@@ -382,7 +382,7 @@ class NetworkManager:
                 if overlaps(pool.subnet, ours):
                     raise Forbidden(POOL_OVERLAP)
                 return pool
-        taken = await self._k(host_networks, self.ipr)
+        taken = await self._k(lambda: host_networks(self.ipr))  # ipr lives on the kernel thread
         return Pool.create(choose_subnet(taken + ours))
 
     async def remove_network(self, ref: str) -> None:

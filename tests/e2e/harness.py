@@ -37,7 +37,7 @@ class UnixHTTPConnection(http.client.HTTPConnection):
 class Daemon:
     """One pydockerd process and everything needed to talk to it."""
 
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Path, choose_subnet: bool = False) -> None:
         tag = secrets.token_hex(3)
         self.base = base
         self.tag = tag
@@ -48,7 +48,9 @@ class Daemon:
         self.chain_prefix = f"PYDT{tag.upper()}"
         self.cgroup_parent = f"pydocker-test-{tag}"
         # A /24 of its own per daemon so suites running side by side never collide.
-        self.bip = f"10.{200 + int(tag[0], 16) % 50}.{int(tag[1:3], 16)}.1/24"
+        self.bip: str | None = f"10.{200 + int(tag[0], 16) % 50}.{int(tag[1:3], 16)}.1/24"
+        if choose_subnet:
+            self.bip = None  # let the daemon pick from Docker's pools, as it does by default
         self.log_path = base / "pydockerd.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -59,7 +61,7 @@ class Daemon:
     def argv(self) -> list[str]:
         return [sys.executable, "-m", "pydocker.engine.main", "-H", self.url,
                 "--data-root", str(self.data_root), "--exec-root", str(self.exec_root),
-                "--bridge", self.bridge, "--bip", self.bip,
+                "--bridge", self.bridge, *(["--bip", self.bip] if self.bip else []),
                 "--iptables-chain-prefix", self.chain_prefix,
                 "--cgroup-parent", self.cgroup_parent, "--debug"]
 

@@ -97,3 +97,28 @@ def test_unhealthy_check_flips_status(daemon: Daemon, busybox: str) -> None:
         assert cid[:12] in names
     finally:
         daemon.cli("rm", "-f", cid)
+
+
+def test_default_bridge_subnet_is_chosen_clear_of_host_routes(tmp_path, busybox_tar: bytes) -> None:  # type: ignore[no-untyped-def]
+    import ipaddress
+    import subprocess
+
+    from tests.e2e.harness import leftovers
+    d = Daemon(tmp_path, choose_subnet=True)
+    d.start()
+    try:
+        import_busybox(d, busybox_tar)
+        client = d.client()
+        c = client.containers.run("busybox", ["sleep", "30"], detach=True)
+        c.reload()
+        ip = ipaddress.ip_address(c.attrs["NetworkSettings"]["IPAddress"])
+        routes = subprocess.run(["ip", "-4", "route"], capture_output=True, text=True).stdout
+        for line in routes.splitlines():
+            dest = line.split()[0]
+            if "/" in dest and d.bridge not in line:
+                assert ip not in ipaddress.ip_network(dest), line
+        c.remove(force=True)
+        client.close()
+    finally:
+        assert d.stop() == 0, d.log()
+    assert leftovers(d) == []
