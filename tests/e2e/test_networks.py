@@ -167,3 +167,47 @@ def test_containers_on_a_user_network_resolve_each_other_by_name(
             web.remove(force=True)
     finally:
         net.remove()
+
+
+def test_dns_options_extra_hosts_and_domainname(daemon: Daemon, busybox: str) -> None:
+    out = daemon.cli("run", "--rm", "--dns", "10.1.2.3", "--dns-search", "corp.example",
+                     "--dns-option", "ndots:2", "--add-host", "db.local:10.9.8.7",
+                     "--hostname", "box", "--domainname", "example.org", "busybox", "sh", "-c",
+                     "cat /etc/resolv.conf; grep db.local /etc/hosts; hostname; "
+                     "grep box /etc/hosts").stdout
+    assert "nameserver 10.1.2.3" in out
+    assert "search corp.example" in out
+    assert "options ndots:2" in out
+    assert "10.9.8.7\tdb.local" in out
+    assert "\tbox.example.org box" in out
+
+
+def test_container_network_mode_shares_the_namespace(client: docker.DockerClient,
+                                                     busybox: str) -> None:
+    first = client.containers.run("busybox", ["sleep", "300"], detach=True)
+    try:
+        first.reload()
+        ip = first.attrs["NetworkSettings"]["IPAddress"]
+        out = client.containers.run("busybox", ["ip", "-o", "-4", "addr"],
+                                    network_mode=f"container:{first.id}", remove=True)
+        assert ip in out.decode()
+    finally:
+        first.remove(force=True)
+
+
+def test_connect_a_running_container_to_a_second_network(client: docker.DockerClient,
+                                                          busybox: str) -> None:
+    net = client.networks.create("e2esecond")
+    c = client.containers.run("busybox", ["sleep", "300"], detach=True)
+    try:
+        net.connect(c, aliases=["second-alias"])
+        c.reload()
+        assert set(c.attrs["NetworkSettings"]["Networks"]) == {"bridge", "e2esecond"}
+        links = c.exec_run(["ip", "-o", "link"]).output.decode()
+        assert "eth1" in links
+        net.disconnect(c)
+        c.reload()
+        assert set(c.attrs["NetworkSettings"]["Networks"]) == {"bridge"}
+    finally:
+        c.remove(force=True)
+        net.remove()

@@ -122,3 +122,35 @@ def test_default_bridge_subnet_is_chosen_clear_of_host_routes(tmp_path, busybox_
     finally:
         assert d.stop() == 0, d.log()
     assert leftovers(d) == []
+
+
+def test_published_port_survives_a_daemon_kill(fresh_daemon: Daemon, busybox_tar: bytes) -> None:
+    import socket
+    import urllib.request
+    d = fresh_daemon
+    import_busybox(d, busybox_tar)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    client = d.client()
+    client.containers.run("busybox", ["sh", "-c", "mkdir -p /w && echo alive > /w/index.html "
+                                      "&& httpd -f -p 80 -h /w"], detach=True,
+                          ports={"80/tcp": ("127.0.0.1", port)})
+    client.close()
+    url = f"http://127.0.0.1:{port}/"
+
+    def fetch() -> bytes:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return resp.read()
+    assert wait_for(lambda: _try(fetch)) == b"alive\n"
+    d.stop(signal.SIGKILL)
+    assert _try(fetch) == b"alive\n"  # the kernel's DNAT does not need the daemon
+    d.start()
+    assert wait_for(lambda: _try(fetch)) == b"alive\n"
+
+
+def _try(fn):  # type: ignore[no-untyped-def]
+    try:
+        return fn()
+    except OSError:
+        return None
