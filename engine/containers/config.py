@@ -139,6 +139,10 @@ def validate_host_config(hc: dict[str, Any]) -> None:
     if hc.get("NanoCpus") and (hc.get("CpuQuota") or hc.get("CpuPeriod")):
         raise InvalidParameter(
             "Conflicting options: Nano CPUs and CPU Period cannot both be set")
+    if hc.get("CpusetCpus"):
+        _check_cpuset(hc["CpusetCpus"], "/sys/devices/system/cpu/online", "CPUs")
+    if hc.get("CpusetMems"):
+        _check_cpuset(hc["CpusetMems"], "/sys/devices/system/node/online", "Memory nodes")
     if hc.get("NanoCpus"):
         import os
         if hc["NanoCpus"] > (os.cpu_count() or 1) * 1_000_000_000:
@@ -181,3 +185,30 @@ def capabilities(hc: dict[str, Any]) -> list[str]:
         base = list(ALL_CAPABILITIES)
     caps = [c for c in base if c not in drop] + [c for c in add if c != "ALL"]
     return sorted(set(caps), key=caps.index)
+
+
+def _parse_set(text: str) -> set[int]:
+    out: set[int] = set()
+    for part in filter(None, text.strip().split(",")):
+        lo, _, hi = part.partition("-")
+        if not lo.isdigit() or (hi and not hi.isdigit()):
+            raise ValueError(part)
+        out.update(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
+def _check_cpuset(requested: str, online_file: str, what: str) -> None:
+    """dockerd's check: a cpuset naming CPUs (or nodes) the host lacks is a 400."""
+    try:
+        wanted = _parse_set(requested)
+    except ValueError:
+        raise InvalidParameter(f"Invalid value {requested} for cpuset "
+                               f"{'cpus' if what == 'CPUs' else 'mems'}") from None
+    try:
+        with open(online_file) as f:
+            online_text = f.read().strip()
+    except OSError:
+        return
+    if not wanted <= _parse_set(online_text):
+        raise InvalidParameter(f"Requested {what} are not available - requested {requested}, "
+                               f"available: {online_text}")

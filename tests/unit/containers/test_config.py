@@ -82,6 +82,8 @@ def test_capabilities_default_add_drop_all() -> None:
     ({"AutoRemove": True, "RestartPolicy": {"Name": "always"}}, "AutoRemove"),
     ({"Memory": 1024}, "Minimum memory limit"),
     ({"CpuShares": -5}, "positive"),
+    ({"CpusetCpus": "0-4095"}, "Requested CPUs are not available"),
+    ({"CpusetCpus": "x"}, "Invalid value x"),
 ])
 def test_host_config_validation(hc: dict, message: str) -> None:
     with pytest.raises(InvalidParameter, match=message):
