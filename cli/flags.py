@@ -8,9 +8,11 @@ keeps its own flags), and errors read ``unknown flag: --foo`` and exit 125.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+
+TYPE_CHECKING = False  # typing and dataclasses cost ~10 ms of start-up: not at run time
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 PROG = "pydocker"
 
@@ -24,14 +26,15 @@ class UsageError(Exception):
         self.hint = hint
 
 
-@dataclass(frozen=True)
 class Flag:
-    long: str
-    short: str = ""
-    kind: str = "bool"  # bool | str | list | int | float
-    default: Any = None
-    help: str = ""
-    metavar: str = ""
+    """One flag: long name, optional one-letter short name, kind, default, help."""
+
+    __slots__ = ("default", "help", "kind", "long", "metavar", "short")
+
+    def __init__(self, long: str, short: str = "", kind: str = "bool", default: Any = None,
+                 help: str = "", metavar: str = "") -> None:
+        self.long, self.short, self.kind = long, short, kind
+        self.default, self.help, self.metavar = default, help, metavar
 
     @property
     def dest(self) -> str:
@@ -46,19 +49,26 @@ class Flag:
         return f"-{self.short}, --{self.long}" if self.short else f"--{self.long}"
 
 
-@dataclass
 class Command:
     """One (sub)command: its flags, positional-argument bounds and handler."""
 
-    path: str  # "ps", "image ls"
-    usage: str  # "[OPTIONS] CONTAINER [CONTAINER...]"
-    help: str
-    run: Callable[..., int | None]
-    flags: tuple[Flag, ...] = ()
-    min_args: int = 0
-    max_args: int | None = None  # None: unbounded
-    interspersed: bool = True
-    aliases: tuple[str, ...] = field(default=())
+    def __init__(self, path: str, usage: str, help: str,
+                 run: Callable[..., int | None], flags: tuple[Flag, ...] = (),
+                 min_args: int = 0, max_args: int | None = None, interspersed: bool = True,
+                 aliases: tuple[str, ...] = ()) -> None:
+        self.path = path  # "ps", "image ls": how it was invoked, for messages
+        self.usage = usage  # "[OPTIONS] CONTAINER [CONTAINER...]"
+        self.help = help
+        self.run = run
+        self.flags = flags
+        self.min_args = min_args
+        self.max_args = max_args  # None: unbounded
+        self.interspersed = interspersed  # False: flags end at the first positional
+        self.aliases = aliases
+
+    def with_path(self, path: str) -> Command:
+        return Command(path, self.usage, self.help, self.run, self.flags, self.min_args,
+                       self.max_args, self.interspersed, self.aliases)
 
 
 class Options:
@@ -68,6 +78,9 @@ class Options:
         self.__dict__.update(values)
         self.args = args
         self.changed = changed
+
+    if TYPE_CHECKING:
+        def __getattr__(self, name: str) -> Any: ...  # flag values, set in __init__
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         return f"Options({self.__dict__!r})"
@@ -151,7 +164,7 @@ def parse(cmd: Command, argv: list[str]) -> Options:
                     j += 1
                     continue
                 if rest:
-                    store(flag, rest[1:] if rest.startswith("=") else rest)
+                    store(flag, rest.removeprefix("="))
                 elif i < len(argv):
                     store(flag, argv[i])
                     i += 1

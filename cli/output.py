@@ -11,8 +11,11 @@ import re
 import sys
 import time
 from collections.abc import Iterable
-from datetime import datetime, timezone
-from typing import Any
+from datetime import UTC
+
+TYPE_CHECKING = False  # importing typing costs start-up time
+if TYPE_CHECKING:
+    from typing import Any
 
 DECIMAL_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
 BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
@@ -74,7 +77,7 @@ def tabwrite(lines: Iterable[str], minwidth: int = 10, padding: int = 3) -> str:
 
 def _go_g(value: float, precision: int) -> str:
     """fmt's %.<p>g: like C's, but Go writes exponents with at least two digits too."""
-    return "%.*g" % (precision, value)
+    return f"{value:.{precision}g}"
 
 
 def custom_size(size: float, base: float, units: tuple[str, ...], precision: int = 4) -> str:
@@ -154,12 +157,14 @@ def parse_rfc3339(value: str) -> float:
     if m:
         frac = float("0." + m.group(1))
         v = v[: m.start()] + v[m.end():]
+    from datetime import datetime
     return datetime.fromisoformat(v).timestamp() + frac
 
 
 def go_time_string(ts: float) -> str:
     """time.Unix(ts, 0).String() in local time: '2024-01-02 15:04:05 +0000 UTC'."""
-    dt = datetime.fromtimestamp(int(ts), timezone.utc).astimezone()
+    from datetime import datetime
+    dt = datetime.fromtimestamp(int(ts), UTC).astimezone()
     return dt.strftime("%Y-%m-%d %H:%M:%S %z ") + (dt.tzname() or "")
 
 
@@ -201,3 +206,16 @@ def short_id(ident: str) -> str:
 
 def write(text: str) -> None:
     sys.stdout.write(text)
+
+
+def go_time_from_rfc3339(value: str) -> str:
+    """An RFC 3339 string as Go's time.Time.String(): '2024-01-02 15:04:05.123 +0000 UTC'."""
+    if not value or value.startswith("0001-01-01"):
+        return "0001-01-01 00:00:00 +0000 UTC"
+    from datetime import datetime
+    m = _FRACTION_RE.search(value)
+    frac = m.group(1).rstrip("0") if m else ""
+    ts = parse_rfc3339(value)
+    dt = datetime.fromtimestamp(int(ts), UTC).astimezone()
+    base = dt.strftime("%Y-%m-%d %H:%M:%S")
+    return f"{base}{'.' + frac if frac else ''} {dt.strftime('%z')} {dt.tzname() or ''}"

@@ -14,7 +14,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+
+TYPE_CHECKING = False  # importing typing costs start-up time
+if TYPE_CHECKING:
+    from typing import Any
 
 from pydocker.cli.output import go_print
 
@@ -35,7 +38,7 @@ class _NoValue:
 
 NO_VALUE = _NoValue()
 
-_ACTION_RE = re.compile(r"\{\{(-\s)?(.*?)(\s-)?\}\}", re.S)
+_ACTION_RE = re.compile(r"\{\{(-\s)?(.*?)(\s-)?\}\}", re.DOTALL)
 _TOKEN_RE = re.compile(r"""
     (?P<ws>\s+)
   | (?P<str>"(?:[^"\\]|\\.)*")
@@ -46,7 +49,7 @@ _TOKEN_RE = re.compile(r"""
   | (?P<var>\$[A-Za-z0-9_]*)
   | (?P<num>-?\d+(?:\.\d+)?)
   | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
-""", re.X)
+""", re.VERBOSE)
 
 
 def _tokenize(src: str, offset: int) -> list[tuple[str, str, int]]:
@@ -83,8 +86,10 @@ def parse(text: str) -> list[Any]:
         if m.group(3):
             rest = text[pos:]
             pos += len(rest) - len(rest.lstrip())
+    if "{{" in text[pos:]:
+        raise TemplateError("template: :1: unclosed action")
     pieces.append(("text", text[pos:], pos))
-    nodes, i, end = _parse_list(pieces, 0)
+    nodes, _, end = _parse_list(pieces, 0)
     if end is not None:
         raise TemplateError(f"template: :1: unexpected {{{{{end}}}}}")
     return nodes
@@ -168,7 +173,9 @@ def _truth(v: Any) -> bool:
 def _json(v: Any) -> str:
     if hasattr(v, "to_json"):
         v = v.to_json()
-    return json.dumps(v, ensure_ascii=False, separators=(",", ":"), default=str)
+    text = json.dumps(v, ensure_ascii=False, separators=(",", ":"), default=str)
+    # Go's json.Marshal escapes HTML characters.
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _index(v: Any, *keys: Any) -> Any:
@@ -241,7 +248,12 @@ class Template:
 
     def render(self, data: Any) -> str:
         out: list[str] = []
-        self._run(self.nodes, data, {"$": data}, out)
+        try:
+            self._run(self.nodes, data, {"$": data}, out)
+        except TemplateError:
+            raise
+        except Exception as e:  # noqa: BLE001 - any evaluation failure is a template error
+            raise TemplateError(f"template: :1: executing \"\": {e}") from None
         return "".join(out)
 
     def _run(self, nodes: list[Any], dot: Any, scope: dict[str, Any], out: list[str]) -> None:
@@ -321,7 +333,13 @@ class Template:
                         raise TemplateError("template: :1: unclosed left paren")
                     depth += {"(": 1, ")": -1}.get(cmd[j][1], 0) if cmd[j][0] == "punct" else 0
                     j += 1
-                operands.append(self._pipe(cmd[i + 1: j - 1], dot, scope))
+                value = self._pipe(cmd[i + 1: j - 1], dot, scope)
+                # (pipeline).Field: a field chain written right after the parenthesis
+                if j < len(cmd) and cmd[j][0] == "field" and cmd[j][2] == cmd[j - 1][2] + 1:
+                    _, text, off = cmd[j]
+                    value = self._field(value, [p for p in text.split(".") if p], off, text)
+                    j += 1
+                operands.append(value)
                 i = j
                 continue
             operands.append((kind, text, off))
@@ -345,7 +363,8 @@ class Template:
             if callable(value):
                 args = [self._operand(o, dot, scope) for o in operands[1:]] + extra
                 return value(*args)
-            raise TemplateError(f"template: :1: can't give argument to non-function {head[1]}")
+            name = head[1] if isinstance(head, tuple) else go_print(value)
+            raise TemplateError(f"template: :1: can't give argument to non-function {name}")
         return value() if callable(value) and not isinstance(value, type) else value
 
     def _operand(self, op: Any, dot: Any, scope: dict[str, Any]) -> Any:

@@ -80,6 +80,7 @@ class Daemon:
             await self.network_manager.shutdown(keep_live=True)
         else:
             await self.network_manager.teardown()
+        await self.volume_service.close()
         await self.runtime.close()
 
     # --- system -----------------------------------------------------------------------

@@ -1,31 +1,74 @@
-"""The volume endpoints' backend and the containers' mounts: create, inspect, list,
-remove, prune; resolving Binds/Mounts/Tmpfs/VOLUME/--volumes-from into runtime mounts."""
+"""The volume endpoints' backend and the containers' mounts.
+
+API side: create, inspect, list (filters dangling/driver/label/name), remove (409 while
+any container refers to the volume), prune (anonymous volumes only unless ``all``), and
+the ``/system/df`` usage. Container side: resolving Binds/Mounts/Tmpfs/VOLUME/
+--volumes-from into runtime mounts at create (creating volumes and copying image content
+into new ones), mounting volumes that have driver options on the host while containers
+run (reference-counted per volume, like Docker's local driver), and ``docker rm -v``.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from pydocker.engine.errors import InvalidParameter, NotFound
+from pydocker.engine.errors import InvalidParameter, NotFound, SystemError
 from pydocker.engine.events import EventBus
 from pydocker.engine.filters import labels_match
+from pydocker.volumes import hostmount
 from pydocker.volumes import mounts as parse
 from pydocker.volumes.copyup import populate
-from pydocker.volumes.store import ANONYMOUS_LABEL, VolumeStore
+from pydocker.volumes.store import ANONYMOUS_LABEL, VolumeStore, needs_mount
 
-FILTERS = {"dangling", "driver", "label", "name"}
+log = logging.getLogger(__name__)
+
+LIST_FILTERS = {"dangling", "driver", "label", "label!", "name"}
+PRUNE_FILTERS = {"label", "label!", "all"}
+
+
+def _bool_filter(key: str, values: list[str]) -> bool:
+    """Docker's ExactMatch on true/1 and false/0; anything else is an invalid filter."""
+    if "true" in values or "1" in values:
+        return True
+    if "false" in values or "0" in values:
+        return False
+    raise InvalidParameter(f"invalid filter '{key}=[{' '.join(values)}]'")
+
+
+def _check_filters(filters: dict[str, list[str]], accepted: set[str]) -> None:
+    for key in filters:
+        if key not in accepted:
+            raise InvalidParameter(f"invalid filter '{key}'")
+
+
+def _name_matches(patterns: list[str], name: str) -> bool:
+    """Docker's filters.Match: any pattern found in the name as a regular expression."""
+    for pattern in patterns:
+        try:
+            if re.search(pattern, name):
+                return True
+        except re.error:
+            continue
+    return False
 
 
 class VolumeService:
     def __init__(self, store: VolumeStore, events: EventBus,
-                 containers: Callable[[], list[Any]]) -> None:
+                 containers: Callable[[], Iterable[Any]]) -> None:
         self.store = store
         self.events = events
         self._containers = containers
+        # volume name -> ids of the running containers using it (Docker's refcount).
+        self._active: dict[str, set[str]] = {}
+        self._mount_lock = asyncio.Lock()
 
     def users(self, name: str) -> list[str]:
+        """Every container (running or not) whose mounts name the volume."""
         return [c.id for c in self._containers()
                 if any(m.get("volume") == name for m in c.mounts)]
 
@@ -35,9 +78,14 @@ class VolumeService:
     # --- API --------------------------------------------------------------------------
 
     async def create(self, body: dict[str, Any]) -> dict[str, Any]:
+        opts, labels = body.get("DriverOpts"), body.get("Labels")
+        if opts is not None and not isinstance(opts, dict):
+            raise InvalidParameter("invalid DriverOpts: expected an object")
+        if labels is not None and not isinstance(labels, dict):
+            raise InvalidParameter("invalid Labels: expected an object")
         vol, created = await asyncio.to_thread(
             self.store.create, body.get("Name") or None, body.get("Driver") or "local",
-            body.get("DriverOpts") or {}, body.get("Labels") or {})
+            opts, labels)
         if created:
             self._event("create", vol["Name"])
         return vol
@@ -45,66 +93,101 @@ class VolumeService:
     async def inspect(self, name: str) -> dict[str, Any]:
         return await asyncio.to_thread(self.store.get, name)
 
-    async def list(self, filters: dict[str, list[str]]) -> dict[str, Any]:
-        for key in filters:
-            if key not in FILTERS:
-                raise InvalidParameter(f"invalid filter '{key}'")
-        vols = [self.store.get(n) for n in await asyncio.to_thread(self.store.names)]
-        return {"Volumes": [v for v in vols if self._matches(v, filters)], "Warnings": []}
+    async def list_volumes(self, filters: dict[str, list[str]]) -> dict[str, Any]:
+        _check_filters(filters, LIST_FILTERS)
+        dangling = _bool_filter("dangling", filters["dangling"]) \
+            if filters.get("dangling") else None
+        vols = await asyncio.to_thread(self._all)
+        used = self._referenced()
+        out = [v for v in vols if self._matches(v, filters)
+               and (dangling is None or dangling == (v["Name"] not in used))]
+        return {"Volumes": out, "Warnings": []}
 
-    def _matches(self, v: dict[str, Any], f: dict[str, list[str]]) -> bool:
-        if f.get("name") and not any(n in v["Name"] for n in f["name"]):
+    def _all(self) -> list[dict[str, Any]]:
+        vols = []
+        for name in self.store.names():
+            try:
+                vols.append(self.store.get(name))
+            except NotFound:  # removed meanwhile
+                continue
+        return vols
+
+    def _referenced(self) -> set[str]:
+        return {m["volume"] for c in self._containers() for m in c.mounts if m.get("volume")}
+
+    @staticmethod
+    def _matches(v: dict[str, Any], f: dict[str, list[str]]) -> bool:
+        if f.get("name") and not _name_matches(f["name"], v["Name"]):
             return False
         if f.get("driver") and v["Driver"] not in f["driver"]:
             return False
-        if not labels_match(v["Labels"], f.get("label", [])):
+        labels = v.get("Labels") or {}
+        if not labels_match(labels, f.get("label", [])):
             return False
-        if f.get("dangling"):
-            want = f["dangling"][0].lower() in ("true", "1")
-            if want != (not self.users(v["Name"])):
-                return False
-        return True
+        return not any(labels_match(labels, [expr]) for expr in f.get("label!", []))
 
     async def remove(self, name: str, force: bool) -> None:
+        if force and not self.store.exists(name):
+            return
         await asyncio.to_thread(self.store.remove, name, self.users(name), force)
+        self._active.pop(name, None)
         self._event("destroy", name)
 
     async def prune(self, filters: dict[str, list[str]]) -> dict[str, Any]:
-        prune_all = (filters.get("all") or ["false"])[0].lower() in ("true", "1")
+        """Unused volumes; only anonymous ones unless ``all`` (API < 1.42 sets it)."""
+        _check_filters(filters, PRUNE_FILTERS)
+        prune_all = _bool_filter("all", filters["all"]) if filters.get("all") else False
         deleted, reclaimed = [], 0
-        for name in await asyncio.to_thread(self.store.names):
-            vol = self.store.get(name)
-            if self.users(name) or (not prune_all and ANONYMOUS_LABEL not in vol["Labels"]):
+        used = self._referenced()
+        for vol in await asyncio.to_thread(self._all):
+            name = vol["Name"]
+            if name in used or not self._matches(vol, filters):
                 continue
-            if not self._matches(vol, {"label": filters.get("label", [])}):
+            if not prune_all and ANONYMOUS_LABEL not in (vol.get("Labels") or {}):
                 continue
-            reclaimed += await asyncio.to_thread(self.store.size, name)
-            await self.remove(name, force=False)
+            size = await asyncio.to_thread(self.store.size, name)
+            try:
+                await self.remove(name, force=False)
+            except (NotFound, InvalidParameter):
+                continue
+            reclaimed += size
             deleted.append(name)
+        self.events.publish("volume", "prune", "", {"reclaimed": str(reclaimed)})
         return {"VolumesDeleted": deleted or None, "SpaceReclaimed": reclaimed}
 
     async def usage(self) -> list[dict[str, Any]]:
+        """Volumes with ``UsageData`` for ``/system/df``."""
+        refs: dict[str, int] = {}
+        for c in self._containers():
+            for name in {m["volume"] for m in c.mounts if m.get("volume")}:
+                refs[name] = refs.get(name, 0) + 1
         out = []
-        for name in await asyncio.to_thread(self.store.names):
-            vol = self.store.get(name)
-            vol["UsageData"] = {"Size": await asyncio.to_thread(self.store.size, name),
-                                "RefCount": len(self.users(name))}
+        for vol in await asyncio.to_thread(self._all):
+            name = vol["Name"]
+            size = -1 if needs_mount(vol.get("Options")) and name not in self._active \
+                else await asyncio.to_thread(self.store.size, name)
+            vol["UsageData"] = {"Size": size, "RefCount": refs.get(name, 0)}
             out.append(vol)
         return out
 
-    # --- containers -------------------------------------------------------------------
+    # --- containers: create and remove -------------------------------------------------
 
     async def prepare_mounts(self, c: Any) -> list[dict[str, Any]]:
-        """At create: resolve every mount, create volumes, copy image content into new ones."""
+        """At create: resolve every mount, create volumes, copy image content into new ones.
+
+        Precedence as dockerd: image VOLUMEs < --volumes-from < Binds/Mounts < Tmpfs.
+        """
         requests = parse.requests_for(c.config, c.host_config)
-        resolved = await self._volumes_from(c)
+        inherited = self._volumes_from(c)
+        explicit = {r.destination for r in requests if not r.from_image}
+        resolved = [m for m in inherited if m["inspect"]["Destination"] not in explicit]
         taken = {m["inspect"]["Destination"] for m in resolved}
         layers = list(c.rootfs.get("lower", []))
         for req in requests:
-            if req.destination in taken:
+            if req.from_image and req.destination in taken:
                 continue
             resolved.append(await asyncio.to_thread(self._resolve, req, layers))
-        return resolved
+        return sorted(resolved, key=lambda m: m["inspect"]["Destination"].count("/"))
 
     def _resolve(self, req: parse.MountRequest, layers: list[str]) -> dict[str, Any]:
         if req.type == "bind":
@@ -113,43 +196,46 @@ class VolumeService:
                     raise InvalidParameter("invalid mount config for type \"bind\": bind "
                                            f"source path does not exist: {req.source}")
                 os.makedirs(req.source, exist_ok=True)  # -v creates it, as dockerd does
-            return {"spec": parse.runtime_mount(req, req.source, None),
+            return {"spec": parse.runtime_mount(req, req.source),
                     "inspect": parse.inspect_entry(req, req.source)}
         if req.type == "tmpfs":
-            return {"spec": parse.runtime_mount(req, "", None),
+            return {"spec": parse.runtime_mount(req, ""),
                     "inspect": parse.inspect_entry(req, "")}
         vol, created = self.store.create(req.source or None, "local", req.driver_opts,
                                          req.labels)
         name = vol["Name"]
         if created:
             self._event("create", name)
-        if not req.nocopy and not (vol.get("Options") or {}).get("type") and \
+        if not req.nocopy and not needs_mount(vol.get("Options")) and \
                 self.store.is_empty(name):
             populate(self.store.mountpoint(name), layers, req.destination)
-        return {"spec": parse.runtime_mount(req, vol["Mountpoint"], vol.get("Options")),
+        return {"spec": parse.runtime_mount(req, vol["Mountpoint"]),
                 "inspect": parse.inspect_entry(req, vol["Mountpoint"], name),
                 "volume": name, "anonymous": not req.source}
 
-    async def _volumes_from(self, c: Any) -> list[dict[str, Any]]:
+    def _volumes_from(self, c: Any) -> list[dict[str, Any]]:
         out = []
-        by_ref = {x.id: x for x in self._containers()}
-        by_ref.update({x.name: x for x in self._containers()})
+        containers = list(self._containers())
         for spec in c.host_config.get("VolumesFrom") or []:
-            ref, _, mode = spec.partition(":")
-            source = by_ref.get(ref) or next(
-                (x for x in self._containers() if x.id.startswith(ref)), None)
+            ref, mode = parse.parse_volumes_from(spec)
+            source = next((x for x in containers if ref in (x.id, x.name)), None) or next(
+                (x for x in containers if x.id.startswith(ref)), None)
             if source is None:
                 raise NotFound(f"No such container: {ref}")
             for m in source.mounts:
                 entry = {**m, "anonymous": False}
-                if mode == "ro":
-                    entry["spec"] = {**m["spec"], "options": [*m["spec"]["options"], "ro"]}
-                    entry["inspect"] = {**m["inspect"], "RW": False}
+                if mode in ("ro", "rw"):
+                    options = [o for o in m["spec"]["options"] if o not in ("ro", "rw")]
+                    if mode == "ro":
+                        options.insert(1, "ro")
+                    entry["spec"] = {**m["spec"], "options": options}
+                    entry["inspect"] = {**m["inspect"], "RW": mode == "rw"}
                 out.append(entry)
         return out
 
     async def release_mounts(self, c: Any, remove_anonymous: bool) -> None:
         """At removal: ``docker rm -v`` takes the container's anonymous volumes with it."""
+        await self.unmount(c)
         if not remove_anonymous:
             return
         for m in c.mounts:
@@ -157,6 +243,102 @@ class VolumeService:
             if name and m.get("anonymous") and self.users(name) in ([], [c.id]):
                 try:
                     await asyncio.to_thread(self.store.remove, name, [], True)
+                    self._active.pop(name, None)
                     self._event("destroy", name)
-                except NotFound:
-                    pass
+                except (NotFound, SystemError) as exc:
+                    log.warning("volume %s: not removed with its container: %s", name, exc)
+
+    # --- containers: start and stop ----------------------------------------------------
+
+    async def mount(self, c: Any) -> None:
+        """Before the container's process starts: take a reference on each volume, and
+        mount those with driver options on the host at the first reference."""
+        async with self._mount_lock:
+            try:
+                for m in c.mounts:
+                    name = m.get("volume")
+                    if not name or c.id in self._active.get(name, set()):
+                        continue
+                    await asyncio.to_thread(self._ensure_mounted, name)
+                    self._active.setdefault(name, set()).add(c.id)
+                    self._event("mount", name, container=c.id,
+                                destination=m["inspect"]["Destination"],
+                                propagation=m["inspect"].get("Propagation", ""),
+                                **{"read/write": str(m["inspect"]["RW"]).lower()})
+            except BaseException:
+                await self._release(c)
+                raise
+
+    async def unmount(self, c: Any) -> None:
+        """After the container stopped (idempotent): drop its references; the last one
+        unmounts. The reference goes even if the unmount fails, as in Docker."""
+        async with self._mount_lock:
+            await self._release(c)
+
+    async def _release(self, c: Any) -> None:
+        for name in {m["volume"] for m in c.mounts if m.get("volume")}:
+            holders = self._active.get(name)
+            if holders is None or c.id not in holders:
+                continue
+            holders.discard(c.id)
+            self._event("unmount", name, container=c.id)
+            if not holders:
+                del self._active[name]
+                try:
+                    await asyncio.to_thread(self._ensure_unmounted, name)
+                except OSError as exc:
+                    log.error("volume %s: %s", name, exc)
+
+    def _ensure_mounted(self, name: str) -> None:
+        try:
+            opts = self.store.options(name)
+        except NotFound:
+            raise NotFound(f"get {name}: no such volume") from None
+        if not needs_mount(opts):
+            return
+        path = str(self.store.mountpoint(name))
+        if hostmount.is_mounted(path):
+            return
+        if not opts.get("device"):
+            raise SystemError(f"error while mounting volume '{path}': missing device in "
+                              "volume options")
+        try:
+            hostmount.mount(opts["device"], path, opts.get("type", ""), opts.get("o", ""))
+        except OSError as exc:
+            raise SystemError(f"error while mounting volume '{path}': failed to mount local "
+                              f"volume: {exc}") from None
+
+    def _ensure_unmounted(self, name: str) -> None:
+        path = self.store.mountpoint(name)
+        if hostmount.is_mounted(path):
+            hostmount.unmount(str(path))
+
+    # --- daemon start / stop -------------------------------------------------------------
+
+    async def restore(self, running: Iterable[Any]) -> None:
+        """After live restore: references from the containers still running; volumes a
+        crash left mounted with no running user are unmounted."""
+        async with self._mount_lock:
+            self._active = {}
+            for c in running:
+                for m in c.mounts:
+                    if m.get("volume"):
+                        self._active.setdefault(m["volume"], set()).add(c.id)
+            for name in await asyncio.to_thread(self.store.names):
+                try:
+                    if name in self._active:
+                        await asyncio.to_thread(self._ensure_mounted, name)
+                    else:
+                        await asyncio.to_thread(self._ensure_unmounted, name)
+                except (OSError, SystemError, NotFound) as exc:
+                    log.error("volume %s: %s", name, exc)
+
+    async def close(self) -> None:
+        """Daemon shutdown: unmount what no running container holds (live ones keep theirs)."""
+        async with self._mount_lock:
+            for name in await asyncio.to_thread(self.store.names):
+                if not self._active.get(name):
+                    try:
+                        await asyncio.to_thread(self._ensure_unmounted, name)
+                    except OSError as exc:
+                        log.error("volume %s: %s", name, exc)

@@ -1,7 +1,10 @@
-"""Named volumes with the local driver: ``<root>/<name>/_data`` plus a metadata file.
+"""Named volumes with the local driver: ``<root>/<name>/_data`` plus ``<root>/<name>/meta.json``.
 
-Local driver options (type/device/o) are kept and applied as a mount inside each
-container that uses the volume, so nothing is ever mounted on the host.
+The metadata (driver options, labels, creation time) is written atomically, so a
+daemon killed mid-create leaves either no volume or a whole one. A directory without
+``meta.json`` is not a volume. Volumes with driver options (type/device/o) are
+mounted on ``_data`` by :mod:`pydocker.volumes.hostmount` while containers use them;
+removal never deletes through such a mount.
 """
 
 from __future__ import annotations
@@ -12,25 +15,64 @@ import re
 import secrets
 import shutil
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
-from pydocker.engine.errors import Conflict, InvalidParameter, NotFound
+from pydocker.engine.errors import Conflict, InvalidParameter, NotFound, SystemError
 from pydocker.engine.host.atomic import write_atomic
+
+from . import hostmount
 
 VALID_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
 ANONYMOUS_LABEL = "com.docker.volume.anonymous"
+VALID_OPTS = ("type", "o", "device", "size")
+# moby volume/local/local_unix.go mandatoryOpts, checked in this order.
+MANDATORY_OPTS = (("device", ("type",)), ("type", ("device",)), ("o", ("device", "type")))
+
+
+def _go_quote(text: str) -> str:
+    return json.dumps(text)
+
+
+def validate_name(name: str) -> None:
+    """Docker's local driver rule; the message is the one ``docker volume create`` prints."""
+    if len(name) == 1:
+        raise InvalidParameter(f"create {name}: volume name is too short, names should be "
+                               "at least two alphanumeric characters")
+    if not VALID_NAME.match(name):
+        raise InvalidParameter(
+            f"create {name}: {_go_quote(name)} includes invalid characters for a local volume "
+            'name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a '
+            "host directory, use absolute path")
+
+
+def validate_opts(name: str, opts: dict[str, str]) -> None:
+    for key in opts:
+        if key not in VALID_OPTS:
+            raise InvalidParameter(f"create {name}: invalid option: {_go_quote(key)}")
+    if opts.get("size"):
+        raise InvalidParameter(f"create {name}: quota size requested but no quota support")
+    for key, required in MANDATORY_OPTS:
+        if key in opts:
+            for other in required:
+                if other not in opts:
+                    raise InvalidParameter(
+                        f"create {name}: missing required option: {_go_quote(other)}")
+
+
+def needs_mount(opts: dict[str, str] | None) -> bool:
+    return bool(opts and (opts.get("type") or opts.get("device")))
 
 
 def _now() -> str:
-    import time
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 class VolumeStore:
     def __init__(self, root: Path) -> None:
         self.root = root
-        root.mkdir(parents=True, exist_ok=True)
+        root.mkdir(parents=True, exist_ok=True, mode=0o701)
         self._lock = threading.Lock()
 
     def _meta_path(self, name: str) -> Path:
@@ -40,39 +82,41 @@ class VolumeStore:
         return self.root / name / "_data"
 
     def exists(self, name: str) -> bool:
-        return self._meta_path(name).exists()
+        return VALID_NAME.match(name) is not None and self._meta_path(name).exists()
 
     def create(self, name: str | None, driver: str = "local",
                driver_opts: dict[str, str] | None = None,
                labels: dict[str, str] | None = None) -> tuple[dict[str, Any], bool]:
-        """(volume, created); an existing name returns the existing volume, as Docker does."""
+        """(volume, created); an existing name returns the existing volume, as Docker does.
+
+        ``driver_opts`` is kept as given (None or a dict): Docker answers ``Options``
+        with what the creator sent.
+        """
         anonymous = not name
         name = name or secrets.token_hex(32)
-        if not VALID_NAME.match(name):
-            raise InvalidParameter(
-                f'create {name}: "{name}" includes invalid characters for a local volume name, '
-                'only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host '
-                "directory, use absolute path")
+        validate_name(name)
         if driver not in ("", "local"):
-            raise NotFound(f'create {name}: error looking up volume plugin {driver}: plugin '
+            raise NotFound(f"create {name}: error looking up volume plugin {driver}: plugin "
                            f'"{driver}" not found')
-        opts = dict(driver_opts or {})
-        for key in opts:
-            if key not in ("type", "device", "o", "size"):
-                raise InvalidParameter(f"create {name}: invalid option: {key!r}")
+        opts = {str(k): str(v) for k, v in driver_opts.items()} \
+            if driver_opts is not None else None
+        validate_opts(name, opts or {})
         with self._lock:
             if self.exists(name):
                 return self.get(name), False
             labels = dict(labels or {})
             if anonymous:
                 labels.setdefault(ANONYMOUS_LABEL, "")
-            meta = {"Name": name, "Driver": "local", "Labels": labels, "Options": opts or None,
+            meta = {"Name": name, "Driver": "local", "Labels": labels, "Options": opts,
                     "CreatedAt": _now()}
-            self.mountpoint(name).mkdir(parents=True, mode=0o755)
+            (self.root / name).mkdir(mode=0o701, exist_ok=True)
+            self.mountpoint(name).mkdir(mode=0o755, exist_ok=True)
             write_atomic(self._meta_path(name), json.dumps(meta).encode())
         return self.get(name), True
 
     def get(self, name: str) -> dict[str, Any]:
+        if not VALID_NAME.match(name):  # never turn a request into a path outside the root
+            raise NotFound(f"get {name}: no such volume")
         try:
             meta = json.loads(self._meta_path(name).read_bytes())
         except (OSError, ValueError):
@@ -81,8 +125,12 @@ class VolumeStore:
                 "Mountpoint": str(self.mountpoint(name)), "Name": name,
                 "Options": meta.get("Options"), "Scope": "local"}
 
+    def options(self, name: str) -> dict[str, str]:
+        return dict(self.get(name).get("Options") or {})
+
     def names(self) -> list[str]:
-        return sorted(p.name for p in self.root.iterdir() if (p / "meta.json").exists())
+        return sorted(p.name for p in self.root.iterdir()
+                      if VALID_NAME.match(p.name) and (p / "meta.json").exists())
 
     def remove(self, name: str, users: list[str], force: bool = False) -> None:
         if not self.exists(name):
@@ -92,7 +140,18 @@ class VolumeStore:
         if users:
             raise Conflict(f"remove {name}: volume is in use - [{', '.join(users)}]")
         with self._lock:
-            shutil.rmtree(self.root / name)
+            data = self.mountpoint(name)
+            if hostmount.is_mounted(data):
+                try:
+                    hostmount.unmount(str(data))
+                except OSError as exc:
+                    raise SystemError(f"remove {name}: {exc}") from None
+                if hostmount.is_mounted(data):
+                    raise SystemError(f"remove {name}: volume has active mounts")
+            # Drop the metadata first: a crash half-way leaves a non-volume, not a
+            # volume with half its data.
+            self._meta_path(name).unlink()
+            shutil.rmtree(self.root / name, ignore_errors=True)
 
     def size(self, name: str) -> int:
         total = 0

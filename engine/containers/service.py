@@ -153,6 +153,9 @@ class ContainerService:
         async with contextlib.AsyncExitStack() as undo:
             bundle.mkdir(parents=True, exist_ok=True)
             netns = await self._setup_network(c, undo)
+            if self.volumes is not None:
+                await self.volumes.mount(c)
+                undo.push_async_callback(self.volumes.unmount, c)
             etc_mounts = self._write_etc_files(c, cdir)
             argv = [c.path, *c.args]
             user = await asyncio.to_thread(self._resolve_user, c)
@@ -312,6 +315,9 @@ class ContainerService:
                 await self.runtime.remove_netns(self.conf.exec_root / "netns" / c.id)
         with contextlib.suppress(Exception):
             await self.runtime.delete(c.id)
+        if self.volumes is not None:
+            with contextlib.suppress(Exception):
+                await self.volumes.unmount(c)
 
     # --- stop / kill / restart ----------------------------------------------------------
 
@@ -508,6 +514,8 @@ class ContainerService:
                 continue
             status = self.runtime.exit_status(c.id)
             await self._exited(c, status)
+        if self.volumes is not None:
+            await self.volumes.restore([c for c in self.store.all() if c.state.running])
 
     def counts(self) -> dict[str, int]:
         states = [c.state.status for c in self.store.all()]

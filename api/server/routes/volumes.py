@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from aiohttp import web
-
 from pydocker.api.server.responses import json_response
 
 from ..backend import daemon
 from ..params import filters, json_body, query_bool
+from ..versioning import api_version
 
 
 async def post_volumes_create(request: web.Request) -> web.Response:
@@ -16,7 +16,7 @@ async def post_volumes_create(request: web.Request) -> web.Response:
 
 
 async def get_volumes(request: web.Request) -> web.Response:
-    return json_response(await daemon(request).volume_service.list(filters(request)))
+    return json_response(await daemon(request).volume_service.list_volumes(filters(request)))
 
 
 async def get_volume(request: web.Request) -> web.Response:
@@ -31,8 +31,10 @@ async def delete_volume(request: web.Request) -> web.Response:
 
 
 async def post_volumes_prune(request: web.Request) -> web.Response:
-    return json_response(await daemon(request).volume_service.prune(
-        filters(request, {"label", "label!", "all"})))
+    prune_filters = filters(request)
+    if api_version(request) < (1, 42):
+        prune_filters["all"] = ["true"]  # before 1.42 prune took named volumes too
+    return json_response(await daemon(request).volume_service.prune(prune_filters))
 
 
 ROUTES = [
