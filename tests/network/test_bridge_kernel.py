@@ -214,12 +214,24 @@ async def test_teardown_leaves_the_host_exactly_as_before(
     await mgr.connect("bridge", CID1, ns1, ports=["0:80", "0:53/udp"])
     await mgr.connect("t1", CID1, ns1)
     await mgr.connect("t2", CID2, ns2)
-    assert snapshot() != before
+    during = snapshot()
+    assert during != before
     await mgr.teardown()
     after = snapshot()
-    assert after["link"] == before["link"]
-    assert after["addr"] == before["addr"]
+    # Compare line by line: other suites on the machine may add their own interfaces
+    # meanwhile; what matters is that everything we added is gone and nothing was lost.
+    for key in ("link", "addr"):
+        ours = set(_names(during[key])) - set(_names(before[key]))
+        assert ours, key
+        assert not ours & set(_names(after[key])), (key, ours)
+        assert set(_names(before[key])) <= set(_names(after[key])), key
     assert after["iptables"] == before["iptables"]
+
+
+def _names(text: str) -> list[str]:
+    """Interface names of `ip -o link` / `ip -o addr` lines (indexes may not be stable)."""
+    return [line.split(":")[1].split("@")[0].strip() if ": " in line else line
+            for line in text.splitlines() if line.strip()]
 
 
 async def test_allocations_survive_a_restart(
