@@ -7,12 +7,23 @@ writes, usable from the shim (to place the process before it runs) and the daemo
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import time
 from typing import Any
 
 ROOT = "/sys/fs/cgroup"
-V1_CONTROLLERS = ("memory", "cpu", "cpuacct", "pids", "freezer", "cpuset", "blkio")
+V1_CONTROLLERS = ("memory", "cpu", "cpuacct", "pids", "freezer", "cpuset", "blkio", "devices")
+# What an unprivileged container may open (Docker's defaults): mknod of anything, but
+# read/write only of the harmless nodes. Without this, CAP_MKNOD (a default capability)
+# would let a container create and write the host's disks.
+DEFAULT_DEVICE_RULES = (
+    "c *:* m", "b *:* m",
+    "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",   # null zero full random urandom
+    "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm",              # tty console ptmx pts/*
+    "c 10:200 rwm",                                                    # net/tun
+)
 
 
 def is_v2() -> bool:
@@ -43,11 +54,19 @@ class Cgroup:
 
     # --- create / join / remove -------------------------------------------------------
 
-    def create(self, resources: dict[str, Any]) -> None:
+    def create(self, resources: dict[str, Any], restrict_devices: bool = True) -> None:
         if self.v2:
-            self._create_v2(resources)
+            self._create_v2(resources)  # v2 device control needs eBPF: not done (yet)
         else:
             self._create_v1(resources)
+            if restrict_devices and "devices" in self.dirs():
+                self._restrict_devices(self.dirs()["devices"])
+
+    @staticmethod
+    def _restrict_devices(path: str) -> None:
+        _write(f"{path}/devices.deny", "a")
+        for rule in DEFAULT_DEVICE_RULES:
+            _write(f"{path}/devices.allow", rule)
 
     def _create_v1(self, r: dict[str, Any]) -> None:
         for controller, path in self.dirs().items():
@@ -132,6 +151,27 @@ class Cgroup:
         for path in self.dirs().values():
             if os.path.isdir(path):
                 _write(f"{path}/cgroup.procs", str(pid))
+
+    def kill_all(self) -> None:
+        """SIGKILL whatever still runs in the cgroup (a container whose shim is gone);
+        thawed first, since a frozen task does not die."""
+        if self.v2:
+            path = self.dirs()["unified"]
+            if os.path.exists(f"{path}/cgroup.kill"):
+                with contextlib.suppress(OSError):
+                    _write(f"{path}/cgroup.kill", "1")
+                return
+        pids_dir = self.dirs().get("unified") or self.dirs().get("pids", "")
+        try:
+            pids = _read(f"{pids_dir}/cgroup.procs").split()
+        except OSError:
+            return
+        if pids:
+            with contextlib.suppress(OSError, KeyError):
+                self.freeze(False)
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                os.kill(int(pid), signal.SIGKILL)
 
     def remove(self) -> None:
         for path in self.dirs().values():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import json
 import os
 import shutil
@@ -20,7 +21,10 @@ from . import wire
 from .cgroups import Cgroup
 
 ENGINE_DIR = str(Path(__file__).resolve().parents[1])
-BOOT = ("import sys; fd = int(sys.argv[1]); sys.path[:0] = sys.argv[2:]; "
+# The zygote runs under -I -S (no site, no editable-install finder): it sees the stdlib,
+# then engine/ (for the relative imports of runtime/) and pyseccomp's directory, appended
+# so that nothing there can shadow a stdlib module.
+BOOT = ("import sys; fd = int(sys.argv[1]); sys.path += sys.argv[2:]; "
         "from runtime.zygote import main; main(fd)")
 
 
@@ -39,8 +43,9 @@ class ExitStatus:
 
 
 def _site_dirs() -> list[str]:
-    import pyseccomp
-    return [os.path.dirname(pyseccomp.__file__)]
+    # find_spec, not import: importing pyseccomp costs ~25 ms (ctypes.util).
+    found = importlib.util.find_spec("pyseccomp")
+    return [os.path.dirname(found.origin)] if found and found.origin else []
 
 
 class Runtime:
@@ -52,6 +57,9 @@ class Runtime:
 
     async def start(self) -> None:
         self.bundles.mkdir(parents=True, exist_ok=True)
+        self._spawn_zygote()
+
+    def _spawn_zygote(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         # Popen without preexec_fn uses vfork: safe from a threaded process.
         self._zygote = subprocess.Popen(
@@ -72,6 +80,10 @@ class Runtime:
     def _call(self, req: dict[str, Any], fds: list[int]) -> dict[str, Any]:
         with self._lock:
             assert self._sock is not None, "runtime not started"
+            if self._zygote is not None and self._zygote.poll() is not None:
+                # The zygote was killed: containers live on in their shims; start another.
+                self._sock.close()
+                self._spawn_zygote()
             socket.send_fds(self._sock, [json.dumps(req).encode()], fds)
             reply = self._sock.recv(1 << 20)
         if not reply:
@@ -167,16 +179,31 @@ class Runtime:
         """After exit (or a failed start): stop the shim, remove cgroups and the bundle."""
         bundle = self.bundle(container_id)
         if (bundle / "shim.sock").exists():
-            with contextlib.suppress(OSError, ValueError):
-                await Shim(self, container_id, bundle, 0, False).request({"op": "shutdown"})
+            with contextlib.suppress(OSError, ValueError, asyncio.TimeoutError):
+                await asyncio.wait_for(
+                    Shim(self, container_id, bundle, 0, False).request({"op": "shutdown"}), 2)
             for _ in range(100):  # the shim leaves once its process is reaped
                 if not (bundle / "shim.sock").exists():
                     break
                 await asyncio.sleep(0.01)
+            else:
+                _kill_stuck_shim(bundle)
         cg = self.cgroup(container_id)
         if cg is not None:
+            await asyncio.to_thread(cg.kill_all)  # only a container without a shim is left
             await asyncio.to_thread(cg.remove)
         await asyncio.to_thread(shutil.rmtree, bundle, True)
+
+
+def _kill_stuck_shim(bundle: Path) -> None:
+    """A shim that does not answer: SIGKILL it, if the pid still names it (its cwd is
+    its bundle, so a recycled pid is never hit)."""
+    try:
+        pid = int(json.loads((bundle / "state.json").read_text())["shim_pid"])
+        if os.readlink(f"/proc/{pid}/cwd") == os.path.realpath(bundle):
+            os.kill(pid, 9)
+    except (OSError, ValueError, KeyError):
+        pass
 
 
 def _read_all(fd: int) -> bytes:
@@ -209,8 +236,16 @@ class FrameReader:
         self._tty = tty
         self.control: dict[str, Any] | None = None
         self.ended = asyncio.Event()
+        self.busy = False  # a read() is under way
 
     async def read(self, n: int = -1) -> bytes:
+        self.busy = True
+        try:
+            return await self._read()
+        finally:
+            self.busy = False
+
+    async def _read(self) -> bytes:
         while True:
             try:
                 head = await self._reader.readexactly(wire.FRAME.size)
@@ -238,11 +273,13 @@ class ExecProcess:
         self.writer = writer
 
     async def wait(self) -> int:
-        await self.reader.ended.wait()
-        if self.reader.control is None:
-            # Nobody drained the stream (detached exec): drain it ourselves.
-            while await self.reader.read():
-                pass
+        """The exit code. The status comes at the end of the output stream, so when no
+        one is reading it (a detached exec, a client gone) the output is drained here."""
+        while not self.reader.ended.is_set():
+            if self.reader.busy:
+                await self.reader.ended.wait()
+            else:
+                await self.reader.read()
         control = self.reader.control or {}
         return int(control.get("exit_code", 126))
 

@@ -51,10 +51,15 @@ def run_init(spec: dict[str, Any], sync_r: int, err_w: int,
         if net == "none":
             flags |= sc.CLONE_NEWNET
         sc.unshare(flags)
-        if net not in ("none", "host"):
-            fd = os.open(net, os.O_RDONLY | os.O_CLOEXEC)
-            sc.setns(fd, sc.CLONE_NEWNET)
-            os.close(fd)
+        # A path joins an existing namespace (netns file, --ipc/--uts container:<id>).
+        for kind, nstype, keep in (("net", sc.CLONE_NEWNET, ("none", "host")),
+                                   ("ipc", sc.CLONE_NEWIPC, ("new", "host")),
+                                   ("uts", sc.CLONE_NEWUTS, ("new", "host"))):
+            target = ns.get(kind, keep[0])
+            if target not in keep:
+                fd = os.open(target, os.O_RDONLY | os.O_CLOEXEC)
+                sc.setns(fd, nstype)
+                os.close(fd)
         _wait_go(sync_r)
         sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)
         root = os.path.join(spec["bundle"], "rootfs")

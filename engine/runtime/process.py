@@ -84,7 +84,9 @@ def become(spec: dict[str, Any]) -> None:
     keep = caps.mask(list(spec.get("capabilities") or []), bool(spec.get("privileged")))
     caps.drop_bounding(keep)
     nnp = bool(spec.get("no_new_privileges"))
-    filt = seccomp.build(spec.get("seccomp", "default"), list(spec.get("capabilities") or []))
+    # The default profile relaxes by what is really held (all of it when privileged).
+    held = [name for name, bit in caps.NUMBERS.items() if keep & (1 << bit)]
+    filt = seccomp.build(spec.get("seccomp", "default"), held)
     if filt is not None and not nnp:
         filt.load()  # while we still hold CAP_SYS_ADMIN, as runc does without NNP
     os.setgroups([int(g) for g in user.get("additional_gids") or []])

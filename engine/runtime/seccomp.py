@@ -13,35 +13,44 @@ import errno
 from typing import Any
 
 ALWAYS_DENIED = [
-    "acct", "add_key", "create_module", "get_kernel_syms", "kexec_file_load", "kexec_load",
-    "keyctl", "lookup_dcookie", "nfsservctl", "query_module", "request_key", "uselib",
-    "userfaultfd", "ustat", "vm86", "vm86old", "_sysctl", "sysfs", "get_mempolicy",
-    "set_mempolicy", "mbind", "move_pages",
+    "add_key", "create_module", "get_kernel_syms", "kexec_file_load", "kexec_load",
+    "keyctl", "nfsservctl", "query_module", "request_key", "uselib", "userfaultfd", "ustat",
+    "vm86", "vm86old", "_sysctl", "sysfs",
 ]
 # Denied unless the container holds the capability (as Docker's "includes.caps").
 DENIED_WITHOUT_CAP = {
     "SYS_ADMIN": ["mount", "umount", "umount2", "unshare", "setns", "pivot_root", "swapon",
                   "swapoff", "quotactl", "name_to_handle_at", "open_by_handle_at",
                   "perf_event_open", "bpf", "fanotify_init", "lookup_dcookie", "syslog",
-                  "fsopen", "fsconfig", "fsmount", "fsmi", "move_mount", "open_tree",
-                  "mount_setattr"],
+                  "fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree",
+                  "mount_setattr", "quotactl_fd"],
     "SYS_MODULE": ["init_module", "finit_module", "delete_module"],
     "SYS_BOOT": ["reboot"],
-    "SYS_TIME": ["settimeofday", "stime", "clock_settime", "clock_settime64", "adjtimex",
+    # adjtimex stays allowed: reading the clock state is harmless, and setting it
+    # needs CAP_SYS_TIME in the kernel anyway (Docker allows it too).
+    "SYS_TIME": ["settimeofday", "stime", "clock_settime", "clock_settime64",
                  "clock_adjtime", "clock_adjtime64"],
     "SYS_PTRACE": ["ptrace", "process_vm_readv", "process_vm_writev", "kcmp",
                    "process_madvise"],
     "SYS_RAWIO": ["ioperm", "iopl"],
     "SYS_PACCT": ["acct"],
-    "SYS_NICE": [],
+    "SYS_NICE": ["get_mempolicy", "set_mempolicy", "mbind", "move_pages",
+                 "set_mempolicy_home_node"],
+    "SYS_TTY_CONFIG": ["vhangup"],
+    "DAC_READ_SEARCH": ["open_by_handle_at"],
     "SYSLOG": ["syslog"],
     "BPF": ["bpf"],
     "PERFMON": ["perf_event_open"],
 }
 
 
+def _cap_names(capabilities: list[str]) -> set[str]:
+    return {c.upper().removeprefix("CAP_") for c in capabilities}
+
+
 def denied(capabilities: list[str]) -> list[str]:
-    held = set(capabilities)
+    """The syscalls answering EPERM for a container holding ``capabilities``."""
+    held = _cap_names(capabilities)
     out = set(ALWAYS_DENIED)
     for cap, calls in DENIED_WITHOUT_CAP.items():
         if cap not in held:
@@ -53,12 +62,23 @@ def denied(capabilities: list[str]) -> list[str]:
 
 
 def build(profile: Any, capabilities: list[str]) -> Any:
-    """A loaded-ready pyseccomp filter, or None for "unconfined"."""
+    """A loaded-ready pyseccomp filter, or None for "unconfined".
+
+    libseccomp sets no_new_privs itself when loading unless told not to; whether the
+    container gets it is the spec's choice (``no_new_privileges``), as with runc.
+    """
     if profile == "unconfined" or profile is None:
         return None
     import pyseccomp as sc
     if isinstance(profile, dict):
-        return _from_docker_profile(sc, profile)
+        f = _from_docker_profile(sc, profile)
+    else:
+        f = _default(sc, capabilities)
+    f.set_attr(sc.Attr.CTL_NNP, 0)
+    return f
+
+
+def _default(sc: Any, capabilities: list[str]) -> Any:
     f = sc.SyscallFilter(sc.ALLOW)
     eperm = sc.ERRNO(errno.EPERM)
     for name in denied(capabilities):
@@ -66,7 +86,7 @@ def build(profile: Any, capabilities: list[str]) -> Any:
             f.add_rule(eperm, name)
         except (ValueError, OSError, RuntimeError):
             continue  # not a syscall on this architecture
-    if "SYS_ADMIN" not in capabilities:
+    if "SYS_ADMIN" not in _cap_names(capabilities):
         # clone(2) may not create namespaces; clone3 hides its flags in memory, so it
         # answers ENOSYS and libc falls back to clone (what Docker's profile does too).
         for flag in (0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000,

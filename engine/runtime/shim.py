@@ -7,7 +7,8 @@ interpreter start-up, and it forks the container's processes itself.
 
 from __future__ import annotations
 
-import errno
+import contextlib
+import fcntl
 import json
 import os
 import selectors
@@ -16,18 +17,15 @@ import socket
 import time
 from typing import Any
 
-from . import container, wire
+from . import container, syscalls, wire
 from .cgroups import Cgroup
+from .jsonlog import LogWriter, now_rfc3339
 
 CHUNK = 1 << 16
+OUTPUT_CHUNK = 1 << 20  # fewer, larger reads: logging cost is per chunk, not per line
 MAX_CLIENT_BUFFER = 64 << 20
 LINGER_S = 2.0
-
-
-def now_rfc3339() -> str:
-    ns = time.time_ns()
-    secs, frac = divmod(ns, 1_000_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{frac:09d}Z"
+F_SETPIPE_SZ = 1031
 
 
 def write_atomic(path: str, data: bytes) -> None:
@@ -42,41 +40,6 @@ def write_atomic(path: str, data: bytes) -> None:
 def exit_code_of(status: int) -> int:
     code = os.waitstatus_to_exitcode(status)
     return 128 - code if code < 0 else code
-
-
-class LogWriter:
-    """Docker's json-file: one ``{"log","stream","time"}`` object per line."""
-
-    def __init__(self, path: str) -> None:
-        self.f = open(path, "ab")
-        self.partial = {"stdout": b"", "stderr": b""}
-
-    def write(self, stream: str, data: bytes) -> None:
-        data = self.partial[stream] + data
-        lines = data.split(b"\n")
-        rest = lines.pop()
-        if len(rest) > 16384:  # dockerd flushes long partial lines too
-            lines.append(rest)
-            rest = b""
-        self.partial[stream] = rest
-        if not lines:
-            return
-        ts = now_rfc3339()
-        tail = ('","stream":"%s","time":"%s"}\n' % (stream, ts)).encode()
-        out = []
-        for line in lines:
-            text = json.dumps(line.decode("utf-8", "replace") + "\n", ensure_ascii=False)
-            out.append(b'{"log":' + text.encode() + tail[1:])
-        self.f.write(b"".join(out))
-        self.f.flush()
-
-    def close(self) -> None:
-        for stream, rest in self.partial.items():
-            if rest:
-                text = json.dumps(rest.decode("utf-8", "replace"), ensure_ascii=False)
-                self.f.write(('{"log":%s,"stream":"%s","time":"%s"}\n' % (
-                    text, stream, now_rfc3339())).encode())
-        self.f.close()
 
 
 class Conn:
@@ -140,10 +103,15 @@ class Shim:
         self.listener.listen(64)
         self.listener.setblocking(False)
         self.sel.register(self.listener, selectors.EVENT_READ, ("accept", None))
-        self.cgroup.create(spec["cgroup"].get("resources") or {})
-        if (spec.get("namespaces") or {}).get("pid", "new") == "new":
-            from . import syscalls
+        self.cgroup.create(spec["cgroup"].get("resources") or {},
+                           restrict_devices=not spec.get("privileged"))
+        pid_ns = (spec.get("namespaces") or {}).get("pid", "new")
+        if pid_ns == "new":
             syscalls.unshare(syscalls.CLONE_NEWPID)
+        elif pid_ns != "host":  # a path: share another container's pid namespace
+            fd = os.open(pid_ns, os.O_RDONLY | os.O_CLOEXEC)
+            syscalls.setns(fd, syscalls.CLONE_NEWPID)
+            os.close(fd)
         self.init = self._spawn(spec, None)
         with open(os.path.join(self.bundle, "state.json"), "w") as f:
             json.dump({"pid": self.init.pid, "shim_pid": os.getpid()}, f)
@@ -167,6 +135,9 @@ class Shim:
                 in_r = os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
             out_r, out_w = os.pipe2(os.O_CLOEXEC)
             errp_r, errp_w = os.pipe2(os.O_CLOEXEC)
+            for fd in (out_r, errp_r):
+                with contextlib.suppress(OSError):  # bounded by fs.pipe-max-size
+                    fcntl.fcntl(fd, F_SETPIPE_SZ, OUTPUT_CHUNK)
             stdio = (in_r, out_w, errp_w)
             outs = {out_r: "stdout", errp_r: "stderr"}
         pid = os.fork()
@@ -420,10 +391,10 @@ class Shim:
         # EOF from the daemon: the client closed its stdin (or went away). Output keeps
         # flowing on a half-closed connection until the process ends.
         conn.read_closed = True
-        if conn.stdin and proc is not None and not proc.tty and proc.stdin_fd is not None:
-            if proc is not self.init or self.spec.get("stdin_once"):
-                os.close(proc.stdin_fd)
-                proc.stdin_fd = None
+        if (conn.stdin and proc is not None and not proc.tty and proc.stdin_fd is not None
+                and (proc is not self.init or self.spec.get("stdin_once"))):
+            os.close(proc.stdin_fd)
+            proc.stdin_fd = None
         conn.stdin = False
         if conn.kind == "wait":
             conn.closing = True
@@ -431,11 +402,11 @@ class Shim:
 
     def _output(self, fd: int, proc: Proc) -> None:
         try:
-            data = os.read(fd, CHUNK)
+            data = os.read(fd, OUTPUT_CHUNK)
         except BlockingIOError:
             return
-        except OSError as exc:
-            data = b"" if exc.errno == errno.EIO else b""  # EIO: pty closed
+        except OSError:
+            data = b""  # EIO from a pty whose other side is gone: that is its EOF
         stream = proc.outs.get(fd, "stdout")
         if not data:
             self.sel.unregister(fd)

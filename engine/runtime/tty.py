@@ -41,5 +41,5 @@ def send_fd(sock: socket.socket, fd: int) -> None:
 
 
 def recv_fd(sock: socket.socket) -> int | None:
-    msg, fds, _, _ = socket.recv_fds(sock, 16, 1)
+    _, fds, _, _ = socket.recv_fds(sock, 16, 1)
     return fds[0] if fds else None

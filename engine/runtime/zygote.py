@@ -19,14 +19,30 @@ from . import syscalls as sc
 MAX_MESSAGE = 1 << 22
 
 
-def spawn(spec: dict, fds: list[int]) -> dict:
+def _detach_stdio(bundle: str) -> None:
+    """The shim must not hold the daemon's stdout/stderr (a pipe to a supervisor or a
+    test harness would never see EOF while any container lives): /dev/null in, its own
+    log file for anything it prints."""
+    null = os.open("/dev/null", os.O_RDWR)
+    log = os.open(os.path.join(bundle, "shim.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+                  0o600)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    os.dup2(log, 2)
+    os.close(null)
+    os.close(log)
+
+
+def spawn(spec: dict, fds: list[int], zygote_sock: socket.socket) -> dict:
     ready_fd = fds[0]
     pid = os.fork()
     if pid == 0:
         try:
+            zygote_sock.close()  # the daemon's channel is not the shim's business
             os.setsid()
             if os.fork() != 0:
                 os._exit(0)  # the shim is orphaned to init: it must outlive the daemon
+            _detach_stdio(spec["bundle"])
             shim.main(spec, ready_fd)
         except BaseException as exc:  # noqa: BLE001
             try:
@@ -98,7 +114,7 @@ def serve(sock: socket.socket) -> None:
             req = json.loads(msg)
             op = req["op"]
             if op == "spawn":
-                reply = spawn(req["spec"], fds)
+                reply = spawn(req["spec"], fds, sock)
             elif op == "netns_create":
                 reply = create_netns(req["path"])
             elif op == "netns_remove":

@@ -1,0 +1,119 @@
+"""The runtime spec: the JSON-able dict the daemon builds (engine/containers/spec.py) and
+the zygote, shim and container process read. Types only — documentation the type
+checker can hold us to; the runtime reads the dict with ``.get`` and these defaults.
+
+It crosses a process boundary as JSON, so only JSON types appear here. Paths are host
+paths unless said otherwise. User names are resolved by the daemon (engine/containers/
+users.py), never here: the image's /etc/passwd is not the host's.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypedDict
+
+# Docker's default capability set: CapEff 00000000a80425fb.
+DEFAULT_CAPABILITIES = [
+    "CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW", "SETGID", "SETUID",
+    "SETFCAP", "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE",
+]
+
+
+class OverlayRootfs(TypedDict):
+    lower: list[str]   # image layers, top first (overlay's lowerdir order)
+    upper: str
+    work: str
+
+
+class DirRootfs(TypedDict):
+    path: str          # a plain directory, bind-mounted (tests, docker cp helpers)
+
+
+class User(TypedDict, total=False):
+    uid: int
+    gid: int
+    additional_gids: list[int]
+
+
+class Namespaces(TypedDict, total=False):
+    net: str           # "none" (new, empty) | "host" | path of a netns file to join
+    ipc: str           # "new" | "host" | path
+    uts: str           # "new" | "host" | path
+    pid: str           # "new" | "host"
+
+
+class Mount(TypedDict, total=False):
+    destination: str   # inside the container; symlinks are resolved inside its root
+    type: str          # "bind" | "tmpfs" | any filesystem type
+    source: str
+    options: list[str]  # mount(8) words: ro, nosuid, rbind, rprivate, size=..., mode=...
+
+
+class Rlimit(TypedDict):
+    type: str          # "nofile" or "RLIMIT_NOFILE"
+    soft: int
+    hard: int          # clamped to the host's hard limit: it cannot be raised here
+
+
+class Resources(TypedDict, total=False):
+    memory: int
+    memory_swap: int   # memory + swap; -1 unlimited; unset: twice the memory, as Docker
+    memory_reservation: int
+    cpu_shares: int
+    cpu_quota: int
+    cpu_period: int
+    nano_cpus: int
+    cpuset_cpus: str
+    cpuset_mems: str
+    pids_limit: int
+    blkio_weight: int  # ignored where the kernel has no blkio.weight (no BFQ)
+    oom_kill_disable: bool
+
+
+class CgroupSpec(TypedDict, total=False):
+    parent: str        # e.g. "pydocker"; one directory per controller (v1) or in the tree
+    name: str          # the container id
+    resources: Resources
+
+
+class Spec(TypedDict, total=False):
+    id: str
+    bundle: str        # exec-root/containers/<id>: shim.sock, state.json, exit.json
+    log_path: str      # json-file log
+    rootfs: OverlayRootfs | DirRootfs
+    readonly_rootfs: bool
+    args: list[str]    # final argv (ENTRYPOINT + CMD); args[0] is looked up in PATH
+    env: list[str]     # "KEY=value"
+    cwd: str           # created when missing, as Docker does
+    user: User
+    hostname: str
+    domainname: str
+    tty: bool
+    console_size: list[int] | None   # [rows, cols] set before the program starts
+    open_stdin: bool
+    stdin_once: bool   # the first attach's stdin EOF closes the container's stdin
+    namespaces: Namespaces
+    mounts: list[Mount]
+    capabilities: list[str]          # kept, with or without "CAP_"; DEFAULT_CAPABILITIES
+    privileged: bool   # every capability of the host's bounding set, no seccomp, all devices
+    no_new_privileges: bool
+    seccomp: Literal["default", "unconfined"] | dict[str, Any]  # or a Docker JSON profile
+    masked_paths: list[str]
+    readonly_paths: list[str]
+    rlimits: list[Rlimit]
+    shm_size: int
+    init: str | None   # host path of a static init (tini) run as PID 1: init -- args
+    cgroup: CgroupSpec
+    oom_score_adj: int
+    sysctls: dict[str, str]
+
+
+class ExecSpec(TypedDict, total=False):
+    args: list[str]
+    env: list[str]
+    cwd: str
+    user: User
+    tty: bool
+    console_size: list[int] | None
+    stdin: bool
+    privileged: bool
+    capabilities: list[str]
