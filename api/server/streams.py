@@ -138,3 +138,26 @@ class ResponseWriter:
 
     def close(self) -> None:
         self.flush()
+
+
+async def stream_tar(request: web.Request, produce: Any, what: str) -> web.StreamResponse:
+    """Answer with the tar ``produce(writer)`` writes (save, export).
+
+    The 200 is sent first; a failure after that cuts the connection so the client sees a
+    short stream, never an error body spliced into the tar.
+    """
+    import asyncio
+    import logging
+    response = web.StreamResponse(headers={"Content-Type": "application/x-tar"})
+    await response.prepare(request)
+    writer = ResponseWriter(response, asyncio.get_running_loop())
+    try:
+        await produce(writer)
+        await asyncio.to_thread(writer.flush)
+    except Exception:  # noqa: BLE001 - the status is sent: cut the stream so it reads short
+        logging.getLogger(__name__).exception("%s failed", what)
+        if request.transport is not None:
+            request.transport.abort()
+        return response
+    await response.write_eof()
+    return response

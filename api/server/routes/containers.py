@@ -18,7 +18,7 @@ from pydocker.engine.errors import InvalidParameter
 from ..backend import daemon
 from ..hijack import Hijacked
 from ..params import filters, json_body, query_bool, query_int, parse_timestamp
-from ..streams import BodyReader, ResponseWriter, stream_content_type
+from ..streams import BodyReader, ResponseWriter, stream_content_type, stream_tar
 from ..versioning import api_version
 
 log = logging.getLogger(__name__)
@@ -220,19 +220,9 @@ async def get_container_changes(request: web.Request) -> web.Response:
 async def get_container_export(request: web.Request) -> web.StreamResponse:
     d = daemon(request)
     d.containers.store.get(request.match_info["name"])  # 404 before the stream starts
-    response = web.StreamResponse(headers={"Content-Type": "application/x-tar"})
-    await response.prepare(request)
-    writer = ResponseWriter(response, asyncio.get_running_loop())
-    try:
-        await d.filesystem.export(request.match_info["name"], writer)  # type: ignore[arg-type]
-        await asyncio.to_thread(writer.flush)
-    except Exception:  # noqa: BLE001 - the status is sent: cut the stream so it reads short
-        log.exception("export of %s failed", request.match_info["name"])
-        if request.transport is not None:
-            request.transport.abort()
-        return response
-    await response.write_eof()
-    return response
+    name = request.match_info["name"]
+    return await stream_tar(request, lambda out: d.filesystem.export(name, out),
+                            f"export of {name}")
 
 
 async def head_container_archive(request: web.Request) -> web.Response:

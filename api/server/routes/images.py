@@ -15,7 +15,7 @@ from pydocker.engine.errors import EngineError
 
 from ..backend import daemon
 from ..params import filters, query_bool
-from ..streams import BodyReader, JsonStream, ResponseWriter
+from ..streams import BodyReader, JsonStream, stream_tar
 
 log = logging.getLogger(__name__)
 
@@ -84,19 +84,8 @@ async def get_images_save(request: web.Request) -> web.StreamResponse:
     d = daemon(request)
     for name in names:
         await asyncio.to_thread(d.image_store.resolve, name)  # 404 while we still can
-    response = web.StreamResponse(headers={"Content-Type": "application/x-tar"})
-    await response.prepare(request)
-    writer = ResponseWriter(response, asyncio.get_running_loop())
-    try:
-        await d.images.save(names, writer)  # type: ignore[arg-type]
-        await asyncio.to_thread(writer.flush)
-    except Exception:  # noqa: BLE001 - the status is sent: cut the stream so it reads short
-        log.exception("saving %s failed", names)
-        if request.transport is not None:
-            request.transport.abort()
-        return response
-    await response.write_eof()
-    return response
+    return await stream_tar(request, lambda out: d.images.save(names, out),
+                            f"saving {names}")
 
 
 async def get_images_json(request: web.Request) -> web.Response:
