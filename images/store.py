@@ -5,6 +5,8 @@ Layout under the store root::
     configs/<hex>              image config JSON, exactly the bytes whose sha256 is the ID
     layers/<chain hex>/diff    a layer, extracted once; shared by every image that has it
     layers/<chain hex>/meta.json  {"diff_id", "parent", "size"}
+    layers/<chain hex>/tar-split.json.gz  what rebuilds the layer's tar byte for byte
+                               (or layer.tar itself, hard-linked, when docker load had it)
     repositories.json          {"refs": {"docker.io/library/busybox:latest": "sha256:…"},
                                 "tagged_at": {...}}
     rw/<container id>/{upper,work}   each container's writable layer
@@ -34,6 +36,7 @@ from pydocker.engine.host.atomic import write_atomic
 from . import reference
 from .archive import extract_layer
 from .changes import apply_changes
+from .tarsplit import RebuiltTar, split_size
 
 
 def chain_ids(diff_ids: list[str]) -> list[str]:
@@ -129,15 +132,16 @@ class ImageStore:
         """Extract one layer tar; returns (diff_id, chain_id). Existing layers are reused.
 
         ``source_file``, when the stream is that uncompressed tar on our filesystem, is
-        hard-linked as the kept copy instead of being written again (docker load)."""
+        hard-linked as the kept copy (docker load: it costs nothing); otherwise only a
+        tar-split record is kept, and ``docker save`` rebuilds the tar from it."""
         tmp = Path(tempfile.mkdtemp(dir=self.root / "tmp"))
         try:
             (tmp / "diff").mkdir()
-            keep: Path | None = tmp / "layer.tar"
+            split_in: Path | None = tmp
             if source_file is not None and _is_plain_tar(source_file):
                 os.link(source_file, tmp / "layer.tar")
-                keep = None
-            diff_id, size = extract_layer(stream, tmp / "diff", keep_tar=keep)
+                split_in = None
+            diff_id, size = extract_layer(stream, tmp / "diff", split_in=split_in)
             if expected_diff_id and diff_id != expected_diff_id:
                 raise InvalidParameter(
                     f"layer digest mismatch: expected {expected_diff_id}, got {diff_id}")
@@ -158,8 +162,13 @@ class ImageStore:
     def layer_diff_id(self, chain_id: str) -> str:
         return json.loads((self._layer_dir(chain_id) / "meta.json").read_bytes())["diff_id"]
 
-    def layer_tar(self, chain_id: str) -> Path:
-        return self._layer_dir(chain_id) / "layer.tar"
+    def open_layer_tar(self, chain_id: str) -> tuple[int, BinaryIO]:
+        """The layer's uncompressed tar, byte for byte as it came: (size, file object)."""
+        layer = self._layer_dir(chain_id)
+        kept = layer / "layer.tar"
+        if kept.exists():
+            return kept.stat().st_size, open(kept, "rb")
+        return split_size(layer), RebuiltTar(layer, layer / "diff")  # type: ignore[return-value]
 
     def layer_diff_dir(self, chain_id: str) -> Path:
         return self._layer_dir(chain_id) / "diff"

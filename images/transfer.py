@@ -31,11 +31,15 @@ Progress = Callable[[dict[str, Any]], None]
 
 # --- save ------------------------------------------------------------------------------
 
-def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+def _add_file(tar: tarfile.TarFile, name: str, size: int, data: BinaryIO) -> None:
     info = tarfile.TarInfo(name)
-    info.size = len(data)
+    info.size = size
     info.mode = 0o644
-    tar.addfile(info, io.BytesIO(data))
+    tar.addfile(info, data)
+
+
+def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    _add_file(tar, name, len(data), io.BytesIO(data))
 
 
 def _add_dir(tar: tarfile.TarFile, name: str) -> None:
@@ -52,7 +56,7 @@ def save(store: ImageStore, refs: list[str], out: BinaryIO) -> None:
         tags = []
         try:
             parsed = reference.parse(ref)
-            if str(parsed) in store._refs:  # noqa: SLF001 - saving by name keeps that name
+            if str(parsed) in store._refs:
                 tags = [parsed.familiar()]
         except InvalidParameter:
             pass
@@ -61,7 +65,8 @@ def save(store: ImageStore, refs: list[str], out: BinaryIO) -> None:
         images.append((img, tags))
     written: set[str] = set()
     manifest, index, repositories = [], [], {}
-    with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+    with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT,
+                      copybufsize=1 << 20) as tar:
         _add_dir(tar, "blobs")
         _add_dir(tar, "blobs/sha256")
         for img, tags in images:
@@ -72,13 +77,14 @@ def save(store: ImageStore, refs: list[str], out: BinaryIO) -> None:
             layers, descriptors = [], []
             for chain in chain_ids(img.diff_ids):
                 diff = store.layer_diff_id(chain).removeprefix("sha256:")
-                path = store.layer_tar(chain)
-                if diff not in written:
-                    tar.add(str(path), arcname=f"blobs/sha256/{diff}", recursive=False)
-                    written.add(diff)
+                size, layer_tar = store.open_layer_tar(chain)
+                with layer_tar:
+                    if diff not in written:
+                        _add_file(tar, f"blobs/sha256/{diff}", size, layer_tar)
+                        written.add(diff)
                 layers.append(f"blobs/sha256/{diff}")
                 descriptors.append({"mediaType": OCI_LAYER, "digest": f"sha256:{diff}",
-                                    "size": path.stat().st_size})
+                                    "size": size})
             oci_manifest = json.dumps({
                 "schemaVersion": 2, "mediaType": OCI_MANIFEST,
                 "config": {"mediaType": OCI_CONFIG, "digest": img.id, "size": len(img.raw)},

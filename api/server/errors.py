@@ -7,9 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-
 from pydocker.api.server.responses import json_response
-
 from pydocker.engine import errors
 
 log = logging.getLogger(__name__)

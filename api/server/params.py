@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 from aiohttp import web
-
 from pydocker.engine.errors import InvalidParameter
 
 _TRUE = {"1", "true", "True", "TRUE", "yes"}

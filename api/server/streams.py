@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import io
 import json
 import struct
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import Any, BinaryIO
 
 from aiohttp import web
 
@@ -71,19 +75,30 @@ class JsonStream:
 class BodyReader:
     """A request body as a blocking file object, for code running in a worker thread.
 
-    Large uploads (image imports, loads, archives) stream through without being spooled:
-    each ``read`` in the thread waits for the next chunk on the event loop.
+    Large uploads (image imports, loads, archives) stream through without being spooled.
+    A task on the event loop reads ahead (up to ``READ_AHEAD`` chunks of ``CHUNK``), so
+    the worker finds the next chunk waiting instead of waiting for the network on each
+    read. Use it through ``request_body``, which stops that task with the handler.
     """
 
-    def __init__(self, request: web.Request, loop: Any) -> None:
+    CHUNK = 1 << 20
+    READ_AHEAD = 8
+
+    def __init__(self, request: web.Request, loop: asyncio.AbstractEventLoop) -> None:
         self._content = request.content
         self._loop = loop
+        self._chunks: asyncio.Queue[bytes | BaseException] = asyncio.Queue(self.READ_AHEAD)
+        self._filler = loop.create_task(self._fill())
+        self._left = b""
+        self._eof = False
 
-    def read(self, n: int = -1) -> bytes:
-        import asyncio
-        size = n if n and n > 0 else 1 << 20
-        future = asyncio.run_coroutine_threadsafe(self._gather(size), self._loop)
-        return future.result()
+    async def _fill(self) -> None:
+        try:
+            while chunk := await self._gather(self.CHUNK):
+                await self._chunks.put(chunk)
+            await self._chunks.put(b"")
+        except Exception as exc:  # noqa: BLE001 - whatever ended the body, the reader raises it
+            await self._chunks.put(exc)
 
     async def _gather(self, size: int) -> bytes:
         """Up to ``size`` bytes in one hop between threads, not one per network read."""
@@ -95,6 +110,21 @@ class BodyReader:
             parts.append(chunk)
             got += len(chunk)
         return b"".join(parts)
+
+    def _next_chunk(self) -> bytes:
+        item = asyncio.run_coroutine_threadsafe(self._chunks.get(), self._loop).result()
+        if isinstance(item, BaseException):
+            self._eof = True  # nothing more will come
+            raise item
+        return item
+
+    def read(self, n: int = -1) -> bytes:
+        if not self._left and not self._eof:
+            self._left = self._next_chunk()
+            self._eof = not self._left
+        size = len(self._left) if n is None or n < 0 else n
+        data, self._left = self._left[:size], self._left[size:]
+        return data
 
     def readable(self) -> bool:
         return True
@@ -110,6 +140,21 @@ class BodyReader:
 
     def close(self) -> None:
         pass
+
+    async def stop(self) -> None:
+        self._filler.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._filler
+
+
+@contextlib.asynccontextmanager
+async def request_body(request: web.Request) -> AsyncIterator[BinaryIO]:
+    """The body as a buffered blocking file object for a worker thread (see BodyReader)."""
+    reader = BodyReader(request, asyncio.get_running_loop())
+    try:
+        yield io.BufferedReader(reader, BodyReader.CHUNK)  # type: ignore[arg-type]
+    finally:
+        await reader.stop()
 
 
 class ResponseWriter:
@@ -127,7 +172,6 @@ class ResponseWriter:
         return len(data)
 
     def flush(self) -> None:
-        import asyncio
         if self._buf:
             chunk = bytes(self._buf)
             self._buf.clear()
@@ -146,7 +190,6 @@ async def stream_tar(request: web.Request, produce: Any, what: str) -> web.Strea
     The 200 is sent first; a failure after that cuts the connection so the client sees a
     short stream, never an error body spliced into the tar.
     """
-    import asyncio
     import logging
     response = web.StreamResponse(headers={"Content-Type": "application/x-tar"})
     await response.prepare(request)
@@ -154,7 +197,7 @@ async def stream_tar(request: web.Request, produce: Any, what: str) -> web.Strea
     try:
         await produce(writer)
         await asyncio.to_thread(writer.flush)
-    except Exception:  # noqa: BLE001 - the status is sent: cut the stream so it reads short
+    except Exception:
         logging.getLogger(__name__).exception("%s failed", what)
         if request.transport is not None:
             request.transport.abort()

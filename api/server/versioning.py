@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from aiohttp import web
-
 from pydocker.engine.config import API_VERSION, ENGINE_VERSION, MIN_API_VERSION
 from pydocker.engine.errors import InvalidParameter
 

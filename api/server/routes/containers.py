@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import logging
 
 from aiohttp import web
-
 from pydocker.api.server.responses import json_response
-
 from pydocker.engine.containers.attach import attach, parse_detach_keys
 from pydocker.engine.containers.logs import LogOptions, read_logs
 from pydocker.engine.errors import InvalidParameter
 
 from ..backend import daemon
 from ..hijack import Hijacked
-from ..params import filters, json_body, query_bool, query_int, parse_timestamp
-from ..streams import BodyReader, ResponseWriter, stream_content_type, stream_tar
+from ..params import filters, json_body, parse_timestamp, query_bool, query_int
+from ..streams import ResponseWriter, request_body, stream_content_type, stream_tar
 from ..versioning import api_version
 
 log = logging.getLogger(__name__)
@@ -171,7 +168,7 @@ async def post_container_attach(request: web.Request) -> web.StreamResponse:
                          stderr=query_bool(request, "stderr"), detach_keys=keys)
     except (ConnectionResetError, asyncio.CancelledError):
         pass
-    except Exception:  # noqa: BLE001 - after the hijack no HTTP answer can be sent
+    except Exception:
         log.exception("attach to %s failed", c.id[:12])
     return await conn.close()
 
@@ -251,12 +248,11 @@ async def get_container_archive(request: web.Request) -> web.StreamResponse:
 
 
 async def put_container_archive(request: web.Request) -> web.Response:
-    stream = io.BufferedReader(BodyReader(request, asyncio.get_running_loop()),  # type: ignore[arg-type]
-                               1 << 20)
-    await daemon(request).archives.put(
-        request.match_info["name"], _archive_path(request), stream,
-        copy_uid_gid=query_bool(request, "copyUIDGID"),
-        no_overwrite_dir_non_dir=query_bool(request, "noOverwriteDirNonDir"))
+    async with request_body(request) as stream:
+        await daemon(request).archives.put(
+            request.match_info["name"], _archive_path(request), stream,
+            copy_uid_gid=query_bool(request, "copyUIDGID"),
+            no_overwrite_dir_non_dir=query_bool(request, "noOverwriteDirNonDir"))
     return web.Response(status=200)
 
 

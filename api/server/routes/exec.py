@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from aiohttp import web
-
 from pydocker.api.server.responses import json_response
-
 from pydocker.engine.errors import InvalidParameter
 
 from ..backend import daemon
@@ -38,7 +36,7 @@ async def post_exec_start(request: web.Request) -> web.StreamResponse:
         await d.exec_start(e, conn, tty=tty, console_size=body.get("ConsoleSize"))
     except (ConnectionResetError, asyncio.CancelledError):
         pass
-    except Exception as exc:  # after the hijack errors go in-band, as dockerd writes them
+    except Exception as exc:  # noqa: BLE001 - after the hijack errors go in-band, as dockerd writes them
         if not conn.closing:
             message = f"OCI runtime exec failed: {exc}: unknown\r\n".encode()
             await conn.write(message if tty else frame(STDOUT, message))

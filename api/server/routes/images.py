@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 
 from aiohttp import web
-
 from pydocker.api.server.responses import json_response
-
 from pydocker.engine import errors
 from pydocker.engine.errors import EngineError
 
 from ..backend import daemon
 from ..params import filters, query_bool
-from ..streams import BodyReader, JsonStream, stream_tar
+from ..streams import JsonStream, request_body, stream_tar
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +27,12 @@ async def post_images_create(request: web.Request) -> web.StreamResponse:
     tag = request.query.get("tag") or ""
     repo_tag = f"{repo}:{tag}" if repo and tag else repo
     out = JsonStream(request)
-    stream = io.BufferedReader(BodyReader(request, asyncio.get_running_loop()),  # type: ignore[arg-type]
-                               1 << 20)
     try:
-        image_id = await daemon(request).images.import_rootfs(
-            stream, repo_tag=repo_tag, changes=request.query.getall("changes", []),
-            message=request.query.get("message", ""),
-            platform=request.query.get("platform") or None)
+        async with request_body(request) as stream:
+            image_id = await daemon(request).images.import_rootfs(
+                stream, repo_tag=repo_tag, changes=request.query.getall("changes", []),
+                message=request.query.get("message", ""),
+                platform=request.query.get("platform") or None)
     except EngineError as exc:
         if not out.started:
             raise  # nothing written yet: a proper HTTP error, as dockerd answers
@@ -61,9 +57,9 @@ async def post_images_load(request: web.Request) -> web.StreamResponse:
             await out.write(obj)
 
     relaying = asyncio.ensure_future(relay())
-    stream = io.BufferedReader(BodyReader(request, loop), 1 << 20)  # type: ignore[arg-type]
     try:
-        lines = await daemon(request).images.load(stream, progress)
+        async with request_body(request) as stream:
+            lines = await daemon(request).images.load(stream, progress)
     except EngineError as exc:
         events.put_nowait(None)
         await relaying

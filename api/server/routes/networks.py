@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import web
-
 from pydocker.api.server.responses import json_response
-
 from pydocker.engine.errors import InvalidParameter
 
 from ..backend import daemon

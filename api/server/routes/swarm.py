@@ -7,7 +7,6 @@ them think the daemon is broken.
 from __future__ import annotations
 
 from aiohttp import web
-
 from pydocker.engine.errors import Unavailable
 
 NOT_A_MANAGER = ("This node is not a swarm manager. Use \"docker swarm init\" or "

@@ -7,7 +7,6 @@ import json
 import time
 
 from aiohttp import web
-
 from pydocker.api.server.responses import json_response
 
 from ..backend import daemon
