@@ -78,22 +78,10 @@ class Response:
                         while c.readline() not in (b"\r\n", b"\n", b""):
                             pass
                         break
-                    remaining = size
-                    while remaining:
-                        data = c.read_some(remaining)
-                        if not data:
-                            raise ConnectionError("connection closed mid-chunk")
-                        remaining -= len(data)
-                        yield data
+                    yield from c.read_exactly(size, "mid-chunk")
                     c.readline()
             elif length is not None:
-                remaining = int(length)
-                while remaining:
-                    data = c.read_some(remaining)
-                    if not data:
-                        raise ConnectionError("connection closed mid-body")
-                    remaining -= len(data)
-                    yield data
+                yield from c.read_exactly(int(length), "mid-body")
             else:
                 while data := c.read_some(65536):
                     yield data
@@ -196,6 +184,15 @@ class Connection:
         data = bytes(self.buf[:limit])
         del self.buf[:limit]
         return data
+
+    def read_exactly(self, size: int, where: str) -> Iterator[bytes]:
+        """``size`` bytes in the pieces they arrive in; EOF before the end is an error."""
+        while size:
+            data = self.read_some(size)
+            if not data:
+                raise ConnectionError(f"connection closed {where}")
+            size -= len(data)
+            yield data
 
     def send_request(self, method: str, path: str, headers: dict[str, str],
                      body: bytes | Iterator[bytes] | None) -> Response:

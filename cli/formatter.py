@@ -48,6 +48,19 @@ class Context:
         return out
 
 
+class LabelsContext(Context):
+    """A row of an object with labels: ``{{.Labels}}`` and ``{{.Label "key"}}``."""
+
+    labels: dict[str, Any]  # set by the subclass's __init__ from the object's "Labels"
+
+    @property
+    def Labels(self) -> str:
+        return ",".join(f"{k}={v}" for k, v in sorted(self.labels.items()))
+
+    def Label(self, name: str) -> str:
+        return str(self.labels.get(name, ""))
+
+
 def expand(fmt: str) -> str:
     return fmt.replace("\\t", "\t").replace("\\n", "\n")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import errno
 import json
 import os
 import stat
@@ -18,6 +19,7 @@ from typing import Any, BinaryIO
 
 from pydocker.engine.containers.service import ContainerService
 from pydocker.engine.errors import InvalidParameter, NotFound
+from pydocker.engine.runtime.mounts import secure_join
 from pydocker.images.archive import extract_into
 
 # Go's os.FileMode type bits, which the docker CLI decodes from the stat header.
@@ -43,30 +45,17 @@ def go_mode(st: os.stat_result) -> int:
 
 
 def resolve(root: str, path: str, follow_last: bool) -> str:
-    """``root/path`` with symlinks resolved inside root (a secure join)."""
-    parts = [p for p in path.split("/") if p and p != "."]
-    current, hops = root, 0
-    while parts:
-        part = parts.pop(0)
-        if part == "..":
-            current = os.path.dirname(current) if current != root else root
-            continue
-        candidate = os.path.join(current, part)
-        if os.path.islink(candidate) and (parts or follow_last):
-            hops += 1
-            if hops > 40:
-                raise InvalidParameter(f"too many symbolic links in {path}")
-            target = os.readlink(candidate)
-            if target.startswith("/"):
-                current = root
-            parts = [p for p in target.split("/") if p and p != "."] + parts
-            continue
-        current = candidate
-    return current
+    """``secure_join``, with a symlink loop reported as the caller's error."""
+    try:
+        return secure_join(root, path, follow_last)
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        raise InvalidParameter(f"too many symbolic links in {path}") from None
 
 
 def path_stat(root: str, path: str) -> tuple[str, dict[str, Any]]:
-    target = resolve(root, path, follow_last=path.endswith("/") or path.endswith("/."))
+    target = resolve(root, path, follow_last=path.endswith(("/", "/.")))
     try:
         st = os.lstat(target)
     except FileNotFoundError:
@@ -100,14 +89,14 @@ class Archives:
         return c, self.containers.runtime.mounted_rootfs(c.id, c.rootfs, pid)
 
     async def stat(self, ref: str, path: str) -> dict[str, Any]:
-        c, mounted = self._rootfs(ref)
+        _, mounted = self._rootfs(ref)
         async with mounted as root:
             _, info = await asyncio.to_thread(path_stat, str(root), path)
         return info
 
     async def get(self, ref: str, path: str, start: Any, out: BinaryIO) -> None:
         """``start(info)`` sends the headers once the path is known to exist."""
-        c, mounted = self._rootfs(ref)
+        _, mounted = self._rootfs(ref)
         async with mounted as root:
             target, info = await asyncio.to_thread(path_stat, str(root), path)
             await start(info)

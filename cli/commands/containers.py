@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 from pydocker.cli.client import APIError, Client, quote_ref
 from pydocker.cli.errors import CliError
 from pydocker.cli.flags import Command, Flag, Options
-from pydocker.cli.formatter import Context, write_rows
+from pydocker.cli.formatter import LabelsContext, write_rows
 from pydocker.cli.output import (
     ago,
     ellipsis,
@@ -89,7 +89,7 @@ def display_ports(ports: list[dict[str, Any]]) -> str:
     return ", ".join(result + mappings)
 
 
-class ContainerContext(Context):
+class ContainerContext(LabelsContext):
     FIELDS = ("ID", "Image", "Command", "CreatedAt", "RunningFor", "Ports", "State", "Status",
               "Size", "Names", "Labels", "Label", "Mounts", "LocalVolumes", "Networks",
               "Platform")
@@ -99,6 +99,7 @@ class ContainerContext(Context):
         self.c = c
         self.trunc = trunc
         self.now = now
+        self.labels = c.get("Labels") or {}
 
     @property
     def ID(self) -> str:
@@ -156,14 +157,6 @@ class ContainerContext(Context):
                     names = [n]
                     break
         return ",".join(names)
-
-    @property
-    def Labels(self) -> str:
-        labels = self.c.get("Labels") or {}
-        return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
-
-    def Label(self, name: str) -> str:
-        return str((self.c.get("Labels") or {}).get(name, ""))
 
     @property
     def Mounts(self) -> str:

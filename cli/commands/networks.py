@@ -12,7 +12,7 @@ from pydocker.cli.client import Client, quote_ref
 from pydocker.cli.commands.containers import FORMAT_HELP, filters_param, inspect_objects
 from pydocker.cli.commands.lifecycle import for_each
 from pydocker.cli.flags import Command, Flag, Options
-from pydocker.cli.formatter import Context, write_rows
+from pydocker.cli.formatter import LabelsContext, write_rows
 from pydocker.cli.output import go_time_from_rfc3339, short_id
 
 NETWORK_TABLE = "{{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}"
@@ -25,13 +25,14 @@ def _b(v: Any) -> str:
     return "true" if v else "false"
 
 
-class NetworkContext(Context):
+class NetworkContext(LabelsContext):
     FIELDS = ("ID", "Name", "Driver", "Scope", "IPv4", "IPv6", "Internal", "Labels", "Label",
               "CreatedAt")
     go_type = "*formatter.networkContext"
 
     def __init__(self, n: dict[str, Any], trunc: bool) -> None:
         self.n, self.trunc = n, trunc
+        self.labels = n.get("Labels") or {}
 
     @property
     def ID(self) -> str:
@@ -60,13 +61,6 @@ class NetworkContext(Context):
     @property
     def Internal(self) -> str:
         return _b(self.n.get("Internal"))
-
-    @property
-    def Labels(self) -> str:
-        return ",".join(f"{k}={v}" for k, v in sorted((self.n.get("Labels") or {}).items()))
-
-    def Label(self, name: str) -> str:
-        return str((self.n.get("Labels") or {}).get(name, ""))
 
     @property
     def CreatedAt(self) -> str:
@@ -120,13 +114,9 @@ def inspect(client: Client, opts: Options) -> int:
 
 
 def connect(client: Client, opts: Options) -> None:
+    from pydocker.cli.commands.runconfig import endpoint_config
     net, container = opts.args
-    endpoint: dict[str, Any] = {}
-    if opts.alias:
-        endpoint["Aliases"] = opts.alias
-    if opts.ip or opts.ip6:
-        endpoint["IPAMConfig"] = {k: v for k, v in (("IPv4Address", opts.ip),
-                                                     ("IPv6Address", opts.ip6)) if v}
+    endpoint = endpoint_config(opts.alias, opts.ip, opts.ip6)
     if opts.link:
         endpoint["Links"] = opts.link
     client.request("POST", f"/networks/{quote_ref(net)}/connect", None,

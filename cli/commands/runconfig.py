@@ -290,6 +290,17 @@ def _binds(volumes: list[str]) -> tuple[list[str], dict[str, dict[str, Any]]]:
     return binds, anon
 
 
+def endpoint_config(aliases: list[str], ip: str, ip6: str) -> dict[str, Any]:
+    """EndpointSettings from --network-alias/--alias, --ip and --ip6 (run and connect)."""
+    endpoint: dict[str, Any] = {}
+    if aliases:
+        endpoint["Aliases"] = aliases
+    if ip or ip6:
+        endpoint["IPAMConfig"] = {k: v for k, v in (("IPv4Address", ip), ("IPv6Address", ip6))
+                                  if v}
+    return endpoint
+
+
 def build_create_body(opts: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """(create body, query) from parsed run/create options; ``opts.args`` = IMAGE [CMD...]."""
     image, cmd = opts.args[0], opts.args[1:]
@@ -336,12 +347,7 @@ def build_create_body(opts: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     if health:
         config["Healthcheck"] = health
     config["HostConfig"] = _host_config(opts, binds, port_bindings, network)
-    endpoint: dict[str, Any] = {}
-    if opts.network_alias:
-        endpoint["Aliases"] = opts.network_alias
-    if opts.ip or opts.ip6:
-        endpoint["IPAMConfig"] = {k: v for k, v in (("IPv4Address", opts.ip),
-                                                     ("IPv6Address", opts.ip6)) if v}
+    endpoint = endpoint_config(opts.network_alias, opts.ip, opts.ip6)
     if endpoint:
         config["NetworkingConfig"] = {"EndpointsConfig": {network or "default": endpoint}}
     query = {"name": opts.name or None, "platform": opts.platform or None}

@@ -12,7 +12,7 @@ from pydocker.cli.client import Client, quote_ref
 from pydocker.cli.commands.containers import FORMAT_HELP, filters_param, inspect_objects
 from pydocker.cli.commands.lifecycle import for_each
 from pydocker.cli.flags import Command, Flag, Options
-from pydocker.cli.formatter import Context, write_rows
+from pydocker.cli.formatter import LabelsContext, write_rows
 from pydocker.cli.output import human_size
 
 VOLUME_TABLE = "{{.Driver}}\t{{.Name}}"
@@ -22,13 +22,14 @@ VOLUME_HEADERS = {"Name": "VOLUME NAME", "Driver": "DRIVER", "Scope": "SCOPE",
                   "Group": "GROUP", "Status": "STATUS"}
 
 
-class VolumeContext(Context):
+class VolumeContext(LabelsContext):
     FIELDS = ("Name", "Driver", "Scope", "Mountpoint", "Labels", "Label", "Links", "Size",
               "Availability", "Group", "Status")
     go_type = "*formatter.volumeContext"
 
     def __init__(self, v: dict[str, Any]) -> None:
         self.v = v
+        self.labels = v.get("Labels") or {}
 
     def _get(self, key: str) -> str:
         return str(self.v.get(key) or "")
@@ -40,13 +41,6 @@ class VolumeContext(Context):
     Availability = property(lambda self: "N/A")
     Group = property(lambda self: "N/A")
     Status = property(lambda self: "N/A")
-
-    @property
-    def Labels(self) -> str:
-        return ",".join(f"{k}={v}" for k, v in sorted((self.v.get("Labels") or {}).items()))
-
-    def Label(self, name: str) -> str:
-        return str((self.v.get("Labels") or {}).get(name, ""))
 
     @property
     def Links(self) -> str:

@@ -138,18 +138,18 @@ def human_duration(ns: int) -> str:
         return "About a minute"
     if minutes < 60:
         return f"{int(minutes)} minutes"
-    hours = minutes / 60
-    if int(hours + 0.5) == 1:
+    hours = int(minutes / 60 + 0.5)  # go-units rounds to the hour, then divides whole hours
+    if hours == 1:
         return "About an hour"
     if hours < 48:
-        return f"{int(hours + 0.5)} hours"
+        return f"{hours} hours"
     if hours < 24 * 7 * 2:
-        return f"{int(hours / 24)} days"
+        return f"{hours // 24} days"
     if hours < 24 * 30 * 2:
-        return f"{int(hours / 24 / 7)} weeks"
+        return f"{hours // 24 // 7} weeks"
     if hours < 24 * 365 * 2:
-        return f"{int(hours / 24 / 30)} months"
-    return f"{int(hours / 24 / 365)} years"
+        return f"{hours // 24 // 30} months"
+    return f"{int(minutes / 60) // 24 // 365} years"
 
 
 def summary(c: Container, image_name: str, now_ns: int) -> dict[str, Any]:

@@ -52,8 +52,12 @@ def _ensure_target(path: str, source_is_dir: bool) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_NOFOLLOW, 0o644))
 
 
-def secure_join(root: str, path: str) -> str:
-    """``root/path`` with every symlink resolved *inside* root (like securejoin)."""
+def secure_join(root: str, path: str, follow_last: bool = True) -> str:
+    """``root/path`` with every symlink resolved *inside* root (like securejoin).
+
+    With ``follow_last=False`` a symlink in the last component is kept, not followed
+    (``docker cp`` copies the link itself). More than 40 links raise ELOOP.
+    """
     parts = [p for p in path.split("/") if p and p != "."]
     current = root
     depth = 0
@@ -63,7 +67,7 @@ def secure_join(root: str, path: str) -> str:
             current = os.path.dirname(current) if current != root else root
             continue
         candidate = os.path.join(current, part)
-        if os.path.islink(candidate):
+        if os.path.islink(candidate) and (parts or follow_last):
             depth += 1
             if depth > 40:
                 raise OSError(40, f"too many levels of symbolic links: {path}")

@@ -110,3 +110,14 @@ def test_ps_table_and_formats() -> None:
     js = render("json", rows, PS_TABLE, PS_HEADERS)
     assert js.startswith('{"Command":"\\"sh -c \'echo out; ec…\\"","CreatedAt":')
     assert '"Names":"web","Networks":"bridge","Platform":null,"Ports":""' in js
+
+
+def test_network_and_volume_labels() -> None:
+    from pydocker.cli.commands.networks import NETWORK_HEADERS, NETWORK_TABLE, NetworkContext
+    from pydocker.cli.commands.volumes import VOLUME_HEADERS, VOLUME_TABLE, VolumeContext
+    net = NetworkContext({"Id": "n1", "Name": "a", "Labels": {"z": "1", "b": "2"}}, True)
+    vol = VolumeContext({"Name": "v", "Labels": None})
+    assert render('{{.Labels}} {{.Label "z"}}', [net], NETWORK_TABLE, NETWORK_HEADERS) == (
+        "b=2,z=1 1\n")
+    assert render('[{{.Labels}}][{{.Label "z"}}]', [vol], VOLUME_TABLE, VOLUME_HEADERS) == (
+        "[][]\n")

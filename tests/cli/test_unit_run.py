@@ -69,6 +69,13 @@ def test_full_flag_set(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     assert config["Cmd"] == ["sh", "-c", "x"]
 
 
+def test_static_addresses_go_to_the_endpoint() -> None:
+    config, _ = body("--network", "n", "--ip", "10.1.2.3", "busybox")
+    assert config["NetworkingConfig"] == {
+        "EndpointsConfig": {"n": {"IPAMConfig": {"IPv4Address": "10.1.2.3"}}}}
+    assert "NetworkingConfig" not in body("busybox")[0]
+
+
 def test_empty_entrypoint_resets_it() -> None:
     assert body("--entrypoint", "", "busybox")[0]["Entrypoint"] == [""]
 

@@ -80,6 +80,15 @@ def test_negotiates_down_to_the_server_version_and_reads_chunked(sock_path: Path
         b"GET /v1.43/containers/json?all=1&filters=%7B%22a%22%3A%7B%22b%22%3Atrue%7D%7D ")
 
 
+def test_a_body_cut_short_is_an_error(sock_path: Path) -> None:
+    cut = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n12345"  # then the socket closes
+    FakeDaemon(sock_path, [PING, cut])
+    c = Client(f"unix://{sock_path}")
+    resp = c.request("GET", "/info")
+    with pytest.raises(ConnectionError, match="connection closed mid-body"):
+        resp.read()
+
+
 def test_api_error_message(sock_path: Path) -> None:
     msg = b'{"message":"No such container: nope"}'
     FakeDaemon(sock_path, [PING, b"HTTP/1.1 404 Not Found\r\nContent-Length: %d\r\n\r\n%s"

@@ -6,6 +6,7 @@ afterwards that it left nothing behind on the host.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -15,10 +16,12 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import docker
+from docker.models.containers import Container
 
 DOCKER_CLI = "docker"
 
@@ -66,9 +69,9 @@ class Daemon:
                 "--cgroup-parent", self.cgroup_parent, "--debug"]
 
     def start(self, timeout: float = 20) -> None:
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.argv(), stdout=log, stderr=log,
-                                     stdin=subprocess.DEVNULL)
+        with open(self.log_path, "ab") as log:  # the daemon keeps its own copy
+            self.proc = subprocess.Popen(self.argv(), stdout=log, stderr=log,
+                                         stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -125,7 +128,7 @@ class Daemon:
                     **(env or {})}
         full_env.pop("DOCKER_CONTEXT", None)
         proc = subprocess.run([DOCKER_CLI, *args], input=input, capture_output=True,
-                              timeout=timeout, env=full_env)
+                              timeout=timeout, env=full_env, check=False)
         result = subprocess.CompletedProcess(proc.args, proc.returncode,
                                              proc.stdout.decode(errors="replace"),
                                              proc.stderr.decode(errors="replace"))
@@ -133,6 +136,22 @@ class Daemon:
             raise AssertionError(f"docker {' '.join(args)} exited {proc.returncode}:\n"
                                  f"{result.stdout}\n{result.stderr}")
         return result
+
+
+# --- containers ----------------------------------------------------------------------
+
+BUSY_LOOP = ["sh", "-c", "while true; do :; done"]  # one CPU, for as long as it is let
+
+
+@contextlib.contextmanager
+def detached(client: docker.DockerClient, command: list[str], **kwargs: Any
+             ) -> Iterator[Container]:
+    """``docker run -d busybox COMMAND``, removed by force however the test ends."""
+    c = client.containers.run("busybox", command, detach=True, **kwargs)
+    try:
+        yield c
+    finally:
+        c.remove(force=True)
 
 
 # --- leak checks -------------------------------------------------------------------
@@ -145,10 +164,10 @@ def leftovers(d: Daemon) -> list[str]:
     for line in mounts.splitlines():
         if str(d.base) in line:
             found.append(f"mount: {line}")
-    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, check=False).stdout
     if f" {d.bridge}:" in links or f" {d.bridge}@" in links:
         found.append(f"interface {d.bridge}")
-    rules = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
+    rules = subprocess.run(["iptables-save"], capture_output=True, text=True, check=False).stdout
     if d.chain_prefix in rules:
         found.append(f"iptables rules naming {d.chain_prefix}")
     for controller in Path("/sys/fs/cgroup").iterdir():

@@ -9,7 +9,7 @@ import time
 import docker
 import pytest
 
-from tests.e2e.harness import Daemon, leftovers
+from tests.e2e.harness import Daemon, detached, leftovers
 
 pytestmark = [pytest.mark.root, pytest.mark.e2e]
 
@@ -126,23 +126,19 @@ def test_detached_logs_stop_wait_rm(daemon: Daemon, client: docker.DockerClient,
 def test_kill_with_signal_and_restart(daemon: Daemon, client: docker.DockerClient,
                                       busybox: str) -> None:
     # PID 1 gets only the signals it handles (as with Docker): the trap proves delivery.
-    c = client.containers.run("busybox", ["sh", "-c", "trap 'exit 42' USR1; "
-                                          "while true; do sleep 0.1; done"], detach=True)
-    try:
+    trap = "trap 'exit 42' USR1; while true; do sleep 0.1; done"
+    with detached(client, ["sh", "-c", trap]) as c:
         time.sleep(0.3)
         daemon.cli("kill", "-s", "USR1", c.id)
         assert c.wait(timeout=10)["StatusCode"] == 42
         daemon.cli("restart", "-t", "0", c.id)
         c.reload()
         assert c.status == "running"
-    finally:
-        c.remove(force=True)
 
 
 def test_exec_output_exit_code_and_pid_namespace(daemon: Daemon, client: docker.DockerClient,
                                                  busybox: str) -> None:
-    c = client.containers.run("busybox", ["sleep", "300"], detach=True)
-    try:
+    with detached(client, ["sleep", "300"]) as c:
         out = daemon.cli("exec", c.id, "sh", "-c", "echo $$; exit 5", check=False)
         assert out.returncode == 5
         assert out.stdout.strip() != "1"
@@ -153,15 +149,11 @@ def test_exec_output_exit_code_and_pid_namespace(daemon: Daemon, client: docker.
         assert out.stdout == "piped\n"
         out = daemon.cli("exec", c.id, "nosuch", check=False)
         assert out.returncode == 127
-    finally:
-        c.remove(force=True)
 
 
 def test_top_rename_and_ps_filters(daemon: Daemon, client: docker.DockerClient,
                                    busybox: str) -> None:
-    c = client.containers.run("busybox", ["sleep", "300"], detach=True, name="topme",
-                              labels={"suite": "e2e"})
-    try:
+    with detached(client, ["sleep", "300"], name="topme", labels={"suite": "e2e"}) as c:
         top = c.top()
         assert any("sleep" in " ".join(p) for p in top["Processes"])
         daemon.cli("rename", "topme", "renamed")
@@ -170,8 +162,6 @@ def test_top_rename_and_ps_filters(daemon: Daemon, client: docker.DockerClient,
         assert names == ["renamed"]
         assert daemon.cli("ps", "-q", "--filter", "status=exited").stdout.strip() == ""
         assert client.containers.list(filters={"name": "renamed"})[0].id == c.id
-    finally:
-        c.remove(force=True)
 
 
 def test_docker_py_run_returns_output(client: docker.DockerClient, busybox: str) -> None:
@@ -196,15 +186,12 @@ def test_wait_next_exit_and_removed_conditions(daemon: Daemon, busybox: str) -> 
 
 def test_start_twice_is_304_and_rm_running_is_409(daemon: Daemon, client: docker.DockerClient,
                                                   busybox: str) -> None:
-    c = client.containers.run("busybox", ["sleep", "300"], detach=True)
-    try:
+    with detached(client, ["sleep", "300"]) as c:
         status, _, _ = daemon.request("POST", f"/containers/{c.id}/start")
         assert status == 304
         status, _, body = daemon.request("DELETE", f"/containers/{c.id}")
         assert status == 409
         assert "container is running" in json.loads(body)["message"]
-    finally:
-        c.remove(force=True)
     status, _, _ = daemon.request("POST", f"/containers/{c.id}/stop")
     assert status == 404
 
@@ -214,7 +201,7 @@ def test_interactive_tty_shell(daemon: Daemon, busybox: str) -> None:
     cmd = (f"docker -H {daemon.url} run --rm -it busybox sh -c "
            "'tty; stty size; echo done'")
     proc = subprocess.run(["script", "-qec", cmd, "/dev/null"], capture_output=True,
-                          timeout=60, input=b"")
+                          timeout=60, input=b"", check=False)
     out = proc.stdout.decode(errors="replace").replace("\r", "")
     assert "/dev/pts/0" in out
     assert "done" in out
@@ -232,7 +219,8 @@ def _in_pty(daemon: Daemon, command: str) -> str:
     """Run a docker CLI command in a 50x132 pseudo-terminal made by script(1)."""
     proc = subprocess.run(["script", "-qec", f"stty rows 50 cols 132; {command}",
                            "/dev/null"], capture_output=True, timeout=60, input=b"",
-                          env={"DOCKER_HOST": daemon.url, "PATH": "/usr/local/bin:/usr/bin:/bin"})
+                          env={"DOCKER_HOST": daemon.url, "PATH": "/usr/local/bin:/usr/bin:/bin"},
+                          check=False)
     return proc.stdout.decode(errors="replace").replace("\r", "")
 
 

@@ -93,6 +93,19 @@ def test_secure_join_stays_inside_root(tmp_path: Path) -> None:
     assert mounts.secure_join(str(root), "../../etc") == str(root / "etc")
 
 
+def test_secure_join_can_keep_the_last_link(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc" / "escape").symlink_to("/etc")
+    (root / "loop").symlink_to("loop")
+    keep = mounts.secure_join(str(root), "/etc/escape", follow_last=False)
+    assert keep == str(root / "etc" / "escape")
+    assert mounts.secure_join(str(root), "/etc/escape") == str(root / "etc")
+    with pytest.raises(OSError) as exc:
+        mounts.secure_join(str(root), "loop/x")
+    assert exc.value.errno == 40  # ELOOP
+
+
 def test_lookup_like_runc(tmp_path: Path) -> None:
     bindir = tmp_path / "bin"
     bindir.mkdir()

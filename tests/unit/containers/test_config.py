@@ -123,3 +123,14 @@ def test_user_resolution(spec: str, expected: dict) -> None:
 def test_unknown_user_is_400() -> None:
     with pytest.raises(InvalidParameter, match="unable to find user nobody"):
         users.resolve("nobody", PASSWD, GROUP)
+
+
+def test_status_durations_read_as_dockers() -> None:
+    """go-units HumanDuration: hours are rounded first, days count whole rounded hours."""
+    from pydocker.engine.containers.views import human_duration
+    hour = 3600 * 10**9
+    assert human_duration(int(47.6 * hour)) == "2 days"
+    assert human_duration(int(47.4 * hour)) == "47 hours"
+    assert human_duration(int(0.6 * hour)) == "36 minutes"
+    assert human_duration(int(1.4 * hour)) == "About an hour"
+    assert human_duration(int(24 * 15 * hour)) == "2 weeks"
