@@ -68,9 +68,7 @@ class Daemon:
             path.mkdir(parents=True, exist_ok=True, mode=0o711)
         await self.runtime.start()
         await self.network_manager.start()
-        broken = self.containers.store.load()
-        for container_id in broken:
-            log.error("container %s could not be restored", container_id)
+        self.containers.store.load()  # unreadable records come back as dead containers
         await self.containers.restore()
 
     async def close(self) -> None:

@@ -43,6 +43,8 @@ class Filesystem:
         c = self.containers.store.get(ref)
         if c.state.status == "removing":
             raise Conflict(f"cannot commit container {c.id}: it is being removed")
+        if c.state.status == "dead":
+            raise Conflict(f"You cannot commit container {c.id} which is Dead")
         image_config = {k: c.config.get(k) for k in IMAGE_CONFIG_KEYS}
         if config:
             image_config = merge_image_config(config, image_config)

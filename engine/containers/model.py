@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import functools
+import types
+import typing
+from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass
 from typing import Any
 
 from pydocker.engine.timeutil import ZERO_TIME
@@ -24,7 +27,8 @@ class State:
         return self.status in ("running", "paused", "restarting")
 
     def can_start(self) -> bool:
-        return self.status in ("created", "exited", "dead")
+        """Dead is final, as in Docker: such a container can only be removed."""
+        return self.status in ("created", "exited")
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -76,6 +80,46 @@ class Container:
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Container:
-        record = dict(record)
-        record["state"] = State(**record.get("state", {}))
-        return cls(**record)
+        """Raises ValueError or TypeError naming the field when the record is not one we
+        wrote."""
+        _check_shape(cls, record)
+        state = record.get("state", {})
+        _check_shape(State, state)
+        return cls(**{**record, "state": State(**state)})
+
+    @classmethod
+    def dead(cls, container_id: str, error: str, salvaged: dict[str, Any]) -> Container:
+        """What is left of a container whose record could not be read: enough to list,
+        inspect and remove it (Docker's "dead"), never to start it. ``salvaged`` holds
+        the fields of the record that could still be trusted."""
+        return cls(id=container_id, name=salvaged.get("name") or container_id[:12],
+                   created=salvaged.get("created") or ZERO_TIME,
+                   image_id=salvaged.get("image_id") or "", config=salvaged.get("config") or {},
+                   host_config={}, path="", args=[], state=State(status="dead", error=error))
+
+
+@functools.cache
+def _json_types(cls: type) -> dict[str, tuple[type, ...]]:
+    """Field name -> the JSON types its value may have (a nested dataclass is an object)."""
+    out = {}
+    for name, hint in typing.get_type_hints(cls).items():
+        hints = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+        out[name] = tuple(dict if is_dataclass(h) else typing.get_origin(h) or h
+                          for h in hints)
+    return out
+
+
+def _check_shape(cls: type, record: Any) -> None:
+    """A record cut short or edited by hand fails here, at load, rather than later in
+    every listing: the fields the class requires, none it lacks, each of its type."""
+    if not isinstance(record, dict):
+        raise TypeError(f"{cls.__name__.lower()} is not a JSON object")
+    types_of = _json_types(cls)
+    for f in fields(cls):
+        if f.name not in record and f.default is MISSING and f.default_factory is MISSING:
+            raise ValueError(f"missing field {f.name!r}")
+    for key, value in record.items():
+        if key not in types_of:
+            raise ValueError(f"unknown field {key!r}")
+        if not isinstance(value, types_of[key]):
+            raise TypeError(f"field {key!r} has the wrong type ({type(value).__name__})")

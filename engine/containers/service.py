@@ -22,10 +22,11 @@ from pydocker.engine import tasks
 from pydocker.engine.config import DaemonConfig
 from pydocker.engine.errors import Conflict, InvalidParameter, NotFound, NotModified
 from pydocker.engine.events import EventBus
+from pydocker.engine.host import sysinfo
 from pydocker.engine.timeutil import rfc3339_now
 
 from . import config as cfg
-from . import files, names, restart, spec, users
+from . import files, names, resources, restart, spec, users
 from .health import HealthMonitor
 from .model import Container
 from .store import ContainerStore
@@ -52,6 +53,7 @@ class ContainerService:
         self.volumes = volumes
         self.events = events
         self.waiters = Waiters()
+        self.cgroup_info = sysinfo.probe()  # what limits this host can enforce
         self.shims: dict[str, Any] = {}
         self._monitors: dict[str, asyncio.Task[None]] = {}
         self._pending_attach: dict[str, list[Callable[[Any], Awaitable[None]]]] = {}
@@ -77,6 +79,7 @@ class ContainerService:
             raise InvalidParameter("config cannot be empty in order to create a container")
         host_config = dict(body.get("HostConfig") or {})
         cfg.validate_host_config(host_config)
+        warnings = resources.verify(host_config, self.cgroup_info)
         cfg.capabilities(host_config)  # unknown capabilities are a 400 before anything exists
         if name is not None and name != "":
             name = names.validate(name)
@@ -99,7 +102,6 @@ class ContainerService:
         if self.network is not None:
             self.network.validate(c)
             c.networks = self.network.planned(c)
-        warnings: list[str] = []
         async with contextlib.AsyncExitStack() as undo:
             self.store.add(c)
             undo.callback(self.store.remove, c)
@@ -122,7 +124,7 @@ class ContainerService:
                 raise Conflict("cannot start a paused container, try unpause instead")
             if c.state.running:
                 raise NotModified("container already started")
-            if c.state.status == "removing":
+            if not c.state.can_start():  # removing, or dead: dockerd's one message for both
                 raise Conflict("container is marked for removal and cannot be started")
             await self._start(c)
 
@@ -374,6 +376,9 @@ class ContainerService:
                       ) -> None:
         c = self.store.get(ref)
         async with self.lock(c.id):
+            if not c.state.running and not c.state.can_start():
+                raise Conflict(f"Cannot restart container {ref}: container is marked for "
+                               "removal and cannot be started")
             if c.state.running:
                 await self._stop(c, timeout, sig)
             await self._start(c)
@@ -386,9 +391,13 @@ class ContainerService:
     async def update(self, ref: str, body: dict[str, Any]) -> list[str]:
         """docker update: new limits (applied to the live cgroup) and restart policy."""
         c = self.store.get(ref)
+        if c.state.status in ("removing", "dead"):  # dockerd's check, and its wording
+            raise Conflict(f"Cannot update container {c.id}: container is marked for removal "
+                           'and cannot be "update"')
         changes = {k: body[k] for k in self.UPDATABLE if body.get(k) not in (None, "")}
         merged = {**c.host_config, **changes}
         cfg.validate_host_config(merged)
+        warnings = resources.verify(merged, self.cgroup_info, update=True)
         if c.state.running:
             cg = self.runtime.cgroup(c.id)
             if cg is not None:
@@ -399,7 +408,7 @@ class ContainerService:
         c.host_config = merged
         self.store.save(c)
         self.event(c, "update")
-        return []
+        return warnings
 
     async def pause(self, ref: str) -> None:
         c = self.store.get(ref)
@@ -492,6 +501,10 @@ class ContainerService:
     async def restore(self) -> None:
         """Re-find live containers through their shims; settle those that died meanwhile;
         remove what a crash left of containers that no longer run or no longer exist."""
+        for dead in [c for c in self.store.all() if c.state.status == "dead"]:
+            # Nothing can manage it any more: what its process held (shim, cgroups, netns,
+            # endpoints, IPs, published ports) goes now; its files go at docker rm.
+            await self._teardown(dead)
         known = {c.id: c for c in self.store.all()}
         for bundle in list(self.runtime.bundles.iterdir()):
             c = known.get(bundle.name)

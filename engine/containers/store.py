@@ -10,10 +10,13 @@ import json
 import logging
 import shutil
 from pathlib import Path
+from typing import Any
 
 from pydocker.engine.errors import Conflict, NotFound
 from pydocker.engine.host.atomic import write_atomic
+from pydocker.engine.timeutil import parse_rfc3339_ns
 
+from . import names
 from .model import Container
 
 log = logging.getLogger(__name__)
@@ -28,17 +31,27 @@ class ContainerStore:
         self._by_name: dict[str, str] = {}
 
     def load(self) -> list[str]:
-        """Read every record; returns the IDs whose record was unreadable."""
+        """Read every record; returns the IDs whose record was unreadable.
+
+        Such a directory still holds a container (rw layer, logs, perhaps a shim), so it
+        comes back dead, as Docker names containers it cannot bring back: listed,
+        inspectable, removable with ``docker rm``, instead of vanishing from the API while
+        its files stay on disk."""
         self.root.mkdir(parents=True, exist_ok=True)
-        broken = []
-        for entry in self.root.iterdir():
+        dead = []
+        for entry in sorted(self.root.iterdir()):
+            if not entry.is_dir():
+                continue  # every container is a directory; a stray file is none
             try:
-                record = json.loads((entry / RECORD).read_bytes())
-                self.add(Container.from_record(record))
-            except (OSError, ValueError, TypeError) as exc:
-                log.error("container %s: unreadable state: %s", entry.name, exc)
-                broken.append(entry.name)
-        return broken
+                self.add(_read(entry))
+            except UnreadableRecord as exc:
+                log.error("container %s: %s; it stays dead until removed", entry.name, exc)
+                dead.append(Container.dead(entry.name, str(exc), _salvage(exc.record)))
+        for c in dead:  # after the readable ones, whose names they must not take
+            if c.name in self._by_name:
+                c.name = c.id
+            self.add(c)
+        return [c.id for c in dead]
 
     def dir(self, container_id: str) -> Path:
         return self.root / container_id
@@ -98,3 +111,56 @@ class ContainerStore:
             return self.get(ref)
         except NotFound:
             return None
+
+
+class UnreadableRecord(Exception):
+    """A container directory whose record does not make a Container; ``record`` is what
+    could be parsed of it (for salvage), or None."""
+
+    def __init__(self, reason: str, record: Any = None) -> None:
+        super().__init__(f"unreadable state file {RECORD}: {reason}")
+        self.record = record
+
+
+def _read(entry: Path) -> Container:
+    try:
+        record = json.loads((entry / RECORD).read_bytes())
+    except OSError as exc:
+        raise UnreadableRecord(exc.strerror or str(exc)) from None
+    except ValueError as exc:  # truncated, not JSON, not UTF-8
+        raise UnreadableRecord(str(exc)) from None
+    if not isinstance(record, dict):
+        raise UnreadableRecord("not a JSON object")
+    try:
+        c = Container.from_record(record)
+    except (TypeError, ValueError) as exc:
+        raise UnreadableRecord(str(exc), record) from None
+    if c.id != entry.name:  # a copied directory: keyed by one ID, stored under another
+        raise UnreadableRecord(f"it is the record of container {c.id}", record)
+    return c
+
+
+def _salvage(record: Any) -> dict[str, Any]:
+    """What a record that does not load can still tell, field by field: name, image,
+    config and creation time, each only if it has the shape the views rely on."""
+    if not isinstance(record, dict):
+        return {}
+    out: dict[str, Any] = {}
+    name = record.get("name")
+    if isinstance(name, str) and names.VALID_NAME.match(name) and not name.startswith("/"):
+        out["name"] = name
+    if isinstance(record.get("image_id"), str):
+        out["image_id"] = record["image_id"]
+    if isinstance(record.get("config"), dict):
+        out["config"] = record["config"]
+    if isinstance(record.get("created"), str) and _parses(record["created"]):
+        out["created"] = record["created"]
+    return out
+
+
+def _parses(timestamp: str) -> bool:
+    try:
+        parse_rfc3339_ns(timestamp)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,86 @@
+"""Limits a host cannot enforce: dockerd's warnings, discards and refusals, per host kind."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from pydocker.engine.containers.resources import verify
+from pydocker.engine.errors import InvalidParameter
+from pydocker.engine.host.sysinfo import CgroupInfo, probe
+
+V1_FULL = CgroupInfo(v2=False, memory_limit=True, swap_limit=True, memory_reservation=True,
+                     memory_swappiness=True, oom_kill_disable=True, pids_limit=True,
+                     cpu_shares=True, cpu_cfs=True, cpuset=True, blkio_weight=True,
+                     blkio_weight_device=True, blkio_throttle=True)
+V2_NO_CONTROLLERS = CgroupInfo(v2=True)  # e.g. a hybrid host's /sys/fs/cgroup/unified
+
+
+def test_a_fully_capable_v1_host_keeps_everything() -> None:
+    hc = {"Memory": 64 << 20, "MemorySwap": 128 << 20, "MemorySwappiness": 10,
+          "OomKillDisable": True, "PidsLimit": 5, "CpuShares": 512, "BlkioWeight": 300,
+          "CpusetCpus": "0"}
+    assert verify(dict(hc), V1_FULL) == []
+
+
+def test_v2_discards_the_v1_only_settings_with_dockers_words() -> None:
+    info = replace(V2_NO_CONTROLLERS, memory_limit=True, swap_limit=True,
+                   memory_reservation=True)
+    hc = {"Memory": 64 << 20, "MemorySwappiness": 30, "OomKillDisable": True}
+    assert verify(hc, info) == [
+        "Your kernel does not support memory swappiness capabilities or the cgroup is not "
+        "mounted. Memory swappiness discarded.",
+        "Your kernel does not support OomKillDisable. OomKillDisable discarded."]
+    assert hc["MemorySwappiness"] is None and hc["OomKillDisable"] is None
+    assert hc["Memory"] == 64 << 20
+
+
+def test_missing_controllers_drop_their_limits() -> None:
+    hc = {"Memory": 64 << 20, "PidsLimit": 10, "CpuShares": 100, "CpuQuota": 50000,
+          "CpusetCpus": "0", "BlkioWeight": 500, "BlkioDeviceReadBps": [{"Path": "/dev/x",
+                                                                       "Rate": 1}]}
+    warnings = verify(hc, V2_NO_CONTROLLERS)
+    assert [w.split(" or the cgroup")[0].split(". ")[0] for w in warnings] == [
+        "Your kernel does not support memory limit capabilities",
+        "Your kernel does not support PIDs limit capabilities",
+        "Your kernel does not support CPU shares",
+        "Your kernel does not support CPU CFS scheduler",
+        "Your kernel does not support cpuset",
+        "Your kernel does not support Block I/O weight",
+        "Your kernel does not support BPS Block I/O read limit"]
+    assert (hc["Memory"], hc["MemorySwap"], hc["PidsLimit"], hc["CpuShares"],
+            hc["CpuQuota"], hc["CpusetCpus"], hc["BlkioWeight"],
+            hc["BlkioDeviceReadBps"]) == (0, -1, None, 0, 0, "", 0, [])
+
+
+def test_nano_cpus_without_cfs_is_refused() -> None:
+    with pytest.raises(InvalidParameter, match="NanoCPUs can not be set"):
+        verify({"NanoCpus": 500_000_000}, V2_NO_CONTROLLERS)
+
+
+@pytest.mark.parametrize(("hc", "message"), [
+    ({"CpuPeriod": 999}, "CPU cfs period can not be less than 1ms"),
+    ({"CpuQuota": 10}, "CPU cfs quota can not be less than 1ms"),
+    ({"Memory": 64 << 20, "MemorySwap": 8 << 20}, "Minimum memoryswap limit"),
+    ({"MemorySwap": 8 << 20}, "You should always set the Memory limit"),
+    ({"MemoryReservation": 1024}, "Minimum memory reservation allowed is 6MB"),
+    ({"Memory": 8 << 20, "MemoryReservation": 16 << 20}, "Minimum memory limit can not be less"),
+    ({"MemorySwappiness": -5}, "valid memory swappiness range is 0-100"),
+    ({"BlkioWeight": 5}, "Range of blkio weight is from 10 to 1000"),
+])
+def test_values_docker_refuses(hc: dict[str, int], message: str) -> None:
+    with pytest.raises(InvalidParameter, match=message):
+        verify(hc, V1_FULL)
+
+
+def test_update_may_set_swap_alone() -> None:
+    assert verify({"MemorySwap": 64 << 20}, V1_FULL, update=True) == []
+
+
+def test_probe_reads_this_host() -> None:
+    info = probe()
+    assert isinstance(info.v2, bool)
+    if not info.v2:
+        import os
+        assert info.memory_limit == os.path.exists("/sys/fs/cgroup/memory/memory.limit_in_bytes")
