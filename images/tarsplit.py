@@ -118,25 +118,28 @@ class RebuiltTar:
         self._left = 0  # bytes still to read from _file
 
     def read(self, n: int = -1) -> bytes:
-        out = bytearray()
-        while n < 0 or len(out) < n:
-            want = -1 if n < 0 else n - len(out)
+        parts: list[bytes] = []
+        got = 0
+        while n < 0 or got < n:
+            want = -1 if n < 0 else n - got
             if self._chunk:
                 piece = self._chunk if want < 0 else self._chunk[:want]
                 self._chunk = self._chunk[len(piece):]
-                out += piece
             elif self._file is not None:
                 piece = self._file.read(self._left if want < 0 else min(want, self._left))
                 if not piece:
                     raise LayerChanged("a layer file is shorter than its tar entry")
                 self._left -= len(piece)
-                out += piece
                 if not self._left:
                     self._file.close()
                     self._file = None
             elif not self._next():
                 break
-        return bytes(out)
+            else:
+                continue
+            parts.append(piece)
+            got += len(piece)
+        return b"".join(parts)  # one part: returned as is, no copy
 
     def _next(self) -> bool:
         line = self._record.readline()

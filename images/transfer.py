@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 from pydocker.engine.errors import InvalidParameter
 
 from . import reference
-from .archive import clean_name, decompressed
+from .archive import ForwardReader, clean_name, decompressed
 from .store import ImageStore, chain_ids
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -66,7 +66,7 @@ def save(store: ImageStore, refs: list[str], out: BinaryIO) -> None:
     written: set[str] = set()
     manifest, index, repositories = [], [], {}
     with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT,
-                      copybufsize=1 << 20) as tar:
+                      bufsize=1 << 20, copybufsize=1 << 20) as tar:
         _add_dir(tar, "blobs")
         _add_dir(tar, "blobs/sha256")
         for img, tags in images:
@@ -117,7 +117,8 @@ def save(store: ImageStore, refs: list[str], out: BinaryIO) -> None:
 def _unpack_outer(stream: BinaryIO, dest: Path) -> None:
     """The archive's regular files only, each kept inside ``dest``."""
     try:
-        with tarfile.open(fileobj=decompressed(stream), mode="r|") as tar:
+        source = io.BufferedReader(ForwardReader(decompressed(stream)), 64 << 10)  # type: ignore[arg-type]
+        with tarfile.open(fileobj=source, mode="r:") as tar:
             for m in tar:
                 parts = clean_name(m.name)
                 if not parts:
