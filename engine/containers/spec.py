@@ -23,9 +23,24 @@ _RESOURCES = {
 }
 
 
+_BLKIO_DEVICE_LISTS = {  # HostConfig key → (our key, the entry's value field)
+    "BlkioWeightDevice": ("weight_device", "Weight"),
+    "BlkioDeviceReadBps": ("read_bps", "Rate"), "BlkioDeviceWriteBps": ("write_bps", "Rate"),
+    "BlkioDeviceReadIOps": ("read_iops", "Rate"), "BlkioDeviceWriteIOps": ("write_iops", "Rate"),
+}
+
+
 def resources(host_config: dict[str, Any]) -> dict[str, Any]:
-    return {ours: host_config[theirs] for theirs, ours in _RESOURCES.items()
-            if host_config.get(theirs) not in (None, 0, "", False)}
+    out = {ours: host_config[theirs] for theirs, ours in _RESOURCES.items()
+           if host_config.get(theirs) not in (None, 0, "", False)}
+    swappiness = host_config.get("MemorySwappiness")
+    if swappiness is not None and swappiness != -1:  # 0 is a real setting here
+        out["memory_swappiness"] = swappiness
+    devices = {ours: [(d["Path"], d[field]) for d in host_config[theirs]]
+               for theirs, (ours, field) in _BLKIO_DEVICE_LISTS.items() if host_config.get(theirs)}
+    if devices:
+        out["blkio_devices"] = devices  # paths: the runtime finds their major:minor
+    return out
 
 
 def security_options(host_config: dict[str, Any]) -> tuple[bool, Any]:
@@ -33,7 +48,7 @@ def security_options(host_config: dict[str, Any]) -> tuple[bool, Any]:
     nnp = False
     seccomp: Any = "default"
     for opt in host_config.get("SecurityOpt") or []:
-        key, sep, value = opt.partition("=" if "=" in opt else ":")
+        key, _, value = opt.partition("=" if "=" in opt else ":")
         if key == "no-new-privileges":
             nnp = value in ("", "true")
         elif key == "seccomp":

@@ -3,6 +3,11 @@
 A container's cgroup is ``<parent>/<id>`` in every controller we use. Everything is file
 writes, usable from the shim (to place the process before it runs) and the daemon
 (stats, pause, update).
+
+The hierarchy root and the version are detected from /sys/fs/cgroup unless given (tests
+drive the v2 code on a hybrid host's cgroup2 mount, /sys/fs/cgroup/unified). On v2 a
+limit file exists only when its controller is enabled in the parent: a limit whose file
+is missing is skipped here (the daemon has already warned "... Limitation discarded.").
 """
 
 from __future__ import annotations
@@ -26,13 +31,32 @@ DEFAULT_DEVICE_RULES = (
 )
 
 
-def is_v2() -> bool:
-    return os.path.exists(f"{ROOT}/cgroup.controllers")
+V2_CONTROLLERS = ("cpu", "memory", "pids", "cpuset", "io")
+
+
+def is_v2(root: str = ROOT) -> bool:
+    return os.path.exists(f"{root}/cgroup.controllers")
 
 
 def _write(path: str, value: str) -> None:
     with open(path, "w") as f:
         f.write(value)
+
+
+def _write_if_present(path: str, value: str) -> bool:
+    """Write a file the kernel already has, without O_CREAT: on cgroupfs, open(path, "w")
+    of a missing file fails with EACCES, indistinguishable from a real refusal. Returns
+    False when the file does not exist (its controller is not enabled here); any other
+    error (EINVAL for a bad value, EBUSY, ...) is raised."""
+    try:
+        fd = os.open(path, os.O_WRONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        os.write(fd, value.encode())
+    finally:
+        os.close(fd)
+    return True
 
 
 def _read(path: str) -> str:
@@ -41,16 +65,18 @@ def _read(path: str) -> str:
 
 
 class Cgroup:
-    def __init__(self, parent: str, name: str) -> None:
+    def __init__(self, parent: str, name: str, root: str | None = None,
+                 v2: bool | None = None) -> None:
         self.rel = f"{parent.strip('/')}/{name}"
         self.parent = parent.strip("/")
-        self.v2 = is_v2()
+        self.root = (root or ROOT).rstrip("/")
+        self.v2 = is_v2(self.root) if v2 is None else v2
 
     def dirs(self) -> dict[str, str]:
         if self.v2:
-            return {"unified": f"{ROOT}/{self.rel}"}
-        return {c: f"{ROOT}/{c}/{self.rel}" for c in V1_CONTROLLERS
-                if os.path.isdir(f"{ROOT}/{c}")}
+            return {"unified": f"{self.root}/{self.rel}"}
+        return {c: f"{self.root}/{c}/{self.rel}" for c in V1_CONTROLLERS
+                if os.path.isdir(f"{self.root}/{c}")}
 
     # --- create / join / remove -------------------------------------------------------
 
@@ -101,12 +127,17 @@ class Cgroup:
             _write(f"{d['pids']}/pids.max", str(r["pids_limit"]))
         if r.get("blkio_weight") and os.path.exists(f"{d.get('blkio', '')}/blkio.weight"):
             _write(f"{d['blkio']}/blkio.weight", str(r["blkio_weight"]))
+        if r.get("memory_swappiness") is not None:
+            _write(f"{d['memory']}/memory.swappiness", str(r["memory_swappiness"]))
+        for kind, entries in (r.get("blkio_devices") or {}).items():
+            name = V1_BLKIO_FILES[kind]
+            for device, value in _device_numbers(entries):
+                _write(f"{d['blkio']}/{name}", f"{device} {value}")
 
-    @staticmethod
-    def _cpuset_dirs(path: str) -> None:
+    def _cpuset_dirs(self, path: str) -> None:
         """cpuset children start empty and refuse tasks: inherit cpus and mems."""
-        parts = path[len(f"{ROOT}/cpuset/"):].split("/")
-        cur = f"{ROOT}/cpuset"
+        parts = path[len(f"{self.root}/cpuset/"):].split("/")
+        cur = f"{self.root}/cpuset"
         for part in parts:
             parent = cur
             cur = f"{cur}/{part}"
@@ -117,35 +148,42 @@ class Cgroup:
                     _write(f"{cur}/{key}", _read(f"{parent}/{key}").strip())
 
     def _create_v2(self, r: dict[str, Any]) -> None:
-        cur = ROOT
+        cur = self.root
         for part in self.rel.split("/"):
-            try:
-                available = _read(f"{cur}/cgroup.controllers").split()
-                wanted = [c for c in ("cpu", "memory", "pids", "cpuset", "io") if c in available]
-                _write(f"{cur}/cgroup.subtree_control", " ".join("+" + c for c in wanted))
-            except OSError:
-                pass
+            _enable_controllers(cur)
             cur = f"{cur}/{part}"
             os.makedirs(cur, exist_ok=True)
+        # A limit whose controller is not enabled has no file: skipped (see _write_if_present).
         if r.get("memory"):
-            _write(f"{cur}/memory.max", str(r["memory"]))
+            _write_if_present(f"{cur}/memory.max", str(r["memory"]))
             swap = r.get("memory_swap")
-            if swap and swap > 0 and os.path.exists(f"{cur}/memory.swap.max"):
-                _write(f"{cur}/memory.swap.max", str(swap - r["memory"]))
+            if swap and swap > 0:
+                _write_if_present(f"{cur}/memory.swap.max", str(swap - r["memory"]))
         if r.get("memory_reservation"):
-            _write(f"{cur}/memory.low", str(r["memory_reservation"]))
+            _write_if_present(f"{cur}/memory.low", str(r["memory_reservation"]))
         period, quota = _cpu_quota(r)
         if quota:
-            _write(f"{cur}/cpu.max", f"{quota} {period or 100000}")
+            _write_if_present(f"{cur}/cpu.max", f"{quota} {period or 100000}")
         if r.get("cpu_shares"):
             # The v1 shares range maps onto v2 weights as runc does.
-            _write(f"{cur}/cpu.weight", str(1 + ((r["cpu_shares"] - 2) * 9999) // 262142))
+            _write_if_present(f"{cur}/cpu.weight",
+                              str(1 + ((r["cpu_shares"] - 2) * 9999) // 262142))
         if r.get("cpuset_cpus"):
-            _write(f"{cur}/cpuset.cpus", r["cpuset_cpus"])
+            _write_if_present(f"{cur}/cpuset.cpus", r["cpuset_cpus"])
         if r.get("cpuset_mems"):
-            _write(f"{cur}/cpuset.mems", r["cpuset_mems"])
+            _write_if_present(f"{cur}/cpuset.mems", r["cpuset_mems"])
         if r.get("pids_limit") and r["pids_limit"] > 0:
-            _write(f"{cur}/pids.max", str(r["pids_limit"]))
+            _write_if_present(f"{cur}/pids.max", str(r["pids_limit"]))
+        # BFQ takes the v1 weight range as is; the generic io.weight is 1..10000 (runc's map).
+        if r.get("blkio_weight") and not _write_if_present(f"{cur}/io.bfq.weight",
+                                                           str(r["blkio_weight"])):
+            _write_if_present(f"{cur}/io.weight", str(1 + (r["blkio_weight"] - 10) * 9999 // 990))
+        devices = r.get("blkio_devices") or {}
+        for device, value in _device_numbers(devices.get("weight_device", [])):
+            _write_if_present(f"{cur}/io.bfq.weight", f"{device} {value}")
+        for kind, key in V2_IO_MAX_KEYS.items():
+            for device, value in _device_numbers(devices.get(kind, [])):
+                _write_if_present(f"{cur}/io.max", f"{device} {key}={value}")
 
     def add(self, pid: int) -> None:
         for path in self.dirs().values():
@@ -156,11 +194,11 @@ class Cgroup:
         """SIGKILL whatever still runs in the cgroup (a container whose shim is gone);
         thawed first, since a frozen task does not die."""
         if self.v2:
-            path = self.dirs()["unified"]
-            if os.path.exists(f"{path}/cgroup.kill"):
-                with contextlib.suppress(OSError):
-                    _write(f"{path}/cgroup.kill", "1")
-                return
+            # cgroup.kill (5.14+) also reaches frozen tasks and anything forked meanwhile;
+            # without it (or if it fails), signal each listed process as on v1.
+            with contextlib.suppress(OSError):
+                if _write_if_present(f"{self.dirs()['unified']}/cgroup.kill", "1"):
+                    return
         pids_dir = self.dirs().get("unified") or self.dirs().get("pids", "")
         try:
             pids = _read(f"{pids_dir}/cgroup.procs").split()
@@ -185,9 +223,9 @@ class Cgroup:
                     time.sleep(0.01)  # the last task is still leaving
         if not self.v2:
             for c in V1_CONTROLLERS:
-                _rmdir_if_empty(f"{ROOT}/{c}/{self.parent}")
+                _rmdir_if_empty(f"{self.root}/{c}/{self.parent}")
         else:
-            _rmdir_if_empty(f"{ROOT}/{self.parent}")
+            _rmdir_if_empty(f"{self.root}/{self.parent}")
 
     # --- freezer ------------------------------------------------------------------------
 
@@ -227,6 +265,41 @@ class Cgroup:
 
     def stats(self) -> dict[str, Any]:
         return _stats_v2(self.dirs()["unified"]) if self.v2 else _stats_v1(self.dirs())
+
+
+V1_BLKIO_FILES = {
+    "weight_device": "blkio.weight_device",
+    "read_bps": "blkio.throttle.read_bps_device", "write_bps": "blkio.throttle.write_bps_device",
+    "read_iops": "blkio.throttle.read_iops_device",
+    "write_iops": "blkio.throttle.write_iops_device",
+}
+V2_IO_MAX_KEYS = {"read_bps": "rbps", "write_bps": "wbps", "read_iops": "riops",
+                  "write_iops": "wiops"}
+
+
+def _device_numbers(entries: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """(device path, value) → ("major:minor", value); the kernel wants numbers."""
+    out = []
+    for path, value in entries:
+        rdev = os.stat(path).st_rdev
+        out.append((f"{os.major(rdev)}:{os.minor(rdev)}", value))
+    return out
+
+
+def _enable_controllers(path: str) -> None:
+    """Delegate the controllers we use to ``path``'s children: only those ``path`` itself
+    offers (its cgroup.controllers), one at a time so that one refused (EBUSY under the
+    no-internal-processes rule, cpu with realtime tasks, ...) does not cost the others.
+    A parent that offers none of them (a hybrid host's unified mount) is left as is."""
+    try:
+        available = _read(f"{path}/cgroup.controllers").split()
+        enabled = _read(f"{path}/cgroup.subtree_control").split()
+    except OSError:
+        return
+    for controller in V2_CONTROLLERS:
+        if controller in available and controller not in enabled:
+            with contextlib.suppress(OSError):
+                _write(f"{path}/cgroup.subtree_control", f"+{controller}")
 
 
 def _cpu_quota(r: dict[str, Any]) -> tuple[int, int]:
@@ -299,10 +372,41 @@ def _stats_v1(d: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def _kv_file(path: str) -> dict[str, int]:
+    try:
+        return _kv(_read(path))
+    except OSError:
+        return {}
+
+
+def _io_stat(path: str) -> list[dict[str, Any]]:
+    """io.stat (``8:0 rbytes=1 wbytes=2 rios=3 ...`` a device a line) as the v1 blkio list,
+    filled as dockerd does on v2: rbytes as op "read" and wbytes as op "write"."""
+    try:
+        text = _read(path)
+    except OSError:
+        return []
+    out = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        dev, *fields = line.split()
+        major, sep, minor = dev.partition(":")
+        if not (sep and major.isdigit() and minor.isdigit()):
+            continue
+        values = dict(f.partition("=")[::2] for f in fields)
+        for key, op in (("rbytes", "read"), ("wbytes", "write")):
+            value = values.get(key, "0")
+            out.append({"major": int(major), "minor": int(minor), "op": op,
+                        "value": int(value) if value.isdigit() else 0})
+    return out
+
+
 def _stats_v2(path: str) -> dict[str, Any]:
-    cpu = _kv(_read(f"{path}/cpu.stat")) if os.path.exists(f"{path}/cpu.stat") else {}
-    mstat = _kv(_read(f"{path}/memory.stat")) if os.path.exists(f"{path}/memory.stat") else {}
-    limit = _read(f"{path}/memory.max").strip() if os.path.exists(f"{path}/memory.max") else ""
+    """Every file is optional: on v2 only the core ones (cpu.stat's usage_usec, user_usec,
+    system_usec) exist without their controller. "max" limits read as 0 (none), as does
+    what cannot be read at all (a cgroup already removed)."""
+    cpu = _kv_file(f"{path}/cpu.stat")
     return {
         "cpu_total_ns": cpu.get("usage_usec", 0) * 1000,
         "cpu_percpu_ns": [],
@@ -312,11 +416,11 @@ def _stats_v2(path: str) -> dict[str, Any]:
                        "throttled_periods": cpu.get("nr_throttled", 0),
                        "throttled_time": cpu.get("throttled_usec", 0) * 1000},
         "memory_usage": _int(f"{path}/memory.current"),
-        "memory_max_usage": 0,
-        "memory_limit": int(limit) if limit.isdigit() else 0,
-        "memory_failcnt": 0,
-        "memory_stats": mstat,
+        "memory_max_usage": 0,  # dockerd leaves it out on v2 too
+        "memory_limit": _int(f"{path}/memory.max"),
+        "memory_failcnt": _kv_file(f"{path}/memory.events").get("oom", 0),  # as dockerd
+        "memory_stats": _kv_file(f"{path}/memory.stat"),
         "pids_current": _int(f"{path}/pids.current"),
         "pids_limit": _int(f"{path}/pids.max"),
-        "blkio": [],
+        "blkio": _io_stat(f"{path}/io.stat"),
     }

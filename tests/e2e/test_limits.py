@@ -128,3 +128,31 @@ def test_limit_values_docker_refuses(client: docker.DockerClient, busybox: str) 
             assert message is None, f"{host_config} was accepted"
             client.api.remove_container(made["Id"])
     assert client.api.containers(all=True, quiet=True) == before  # nothing half-created
+
+
+def _block_device() -> str:
+    for name in sorted(os.listdir("/sys/block")):
+        if os.path.exists(f"/dev/{name}"):
+            return f"/dev/{name}"
+    pytest.skip("no block device node under /dev")
+
+
+def test_swappiness_and_device_throttles_reach_the_cgroup(daemon: Daemon,
+                                                          client: docker.DockerClient,
+                                                          busybox: str) -> None:
+    if not os.path.exists("/sys/fs/cgroup/blkio/blkio.throttle.read_bps_device"):
+        pytest.skip("this host has no v1 blkio throttling (the v2 path writes io.max)")
+    device = _block_device()
+    rdev = os.stat(device).st_rdev
+    with detached(client, ["sleep", "300"], mem_swappiness=17,
+                  device_read_bps=[{"Path": device, "Rate": 1048576}],
+                  device_write_iops=[{"Path": device, "Rate": 300}]) as c:
+        cgroup = f"/sys/fs/cgroup/%s/{daemon.cgroup_parent}/{c.id}"
+        with open(cgroup % "memory" + "/memory.swappiness") as f:
+            assert f.read().strip() == "17"
+        number = f"{os.major(rdev)}:{os.minor(rdev)}"
+        with open(cgroup % "blkio" + "/blkio.throttle.read_bps_device") as f:
+            assert f.read().split() == [number, "1048576"]
+        with open(cgroup % "blkio" + "/blkio.throttle.write_iops_device") as f:
+            assert f.read().split() == [number, "300"]
+        assert c.attrs["HostConfig"]["MemorySwappiness"] == 17
