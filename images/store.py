@@ -39,6 +39,14 @@ from .changes import apply_changes
 from .tarsplit import RebuiltTar, split_size
 
 
+@dataclass
+class StagedLayer:
+    dir: Path              # holds diff/ and the tar-split record (or layer.tar)
+    diff_id: str
+    size: int
+    committed_as: str = ""  # the chain ID it was moved to, once committed
+
+
 def chain_ids(diff_ids: list[str]) -> list[str]:
     """ChainID(L0) = DiffID(L0); ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln))."""
     out: list[str] = []
@@ -132,9 +140,20 @@ class ImageStore:
         """Extract one layer tar; returns (diff_id, chain_id). Existing layers are reused.
 
         ``source_file``, when the stream is that uncompressed tar on our filesystem, is
-        hard-linked as the kept copy (docker load: it costs nothing); otherwise only a
-        tar-split record is kept, and ``docker save`` rebuilds the tar from it."""
-        tmp = Path(tempfile.mkdtemp(dir=self.root / "tmp"))
+        hard-linked as the kept copy (it costs nothing); otherwise only a tar-split record
+        is kept, and ``docker save`` rebuilds the tar from it."""
+        staged = self.stage_layer(stream, source_file=source_file)
+        try:
+            return staged.diff_id, self.commit_layer(staged, parent_chain, expected_diff_id)
+        finally:
+            shutil.rmtree(staged.dir, ignore_errors=True)
+
+    def stage_layer(self, stream: BinaryIO, source_file: Path | None = None,
+                    under: Path | None = None) -> StagedLayer:
+        """Extract a layer before knowing its place in a chain (docker load meets blobs
+        before the manifest that orders them). Staged under the store's tmp/ (or
+        ``under``, on the same filesystem) so that committing is a rename."""
+        tmp = Path(tempfile.mkdtemp(dir=under or self.root / "tmp"))
         try:
             (tmp / "diff").mkdir()
             split_in: Path | None = tmp
@@ -142,19 +161,32 @@ class ImageStore:
                 os.link(source_file, tmp / "layer.tar")
                 split_in = None
             diff_id, size = extract_layer(stream, tmp / "diff", split_in=split_in)
-            if expected_diff_id and diff_id != expected_diff_id:
-                raise InvalidParameter(
-                    f"layer digest mismatch: expected {expected_diff_id}, got {diff_id}")
-            chain = diff_id if parent_chain is None else chain_ids([parent_chain, diff_id])[1]
-            final = self._layer_dir(chain)
-            with self._lock:
-                if not final.exists():
-                    write_atomic(tmp / "meta.json", json.dumps(
-                        {"diff_id": diff_id, "parent": parent_chain, "size": size}).encode())
-                    os.rename(tmp, final)
-            return diff_id, chain
-        finally:
+        except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return StagedLayer(tmp, diff_id, size)
+
+    def commit_layer(self, staged: StagedLayer, parent_chain: str | None,
+                     expected_diff_id: str | None = None) -> str:
+        """Move a staged layer to its chain ID (unless that layer exists); returns it."""
+        if expected_diff_id and staged.diff_id != expected_diff_id:
+            raise InvalidParameter(
+                f"layer digest mismatch: expected {expected_diff_id}, got {staged.diff_id}")
+        diff_id = staged.diff_id
+        chain = diff_id if parent_chain is None else chain_ids([parent_chain, diff_id])[1]
+        final = self._layer_dir(chain)
+        with self._lock:
+            if not final.exists():
+                if not staged.dir.exists():
+                    # Already committed under another parent: the same diff again.
+                    _, tar = self.open_layer_tar(staged.committed_as)
+                    with tar:
+                        staged.dir = self.stage_layer(tar, under=staged.dir.parent).dir
+                write_atomic(staged.dir / "meta.json", json.dumps(
+                    {"diff_id": diff_id, "parent": parent_chain, "size": staged.size}).encode())
+                os.rename(staged.dir, final)
+                staged.committed_as = chain
+        return chain
 
     def has_layer(self, chain_id: str) -> bool:
         return (self._layer_dir(chain_id) / "meta.json").exists()

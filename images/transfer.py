@@ -19,7 +19,7 @@ from pydocker.engine.errors import InvalidParameter
 
 from . import reference
 from .archive import ForwardReader, clean_name, decompressed
-from .store import ImageStore, chain_ids
+from .store import ImageStore, StagedLayer, chain_ids
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
@@ -114,8 +114,23 @@ def save(store: ImageStore, refs: list[str], out: BinaryIO) -> None:
 
 # --- load ------------------------------------------------------------------------------
 
-def _unpack_outer(stream: BinaryIO, dest: Path) -> None:
-    """The archive's regular files only, each kept inside ``dest``."""
+# How a layer blob starts: compressed (gzip, zstd, bzip2, xz) or a tar header ("ustar" at
+# offset 257). Configs and manifests are JSON; an all-zero empty layer is kept as a file.
+_COMPRESSED_MAGIC = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd", b"BZh", b"\xfd7zX")
+
+
+def _looks_like_layer(head: bytes) -> bool:
+    return head.startswith(_COMPRESSED_MAGIC) or head[257:262] == b"ustar"
+
+
+def _unpack_outer(store: ImageStore, stream: BinaryIO, dest: Path
+                  ) -> dict[str, StagedLayer | InvalidParameter]:
+    """The archive's regular files, each kept inside ``dest`` — except layer blobs, which
+    are extracted as they stream past (staged layers, by archive path): writing them to a
+    file first would write every layer twice. A blob that fails to extract is an error
+    only if a manifest names it as a layer."""
+    staged: dict[str, StagedLayer | InvalidParameter] = {}
+    (dest / ".staged").mkdir()
     try:
         source = io.BufferedReader(ForwardReader(decompressed(stream)), 64 << 10)  # type: ignore[arg-type]
         with tarfile.open(fileobj=source, mode="r:") as tar:
@@ -127,24 +142,36 @@ def _unpack_outer(stream: BinaryIO, dest: Path) -> None:
                 if m.isdir():
                     target.mkdir(parents=True, exist_ok=True)
                 elif m.isreg():
-                    target.parent.mkdir(parents=True, exist_ok=True)
                     src = tar.extractfile(m)
                     assert src is not None
+                    if _looks_like_layer(src.peek(512)[:512]):  # type: ignore[attr-defined]
+                        try:
+                            layer = store.stage_layer(src, under=dest / ".staged")
+                        except InvalidParameter as exc:
+                            staged["/".join(parts)] = exc
+                        else:
+                            staged["/".join(parts)] = layer
+                        continue
+                    target.parent.mkdir(parents=True, exist_ok=True)
                     with open(target, "wb") as f:
                         shutil.copyfileobj(src, f, 1 << 20)
                 elif m.issym() or m.islnk():
                     # The legacy layout links layer.tar files to each other.
-                    link_parts = clean_name(os.path.normpath(
+                    link = "/".join(clean_name(os.path.normpath(
                         os.path.join(os.path.dirname(m.name), m.linkname)) if m.issym()
-                        else m.linkname)
-                    source = dest.joinpath(*link_parts)
+                        else m.linkname))
+                    if link in staged:
+                        staged["/".join(parts)] = staged[link]
+                        continue
+                    linked = dest / link
                     target.parent.mkdir(parents=True, exist_ok=True)
-                    if source.is_file():
-                        os.link(source, target)
+                    if linked.is_file():
+                        os.link(linked, target)
     except tarfile.TarError as exc:
         raise InvalidParameter(f"invalid tar archive: {exc}") from None
     except EOFError:
         raise InvalidParameter("invalid tar archive: unexpected end of data") from None
+    return staged
 
 
 def _blob(root: Path, rel: str) -> Path:
@@ -189,7 +216,7 @@ def _oci_entries(root: Path) -> list[dict[str, Any]]:
 def load(store: ImageStore, stream: BinaryIO, progress: Progress) -> list[str]:
     tmp = Path(tempfile.mkdtemp(dir=store.root / "tmp"))
     try:
-        _unpack_outer(stream, tmp)
+        staged = _unpack_outer(store, stream, tmp)
         if (tmp / "manifest.json").exists():
             entries = json.loads((tmp / "manifest.json").read_bytes())
         elif (tmp / "index.json").exists():
@@ -210,9 +237,16 @@ def load(store: ImageStore, stream: BinaryIO, progress: Progress) -> list[str]:
                 if not store.has_layer(chain):
                     progress({"status": "Loading layer", "id": diff_id[7:19],
                               "progressDetail": {}})
-                    blob = _blob(tmp, rel)
-                    with open(blob, "rb") as f:
-                        store.add_layer(f, parent, expected_diff_id=diff_id, source_file=blob)
+                    layer = staged.get("/".join(clean_name(rel)))
+                    if isinstance(layer, InvalidParameter):
+                        raise layer
+                    if layer is not None:
+                        store.commit_layer(layer, parent, expected_diff_id=diff_id)
+                    else:
+                        blob = _blob(tmp, rel)
+                        with open(blob, "rb") as f:
+                            store.add_layer(f, parent, expected_diff_id=diff_id,
+                                            source_file=blob)
                 parent = chain
             image_id = store.add_image_raw(raw)
             tags = entry.get("RepoTags") or []

@@ -186,3 +186,44 @@ def test_layer_digest_mismatch_is_refused(daemon: Daemon, client: docker.DockerC
     assert out.returncode != 0
     assert "digest mismatch" in out.stderr
     assert {i.id for i in client.images.list(all=True)} == before
+
+
+def test_load_streams_layers_shared_and_odd_blobs(daemon: Daemon, client: docker.DockerClient,
+                                                  tmp_path: Path) -> None:
+    """Layers are extracted as the archive streams past: one blob used at two places in
+    two chains, an empty (all-zero) layer, and a gzip blob no manifest names all load; the
+    saved images give back the very same layer bytes."""
+    import gzip
+    import hashlib
+    base, top = layer_tar({"base": b"b\n"}), layer_tar({"top": b"t\n"})
+    empty = b"\0" * 1024
+    blobs = {"base.tar": base, "top.tar": top, "empty.tar": empty,
+             "attestation.gz": gzip.compress(b"not a tar")}
+
+    def config(*layers: bytes) -> bytes:
+        return json.dumps({"os": "linux", "architecture": "amd64",
+                           "config": {"Cmd": ["cat", "/top"]},
+                           "rootfs": {"type": "layers", "diff_ids": [
+                               "sha256:" + hashlib.sha256(x).hexdigest() for x in layers]}
+                           }).encode()
+
+    first, second = config(base, top, empty), config(top, base)
+    files = dict(blobs)
+    manifest = []
+    for tag, cfg, layers in (("stream:one", first, ["base.tar", "top.tar", "empty.tar"]),
+                             ("stream:two", second, ["top.tar", "base.tar"])):
+        name = hashlib.sha256(cfg).hexdigest() + ".json"
+        files[name] = cfg
+        manifest.append({"Config": name, "RepoTags": [tag], "Layers": layers})
+    files["manifest.json"] = json.dumps(manifest).encode()
+    (tmp_path / "s.tar").write_bytes(layer_tar(files))
+    out = daemon.cli("load", "-i", str(tmp_path / "s.tar")).stdout
+    assert "Loaded image: stream:one" in out and "Loaded image: stream:two" in out
+    try:
+        saved = b"".join(client.images.get("stream:two").save(named=True))
+        with tarfile.open(fileobj=io.BytesIO(saved)) as tar:
+            layers = json.load(tar.extractfile("manifest.json"))[0]["Layers"]  # type: ignore[arg-type]
+            got = [tar.extractfile(name).read() for name in layers]  # type: ignore[union-attr]
+        assert got == [top, base]
+    finally:
+        daemon.cli("rmi", "stream:one", "stream:two")
