@@ -16,7 +16,7 @@ import stat
 import tarfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, cast
 
 from pydocker.engine.errors import InvalidParameter
 
@@ -97,7 +97,7 @@ class ForwardReader(io.RawIOBase):
         return self._pos
 
     def readinto(self, buf) -> int:  # type: ignore[no-untyped-def]
-        n = self._raw.readinto(buf)  # type: ignore[attr-defined]
+        n = int(self._raw.readinto(buf))  # type: ignore[attr-defined]
         if self._observe is not None and n:
             self._observe(self._pos, memoryview(buf)[:n])
         self._pos += n
@@ -119,21 +119,22 @@ class ForwardReader(io.RawIOBase):
 
 def decompressed(stream: BinaryIO) -> BinaryIO:
     """Plain, gzip or zstd, detected from the magic bytes."""
-    buffered = io.BufferedReader(stream, COPY_BUFFER) if not hasattr(stream, "peek") else stream
-    head = buffered.peek(4)[:4]  # type: ignore[union-attr]
+    buffered: Any = stream if hasattr(stream, "peek") else io.BufferedReader(
+        cast(Any, stream), COPY_BUFFER)
+    head = buffered.peek(4)[:4]
     if head[:2] == b"\x1f\x8b":
         import gzip
-        return gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[return-value]
+        return cast(BinaryIO, gzip.GzipFile(fileobj=buffered, mode="rb"))
     if head == b"\x28\xb5\x2f\xfd":
         import zstandard
-        return zstandard.ZstdDecompressor().stream_reader(buffered)  # type: ignore[return-value]
+        return cast(BinaryIO, zstandard.ZstdDecompressor().stream_reader(buffered))
     if head[:3] == b"BZh":
         import bz2
-        return bz2.BZ2File(buffered)  # type: ignore[return-value]
+        return cast(BinaryIO, bz2.BZ2File(buffered))
     if head[:4] == b"\xfd7zX":
         import lzma
-        return lzma.LZMAFile(buffered)  # type: ignore[return-value]
-    return buffered  # type: ignore[return-value]
+        return cast(BinaryIO, lzma.LZMAFile(buffered))
+    return cast(BinaryIO, buffered)
 
 
 def clean_name(name: str) -> list[str]:
@@ -300,7 +301,7 @@ def _extract(reader: HashingReader, dest: Path, recorder: Recorder | None
         # A small read-ahead: payload reads bigger than it go straight to the stream,
         # so the recorder only ever holds headers and what the buffer read past them.
         forward = ForwardReader(reader, recorder.feed if recorder is not None else None)  # type: ignore[arg-type]
-        source = io.BufferedReader(forward, 64 << 10)  # type: ignore[arg-type]
+        source = io.BufferedReader(forward, 64 << 10)
         with tarfile.open(fileobj=source, mode="r:", format=tarfile.PAX_FORMAT, encoding="utf-8",
                           errors="surrogateescape") as tar:
             for member in tar:

@@ -128,7 +128,8 @@ class ImageStore:
 
     def _layer_size(self, chain_id: str) -> int:
         try:
-            return json.loads((self._layer_dir(chain_id) / "meta.json").read_bytes())["size"]
+            size: int = json.loads((self._layer_dir(chain_id) / "meta.json").read_bytes())["size"]
+            return size
         except (OSError, ValueError, KeyError):
             return 0
 
@@ -188,11 +189,17 @@ class ImageStore:
                 staged.committed_as = chain
         return chain
 
+    def is_tagged(self, ref: str) -> bool:
+        """Whether a full reference (docker.io/library/x:tag or @digest) names an image."""
+        return ref in self._refs
+
     def has_layer(self, chain_id: str) -> bool:
         return (self._layer_dir(chain_id) / "meta.json").exists()
 
     def layer_diff_id(self, chain_id: str) -> str:
-        return json.loads((self._layer_dir(chain_id) / "meta.json").read_bytes())["diff_id"]
+        diff_id: str = json.loads((self._layer_dir(chain_id) / "meta.json").read_bytes())[
+            "diff_id"]
+        return diff_id
 
     def open_layer_tar(self, chain_id: str) -> tuple[int, BinaryIO]:
         """The layer's uncompressed tar, byte for byte as it came: (size, file object)."""

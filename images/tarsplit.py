@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import base64
 import gzip
+import io
 import json
 import os
 from pathlib import Path
-from typing import IO, Any, Self
+from typing import IO, Any
 
 from pydocker.engine.errors import SystemError as EngineSystemError
 
@@ -104,10 +105,11 @@ def split_size(layer_dir: Path) -> int:
     return int(json.loads(last)["size"])
 
 
-class RebuiltTar:
+class RebuiltTar(io.RawIOBase):
     """The original tar as a read-only file object, rebuilt from the record."""
 
     def __init__(self, layer_dir: Path, diff_dir: Path) -> None:
+        super().__init__()
         self._diff = diff_dir
         self._kept = layer_dir / KEPT_DIR
         self._any_kept = self._kept.is_dir()
@@ -162,13 +164,16 @@ class RebuiltTar:
         self._file = open(fd, "rb", closefd=True)  # noqa: SIM115 - closed by read/close
         self._left = size
 
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: Any) -> int:
+        data = self.read(len(buf))
+        buf[:len(data)] = data
+        return len(data)
+
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
         self._record.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        super().close()

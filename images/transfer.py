@@ -13,7 +13,7 @@ import tarfile
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from pydocker.engine.errors import InvalidParameter
 
@@ -56,7 +56,7 @@ def save(store: ImageStore, refs: list[str], out: BinaryIO) -> None:
         tags = []
         try:
             parsed = reference.parse(ref)
-            if str(parsed) in store._refs:
+            if store.is_tagged(str(parsed)):
                 tags = [parsed.familiar()]
         except InvalidParameter:
             pass
@@ -64,9 +64,12 @@ def save(store: ImageStore, refs: list[str], out: BinaryIO) -> None:
             tags = img.repo_tags
         images.append((img, tags))
     written: set[str] = set()
-    manifest, index, repositories = [], [], {}
+    manifest: list[dict[str, Any]] = []
+    index: list[dict[str, Any]] = []
+    repositories: dict[str, dict[str, str]] = {}
     with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT,
-                      bufsize=1 << 20, copybufsize=1 << 20) as tar:
+                      bufsize=1 << 20, copybufsize=1 << 20,  # type: ignore[call-overload]
+                      ) as tar:  # (typeshed lacks copybufsize, a 3.8+ argument)
         _add_dir(tar, "blobs")
         _add_dir(tar, "blobs/sha256")
         for img, tags in images:
@@ -95,7 +98,8 @@ def save(store: ImageStore, refs: list[str], out: BinaryIO) -> None:
                 written.add(manifest_hex)
             manifest.append({"Config": f"blobs/sha256/{config_hex}", "RepoTags": tags or None,
                              "Layers": layers})
-            for tag in tags or [None]:
+            names: list[str | None] = [*tags] or [None]  # untagged: one unnamed entry
+            for tag in names:
                 entry = {"mediaType": OCI_MANIFEST, "digest": f"sha256:{manifest_hex}",
                          "size": len(oci_manifest)}
                 if tag:
@@ -132,7 +136,7 @@ def _unpack_outer(store: ImageStore, stream: BinaryIO, dest: Path
     staged: dict[str, StagedLayer | InvalidParameter] = {}
     (dest / ".staged").mkdir()
     try:
-        source = io.BufferedReader(ForwardReader(decompressed(stream)), 64 << 10)  # type: ignore[arg-type]
+        source = io.BufferedReader(ForwardReader(decompressed(stream)), 64 << 10)
         with tarfile.open(fileobj=source, mode="r:") as tar:
             for m in tar:
                 parts = clean_name(m.name)
@@ -146,7 +150,7 @@ def _unpack_outer(store: ImageStore, stream: BinaryIO, dest: Path
                     assert src is not None
                     if _looks_like_layer(src.peek(512)[:512]):  # type: ignore[attr-defined]
                         try:
-                            layer = store.stage_layer(src, under=dest / ".staged")
+                            layer = store.stage_layer(cast(BinaryIO, src), under=dest / ".staged")
                         except InvalidParameter as exc:
                             staged["/".join(parts)] = exc
                         else:
