@@ -18,6 +18,8 @@ import signal
 import time
 from typing import Any
 
+from . import devicefilter
+
 ROOT = "/sys/fs/cgroup"
 V1_CONTROLLERS = ("memory", "cpu", "cpuacct", "pids", "freezer", "cpuset", "blkio", "devices")
 # What an unprivileged container may open (Docker's defaults): mknod of anything, but
@@ -81,8 +83,12 @@ class Cgroup:
     # --- create / join / remove -------------------------------------------------------
 
     def create(self, resources: dict[str, Any], restrict_devices: bool = True) -> None:
+        """Make the cgroup and set its limits; also used to change them (docker update),
+        then with ``restrict_devices=False``: the device rules are set once, at start."""
         if self.v2:
-            self._create_v2(resources)  # v2 device control needs eBPF: not done (yet)
+            self._create_v2(resources)
+            if restrict_devices:
+                devicefilter.attach(self.dirs()["unified"], list(DEFAULT_DEVICE_RULES))
         else:
             self._create_v1(resources)
             if restrict_devices and "devices" in self.dirs():

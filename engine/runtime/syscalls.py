@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import struct
 
 libc = ctypes.CDLL("libc.so.6", use_errno=True)
 
@@ -118,3 +119,30 @@ def capset(effective: int, permitted: int, inheritable: int) -> None:
         data[i].permitted = (permitted >> (32 * i)) & 0xFFFFFFFF
         data[i].inheritable = (inheritable >> (32 * i)) & 0xFFFFFFFF
     _check(libc.syscall(SYS_CAPSET, ctypes.byref(header), data), "capset")
+
+
+SYS_BPF = 321
+BPF_PROG_LOAD, BPF_PROG_ATTACH = 5, 8
+
+
+def _bpf(cmd: int, attr: bytes) -> int:
+    buf = ctypes.create_string_buffer(attr, 128)  # the rest of union bpf_attr: zeros
+    return _check(libc.syscall(SYS_BPF, cmd, buf, ctypes.c_uint(128)), f"bpf({cmd})")
+
+
+def bpf_prog_load(prog_type: int, insns: bytes, license_: bytes) -> int:
+    """Load a BPF program; returns its fd. The verifier's last words go in the error."""
+    code = ctypes.create_string_buffer(insns, len(insns))
+    lic = ctypes.create_string_buffer(license_)
+    log = ctypes.create_string_buffer(1 << 16)
+    attr = struct.pack("<IIQQIIQ", prog_type, len(insns) // 8, ctypes.addressof(code),
+                       ctypes.addressof(lic), 1, len(log), ctypes.addressof(log))
+    try:
+        return _bpf(BPF_PROG_LOAD, attr)
+    except OSError as exc:
+        last = (log.value.decode(errors="replace").strip().splitlines() or [""])[-1]
+        raise OSError(exc.errno, f"{exc.strerror} (verifier: {last})") from None
+
+
+def bpf_prog_attach(target_fd: int, prog_fd: int, attach_type: int, flags: int) -> None:
+    _bpf(BPF_PROG_ATTACH, struct.pack("<IIII", target_fd, prog_fd, attach_type, flags))

@@ -333,8 +333,52 @@ def test_create_v2_enables_only_offered_controllers(tmp_path: Path,
     (tmp_path / "p" / "cgroup.subtree_control").write_text("")
     writes: list[tuple[str, str]] = []
     monkeypatch.setattr(cgroups, "_write", lambda path, value: writes.append((path, value)))
-    Cgroup("p", "c", root=str(tmp_path), v2=True).create({"memory": 1 << 20, "pids_limit": 5})
+    Cgroup("p", "c", root=str(tmp_path), v2=True).create({"memory": 1 << 20, "pids_limit": 5},
+                                                          restrict_devices=False)
     assert writes == [(f"{tmp_path}/cgroup.subtree_control", f"+{c}")
                       for c in ("cpu", "pids", "cpuset", "io")]
     assert (tmp_path / "p" / "c").is_dir()
     assert not (tmp_path / "p" / "c" / "memory.max").exists()  # never created by us
+
+
+def test_device_filter_program_shape() -> None:
+    from pydocker.engine.runtime import devicefilter
+    assert devicefilter.parse_rule("c 1:3 rwm") == (devicefilter.DEV_CHAR, 1, 3, 7)
+    assert devicefilter.parse_rule("b *:* m") == (devicefilter.DEV_BLOCK, -1, -1, 1)
+    # 6 loads, then per rule: its tests + "r0 = 1; exit", then "r0 = 0; exit".
+    assert len(devicefilter.program(["c 1:3 rwm"])) == 8 * (6 + 3 + 2 + 2)
+    assert len(devicefilter.program(["a *:* rwm"])) == 8 * (6 + 0 + 2 + 2)
+
+
+@pytest.mark.root
+def test_device_filter_allows_dockers_list_and_nothing_else(v2_root: Path, parent: str,
+                                                            tmp_path: Path) -> None:
+    """The eBPF allow-list on the real kernel: /dev/null and /dev/zero open, /dev/kmsg
+    (not on Docker's list) does not; mknod of a disk is allowed, opening it is not."""
+    import subprocess
+    import sys
+    disk = tmp_path / "disk"
+    cg = Cgroup(parent, "devices", root=str(v2_root), v2=True)
+    cg.create({})  # restrict_devices=True by default
+    probe = """
+import os, stat, sys
+sys.stdin.readline()
+os.mknod(sys.argv[1], stat.S_IFBLK | 0o600, os.makedev(7, 0))  # a loop device
+for path, flags in (("/dev/null", os.O_WRONLY), ("/dev/zero", os.O_RDONLY),
+                    ("/dev/kmsg", os.O_RDONLY), (sys.argv[1], os.O_RDONLY)):
+    try:
+        os.close(os.open(path, flags)); print(path, "ok")
+    except OSError as e:
+        print(path, e.errno)
+"""
+    child = subprocess.Popen([sys.executable, "-c", probe, str(disk)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        cg.add(child.pid)
+        out, _ = child.communicate("go\n", timeout=30)
+    finally:
+        child.kill()
+        child.wait()
+    assert out.split("\n")[:4] == ["/dev/null ok", "/dev/zero ok",
+                                   f"/dev/kmsg {errno.EPERM}", f"{disk} {errno.EPERM}"]
+    cg.remove()
