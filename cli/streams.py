@@ -10,6 +10,7 @@ closes it. Without a TTY every chunk carries docker's 8-byte header
 from __future__ import annotations
 
 import _socket
+import contextlib
 import os
 import struct
 import sys
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterable
 
 TYPE_CHECKING = False  # importing typing costs start-up time
 if TYPE_CHECKING:
-    from typing import Any, BinaryIO
+    from typing import Any, BinaryIO, Self
 
 STDIN, STDOUT, STDERR, SYSERR = 0, 1, 2, 3
 DEFAULT_DETACH_KEYS = b"\x10\x11"  # ctrl-p, ctrl-q
@@ -119,7 +120,7 @@ class RawTerminal:
         self.fd = fd
         self.saved: list[Any] | None = None
 
-    def __enter__(self) -> RawTerminal:
+    def __enter__(self) -> Self:
         import termios
         import tty
         if os.isatty(self.fd):
@@ -151,10 +152,8 @@ def watch_resize(resize: Callable[[int, int], None]) -> None:
     def on_winch(*_: object) -> None:
         size = terminal_size()
         if size:
-            try:
+            with contextlib.suppress(Exception):  # a failed resize must not end the session
                 resize(*size)
-            except Exception:  # noqa: BLE001 - a failed resize must not end the session
-                pass
 
     signal.signal(signal.SIGWINCH, on_winch)
     on_winch()

@@ -8,9 +8,7 @@ as image layers: nothing is read or written outside the container.
 from __future__ import annotations
 
 import asyncio
-import base64
 import errno
-import json
 import os
 import stat
 import tarfile
@@ -68,10 +66,6 @@ def path_stat(root: str, path: str) -> tuple[str, dict[str, Any]]:
 def _mtime(st: os.stat_result) -> str:
     from pydocker.engine.timeutil import rfc3339_nano
     return rfc3339_nano(st.st_mtime_ns)
-
-
-def stat_header(info: dict[str, Any]) -> str:
-    return base64.b64encode(json.dumps(info).encode()).decode()
 
 
 def tar_path(target: str, name: str, out: BinaryIO) -> None:

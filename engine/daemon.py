@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pydocker.engine import system
+from pydocker.engine.archive import Archives
 from pydocker.engine.config import DaemonConfig
 from pydocker.engine.containers import listing, views
 from pydocker.engine.containers.exec_service import ExecService
@@ -23,7 +24,6 @@ from pydocker.engine.containers.service import ContainerService
 from pydocker.engine.containers.store import ContainerStore
 from pydocker.engine.errors import Conflict, NotFound
 from pydocker.engine.events import EventBus
-from pydocker.engine.archive import Archives
 from pydocker.engine.filesystem import Filesystem
 from pydocker.engine.filters import labels_match
 from pydocker.engine.images import ImageService

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import builtins
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
@@ -47,7 +48,8 @@ class ImageService:
         await asyncio.to_thread(self.store.tag, image_id, repo, tag)
         self._event("tag", image_id, f"{repo}:{tag or 'latest'}")
 
-    async def delete(self, ref: str, *, force: bool, noprune: bool) -> list[dict[str, str]]:
+    async def delete(self, ref: str, *, force: bool, noprune: bool
+                     ) -> builtins.list[dict[str, str]]:
         out = await asyncio.to_thread(self.store.delete, ref, force=force, noprune=noprune,
                                       users=self.users)
         deleted = [item["Deleted"] for item in out if "Deleted" in item]
@@ -58,7 +60,7 @@ class ImageService:
             self._event("delete", deleted[0])  # the image; the rest are its layers
         return out
 
-    async def prune(self, filters: dict[str, list[str]]) -> dict[str, Any]:
+    async def prune(self, filters: dict[str, builtins.list[str]]) -> dict[str, Any]:
         dangling = (filters.get("dangling") or ["true"])[0].lower() not in ("false", "0")
         out = await asyncio.to_thread(self.store.prune, dangling_only=dangling,
                                       filters=filters, users=self.users)
@@ -67,7 +69,7 @@ class ImageService:
         return out
 
     async def load(self, stream: BinaryIO, progress: Callable[[dict[str, Any]], None]
-                   ) -> list[str]:
+                   ) -> builtins.list[str]:
         from pydocker.images.transfer import load
         lines = await asyncio.to_thread(load, self.store, stream, progress)
         for line in lines:
@@ -75,7 +77,7 @@ class ImageService:
             self._event("load", name, name)
         return lines
 
-    async def save(self, refs: list[str], out: BinaryIO) -> None:
+    async def save(self, refs: builtins.list[str], out: BinaryIO) -> None:
         from pydocker.images.transfer import save
         for ref in refs:
             await asyncio.to_thread(self.store.resolve, ref)  # 404 before the stream starts

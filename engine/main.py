@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 from aiohttp import web
-
 from pydocker.api.server.app import make_app
 from pydocker.engine.config import DEFAULT_SOCKET, DaemonConfig
 from pydocker.engine.daemon import Daemon

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from pydocker.engine.errors import InvalidParameter
@@ -62,7 +63,7 @@ class NetworkService:
         self.events.publish("network", "destroy", net["Id"],
                             {"name": net["Name"], "type": net["Driver"]})
 
-    async def prune(self, f: dict[str, list[str]]) -> dict[str, Any]:
+    async def prune(self, f: dict[str, builtins.list[str]]) -> dict[str, Any]:
         deleted = []
         for net in await self.manager.list_networks():
             if net["Name"] in BUILTIN or net.get("Containers"):

@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 else:
     Backend = Any
 
-DAEMON: web.AppKey[Any] = web.AppKey("daemon")
+__all__ = ["DAEMON", "Backend", "daemon"]
+
+DAEMON: web.AppKey[Backend] = web.AppKey("daemon")
 
 
 def daemon(request: web.Request) -> Backend:

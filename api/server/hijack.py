@@ -66,7 +66,7 @@ class Hijacked:
         else:
             response = web.StreamResponse(status=200, headers={"Content-Type": content_type})
             # Raw bytes, not chunks: the connection is a byte pipe from here on.
-            response._length_check = False
+            response._length_check = False  # noqa: SLF001 - aiohttp has no public switch
         response.force_close()
         await response.prepare(request)
         queue: asyncio.Queue[bytes] = asyncio.Queue()

@@ -72,7 +72,7 @@ class JsonStream:
         return self._response
 
 
-class BodyReader:
+class BodyReader(io.RawIOBase):
     """A request body as a blocking file object, for code running in a worker thread.
 
     Large uploads (image imports, loads, archives) stream through without being spooled.
@@ -152,7 +152,7 @@ async def request_body(request: web.Request) -> AsyncIterator[BinaryIO]:
     """The body as a buffered blocking file object for a worker thread (see BodyReader)."""
     reader = BodyReader(request, asyncio.get_running_loop())
     try:
-        yield io.BufferedReader(reader, BodyReader.CHUNK)  # type: ignore[arg-type]
+        yield io.BufferedReader(reader, BodyReader.CHUNK)
     finally:
         await reader.stop()
 

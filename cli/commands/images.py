@@ -3,6 +3,7 @@ save, import."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -269,15 +270,11 @@ def save(client: Client, opts: Options) -> None:
     if not opts.output and os.isatty(1):
         raise CliError("cowardly refusing to save to a terminal. Use the -o flag or redirect")
     resp = client.request("GET", "/images/get", {"names": opts.args})
-    target = open(opts.output, "wb") if opts.output else sys.stdout.buffer
-    try:
+    with (open(opts.output, "wb") if opts.output
+          else contextlib.nullcontext(sys.stdout.buffer)) as target:
         for chunk in resp.iter_raw():
             target.write(chunk)
-    finally:
-        if opts.output:
-            target.close()
-        else:
-            target.flush()
+        target.flush()
 
 
 def import_(client: Client, opts: Options) -> None:

@@ -99,7 +99,7 @@ def parse_signal(value: str | int | None, default: int = signal.SIGKILL) -> int:
     try:
         return int(signal.Signals[name])
     except KeyError:
-        if name.startswith("SIGRTMIN") or name.startswith("SIGRTMAX"):
+        if name.startswith(("SIGRTMIN", "SIGRTMAX")):
             return _realtime(name)
         raise InvalidParameter(f"Invalid signal: {value}") from None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ DEFAULT_DNS = ["8.8.8.8", "8.8.4.4"]
 
 
 def hosts_file(hostname: str, domainname: str, ip: str | None,
-               extra_hosts: list[str] | None, aliases: list[str] = ()) -> str:
+               extra_hosts: list[str] | None, aliases: Sequence[str] = ()) -> str:
     lines = [
         "127.0.0.1\tlocalhost",
         "::1\tlocalhost ip6-localhost ip6-loopback",

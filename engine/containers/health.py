@@ -111,11 +111,12 @@ class HealthMonitor:
                     break
                 if len(chunks) < MAX_OUTPUT * 2:
                     chunks.extend(data)
-            return await process.wait()
+            code: int = await process.wait()
+            return code
 
         try:
             code = await asyncio.wait_for(collect(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             with contextlib.suppress(Exception):
                 await process.kill(9)
             return -1, f"Health check exceeded timeout ({timeout:g}s)", started

@@ -79,9 +79,9 @@ def _matches(c: Container, f: dict[str, list[str]],
         return False
     if f.get("status") and c.state.status not in f["status"]:
         return False
-    if f.get("exited"):
-        if c.state.status != "exited" or str(c.state.exit_code) not in f["exited"]:
-            return False
+    if f.get("exited") and (c.state.status != "exited"
+                            or str(c.state.exit_code) not in f["exited"]):
+        return False
     if f.get("ancestor") and not any(image_matches(v, c) for v in f["ancestor"]):
         return False
     if f.get("network") and not any(n in c.networks or any(
@@ -100,9 +100,7 @@ def _matches(c: Container, f: dict[str, list[str]],
         return False
     if f.get("expose") and not _port_ok(c, f["expose"], False):
         return False
-    if f.get("is-task") and "true" in f["is-task"]:
-        return False
-    return True
+    return not (f.get("is-task") and "true" in f["is-task"])
 
 
 def summaries(selected: list[Container], image_name: Callable[[Container], str], now_ns: int

@@ -59,7 +59,7 @@ class _Encoder:
             if self.opts.until_ns and t > self.opts.until_ns:
                 self.past_until = True
                 return b""
-        payload = entry.get("log", "").encode()
+        payload: bytes = entry.get("log", "").encode()
         if self.opts.timestamps:
             payload = fixed_width_timestamp(entry.get("time", "")).encode() + b" " + payload
         if self.opts.tty:
@@ -146,7 +146,8 @@ def _encode_lines(enc: _Encoder, data: bytes) -> bytes:
     except ValueError:
         return b"".join(enc.encode(line) for line in lines)
     out = bytearray()
-    current, parts = 0, []
+    current = 0
+    parts: list[str] = []
     for entry in entries:
         stream = _STREAM.get(entry.get("stream", ""), 1)
         if (stream == 1 and not opts.stdout) or (stream == 2 and not opts.stderr):

@@ -7,6 +7,7 @@ ran for 10 s or more resets it. ``docker stop`` (a manual stop) never restarts.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from pydocker.engine.timeutil import parse_rfc3339_ns
 
@@ -20,7 +21,7 @@ class Backoff:
     delay_s: float = 0.0
 
 
-def should_restart(policy: dict, exit_code: int, restart_count: int,
+def should_restart(policy: dict[str, Any] | None, exit_code: int, restart_count: int,
                    manually_stopped: bool) -> bool:
     name = (policy or {}).get("Name") or "no"
     if manually_stopped or name == "no":

@@ -174,7 +174,7 @@ class ContainerService:
                 await connect(shim)
             try:
                 await shim.start()
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any start failure is recorded, then raised
                 code = getattr(exc, "exit_code", 0) or 128
                 c.state.exit_code = code
                 c.state.error = str(exc)
@@ -402,7 +402,8 @@ class ContainerService:
             cg = self.runtime.cgroup(c.id)
             if cg is not None:
                 try:
-                    await asyncio.to_thread(cg.create, spec.resources(merged))
+                    await asyncio.to_thread(cg.create, spec.resources(merged),
+                                            restrict_devices=False)  # set at start
                 except OSError as exc:
                     raise InvalidParameter(f"Cannot update container {c.id}: {exc}") from None
         c.host_config = merged

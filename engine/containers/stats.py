@@ -25,7 +25,8 @@ def system_cpu_ns() -> int:
 def network_stats(pid: int) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     try:
-        lines = open(f"/proc/{pid}/net/dev").read().splitlines()[2:]
+        with open(f"/proc/{pid}/net/dev") as f:
+            lines = f.read().splitlines()[2:]
     except OSError:
         return out
     for line in lines:

@@ -8,6 +8,7 @@ import shlex
 from typing import Any
 
 from pydocker.engine.errors import SystemError
+from pydocker.engine.host.commands import HostCommandError, arun
 
 
 def container_pids(init_pid: int) -> set[int]:
@@ -29,12 +30,11 @@ def container_pids(init_pid: int) -> set[int]:
 
 async def top(init_pid: int, ps_args: str) -> dict[str, Any]:
     args = shlex.split(ps_args) if ps_args else ["-ef"]
-    proc = await asyncio.create_subprocess_exec(
-        "ps", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await proc.communicate()
-    if proc.returncode != 0:
-        raise SystemError(f"ps: {err.decode().strip()}")
-    lines = out.decode().splitlines()
+    try:
+        out = await arun(["ps", *args])
+    except HostCommandError as e:
+        raise SystemError(f"ps: {e.stderr.strip()}") from None
+    lines = out.splitlines()
     if not lines:
         raise SystemError("ps returned no output")
     titles = lines[0].split()

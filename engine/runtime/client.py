@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,12 +89,13 @@ class Runtime:
             reply = self._sock.recv(1 << 20)
         if not reply:
             raise RuntimeError("the runtime's spawner exited")
-        out = json.loads(reply)
+        out: dict[str, Any] = json.loads(reply)
         if out.get("error"):
             raise RuntimeError(out["error"])
         return out
 
-    async def zygote_call(self, req: dict[str, Any], fds: list[int] = ()) -> dict[str, Any]:  # type: ignore[assignment]
+    async def zygote_call(self, req: dict[str, Any],
+                          fds: Sequence[int] = ()) -> dict[str, Any]:
         return await asyncio.to_thread(self._call, req, list(fds))
 
     async def create_netns(self, path: Path) -> None:
@@ -311,7 +313,8 @@ class Shim:
     async def _read_message(reader: asyncio.StreamReader) -> dict[str, Any]:
         head = await reader.readexactly(4)
         (size,) = wire.LENGTH.unpack(head)
-        return json.loads(await reader.readexactly(size))
+        message: dict[str, Any] = json.loads(await reader.readexactly(size))
+        return message
 
     async def request(self, req: dict[str, Any]) -> dict[str, Any]:
         reader, writer = await self._open(req)

@@ -113,7 +113,7 @@ def become(spec: dict[str, Any]) -> None:
     except PermissionError:
         raise ExecError(f'exec: "{args[0]}": permission denied', 126) from None
     except OSError as exc:
-        raise ExecError(f'exec: "{args[0]}": {exc.strerror.lower()}', 127) from None
+        raise ExecError(f'exec: "{args[0]}": {(exc.strerror or str(exc)).lower()}', 127) from None
 
 
 def chdir_creating(cwd: str, uid: int, gid: int) -> None:

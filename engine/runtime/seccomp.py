@@ -104,9 +104,12 @@ _OPS = {"SCMP_CMP_NE": "NE", "SCMP_CMP_LT": "LT", "SCMP_CMP_LE": "LE", "SCMP_CMP
 
 
 def _action(sc: Any, name: str, errno_ret: int | None) -> int:
+    action: int
     if name == "SCMP_ACT_ERRNO":
-        return sc.ERRNO(errno_ret if errno_ret is not None else errno.EPERM)
-    return getattr(sc, _ACTIONS.get(name, "KILL"))
+        action = sc.ERRNO(errno_ret if errno_ret is not None else errno.EPERM)
+    else:
+        action = getattr(sc, _ACTIONS.get(name, "KILL"))
+    return action
 
 
 def _from_docker_profile(sc: Any, profile: dict[str, Any]) -> Any:

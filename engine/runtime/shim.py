@@ -191,7 +191,8 @@ class Shim:
         self.sel.register(proc.pidfd, selectors.EVENT_READ, ("exit", proc))
         if data:
             try:
-                return json.loads(data)
+                failure: dict[str, Any] = json.loads(data)
+                return failure
             except ValueError:
                 return {"error": data.decode(errors="replace"), "exit_code": 128}
         return {}
@@ -209,7 +210,7 @@ class Shim:
                 elif kind == "conn":
                     if mask & selectors.EVENT_READ:
                         self._conn_readable(obj)
-                    if mask & selectors.EVENT_WRITE and not obj.sock._closed:
+                    if mask & selectors.EVENT_WRITE and obj.sock.fileno() != -1:
                         self._flush(obj)
                 elif kind == "out":
                     self._output(key.fd, obj)
@@ -242,7 +243,8 @@ class Shim:
     def _read_message(sock: socket.socket) -> dict[str, Any]:
         head = _recv_exact(sock, 4)
         (size,) = wire.LENGTH.unpack(head)
-        return json.loads(_recv_exact(sock, size))
+        message: dict[str, Any] = json.loads(_recv_exact(sock, size))
+        return message
 
     def _reply(self, conn: Conn, obj: Any) -> None:
         try:
@@ -424,11 +426,11 @@ class Shim:
                     self._send(conn, payload)
                     self._flush(conn)
         else:
-            conn = next((c for i, c in self.exec_conns.items() if self.execs.get(i) is proc),
-                        None)
-            if conn is not None:
-                self._send(conn, wire.frame(kind, data))
-                self._flush(conn)
+            exec_conn = next((c for i, c in self.exec_conns.items() if self.execs.get(i) is proc),
+                             None)
+            if exec_conn is not None:
+                self._send(exec_conn, wire.frame(kind, data))
+                self._flush(exec_conn)
 
     def _proc_exited(self, proc: Proc) -> None:
         try:
@@ -458,10 +460,10 @@ class Shim:
                         if conn.kind == "attach":
                             self._send(conn, wire.frame(wire.STDOUT, data))
                 else:
-                    conn = next((c for i, c in self.exec_conns.items()
-                                 if self.execs.get(i) is proc), None)
-                    if conn is not None:
-                        self._send(conn, wire.frame(wire.STDOUT, data))
+                    exec_conn = next((c for i, c in self.exec_conns.items()
+                                      if self.execs.get(i) is proc), None)
+                    if exec_conn is not None:
+                        self._send(exec_conn, wire.frame(wire.STDOUT, data))
             try:
                 self.sel.unregister(fd)
             except (KeyError, ValueError):

@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import sys
+from typing import Any
 
 from . import container, mounts, process, seccomp, shim  # noqa: F401 - preloaded for forks
 from . import syscalls as sc
@@ -33,7 +34,7 @@ def _detach_stdio(bundle: str) -> None:
     os.close(log)
 
 
-def spawn(spec: dict, fds: list[int], zygote_sock: socket.socket) -> dict:
+def spawn(spec: dict[str, Any], fds: list[int], zygote_sock: socket.socket) -> dict[str, Any]:
     ready_fd = fds[0]
     pid = os.fork()
     if pid == 0:
@@ -55,7 +56,7 @@ def spawn(spec: dict, fds: list[int], zygote_sock: socket.socket) -> dict:
     return {}
 
 
-def create_netns(path: str) -> dict:
+def create_netns(path: str) -> dict[str, Any]:
     """A named network namespace: a bind mount of nsfs that keeps it alive."""
     os.close(os.open(path, os.O_CREAT | os.O_RDONLY, 0o444))
     home = os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
@@ -73,7 +74,7 @@ def create_netns(path: str) -> dict:
     return {}
 
 
-def remove_netns(path: str) -> dict:
+def remove_netns(path: str) -> dict[str, Any]:
     try:
         sc.umount2(path, sc.MNT_DETACH)
     except OSError:
@@ -85,14 +86,14 @@ def remove_netns(path: str) -> dict:
     return {}
 
 
-def mount_rootfs(rootfs: dict, target: str) -> dict:
+def mount_rootfs(rootfs: dict[str, Any], target: str) -> dict[str, Any]:
     """A container's overlay on the host for a moment (docker cp of a stopped container)."""
     os.makedirs(target, exist_ok=True)
     mounts.mount_rootfs({"rootfs": rootfs}, target)
     return {}
 
 
-def umount(target: str) -> dict:
+def umount(target: str) -> dict[str, Any]:
     sc.umount2(target, sc.MNT_DETACH)
     try:
         os.rmdir(target)

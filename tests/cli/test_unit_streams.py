@@ -113,9 +113,10 @@ def test_progress_bar_and_plain_progress(tmp_path: Path) -> None:
             yield from self.msgs
 
     out = (tmp_path / "out").open("w+")
-    msgs = [{"status": "Loading layer", "id": "abc",
-             "progressDetail": {"current": 1, "total": 2}, "progress": "[==>  ]"},
-            {"stream": "Loaded image: x:1\n"}, {"status": "sha256:123"}]
+    msgs: list[dict[str, object]] = [
+        {"status": "Loading layer", "id": "abc",
+         "progressDetail": {"current": 1, "total": 2}, "progress": "[==>  ]"},
+        {"stream": "Loaded image: x:1\n"}, {"status": "sha256:123"}]
     show_progress(Resp(msgs), out)  # not a terminal: no progress updates, plain lines
     out.seek(0)
     assert out.read() == "Loaded image: x:1\nsha256:123\n"

@@ -54,9 +54,10 @@ def test_export_lists_the_merged_rootfs(daemon: Daemon, busybox: str) -> None:
     try:
         env = {"DOCKER_HOST": daemon.url}
         proc = subprocess.run(["docker", "export", cid], capture_output=True, timeout=60,
-                              env={**__import__("os").environ, **env})
+                              check=False, env={**__import__("os").environ, **env})
         assert proc.returncode == 0
-        names = tarfile.open(fileobj=io.BytesIO(proc.stdout)).getnames()
+        with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as tar:
+            names = tar.getnames()
         assert "bin/busybox" in names and "etc/passwd" in names
     finally:
         daemon.cli("rm", cid)
@@ -85,8 +86,8 @@ def test_cp_both_ways_keeps_modes(daemon: Daemon, busybox: str, tmp_path) -> Non
 
 def test_cp_never_leaves_the_container(daemon: Daemon, client: docker.DockerClient,
                                        busybox: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    c = client.containers.run("busybox", ["sh", "-c", "ln -s /etc /root/hostetc; "
-                                          "ln -s ../../../../.. /root/up; sleep 300"],
+    c = client.containers.run("busybox", ["sh", "-c", ("ln -s /etc /root/hostetc; "
+                                           "ln -s ../../../../.. /root/up; sleep 300")],
                               detach=True)
     try:
         import time
@@ -94,7 +95,10 @@ def test_cp_never_leaves_the_container(daemon: Daemon, client: docker.DockerClie
         # The container's /etc, never the host's, through its absolute symlink.
         stream, _ = c.get_archive("/root/hostetc/hostname")
         data = b"".join(stream)
-        name = tarfile.open(fileobj=io.BytesIO(data)).extractfile("hostname").read()
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            member = tar.extractfile("hostname")
+            assert member is not None
+            name = member.read()
         assert name.decode().strip() == c.attrs["Config"]["Hostname"]
         # A hostile upload: ../ entries and a symlink member followed by a write through it.
         buf = io.BytesIO()

@@ -87,7 +87,8 @@ def test_save_and_load_roundtrip_keeps_ids(daemon: Daemon, client: docker.Docker
     archive = tmp_path / "busybox.tar"
     daemon.cli("tag", "busybox", "roundtrip:latest")
     daemon.cli("save", "-o", str(archive), "roundtrip:latest")
-    names = set(tarfile.open(archive).getnames())
+    with tarfile.open(archive) as tar:
+        names = set(tar.getnames())
     assert {"manifest.json", "index.json", "oci-layout", "repositories"} <= names
     daemon.cli("rmi", "roundtrip:latest")
     out = daemon.cli("load", "-i", str(archive)).stdout

@@ -99,8 +99,8 @@ def test_limits_the_host_cannot_enforce_are_discarded_with_dockers_warning(
             busybox, ["true"], host_config=client.api.create_host_config(kernel_memory="64m"))
         client.api.remove_container(kmem["Id"])
         assert kmem["Warnings"] == [
-            "Your kernel does not support kernel memory limit capabilities or the cgroup is "
-            "not mounted. Limitation discarded."]
+            ("Your kernel does not support kernel memory limit capabilities or the cgroup is "
+             "not mounted. Limitation discarded.")]
     finally:
         client.api.remove_container(cid, force=True)
 
@@ -108,16 +108,16 @@ def test_limits_the_host_cannot_enforce_are_discarded_with_dockers_warning(
 def test_limit_values_docker_refuses(client: docker.DockerClient, busybox: str) -> None:
     before = client.api.containers(all=True, quiet=True)
     for host_config, message in (
-            ({"CpuPeriod": 500}, "CPU cfs period can not be less than 1ms (i.e. 1000) or "
-                                 "larger than 1s (i.e. 1000000)"),
+            ({"CpuPeriod": 500}, ("CPU cfs period can not be less than 1ms (i.e. 1000) or "
+                                  "larger than 1s (i.e. 1000000)")),
             ({"CpuQuota": 999}, "CPU cfs quota can not be less than 1ms (i.e. 1000)"),
             ({"Memory": 64 << 20, "MemorySwap": 32 << 20},
              "Minimum memoryswap limit should be larger than memory limit, see usage"),
             ({"MemorySwap": 64 << 20},
              "You should always set the Memory limit when using Memoryswap limit, see usage"),
             ({"MemoryReservation": 1 << 20}, "Minimum memory reservation allowed is 6MB"),
-            ({"MemorySwappiness": 101}, "Invalid value: 101, valid memory swappiness range "
-                                        "is 0-100"),
+            ({"MemorySwappiness": 101}, ("Invalid value: 101, valid memory swappiness range "
+                                         "is 0-100")),
             ({"BlkioWeight": 5}, None)):  # out of range, or discarded where unsupported
         try:
             made = client.api.create_container(busybox, ["true"], host_config=host_config)

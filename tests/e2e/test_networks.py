@@ -53,8 +53,8 @@ def test_published_port_answers_on_loopback(daemon: Daemon, client: docker.Docke
                                             busybox: str, tmp_path) -> None:
     port = free_port()
     c = client.containers.run(
-        "busybox", ["sh", "-c", "mkdir -p /www && echo hello-web > /www/index.html && "
-                    "httpd -f -p 80 -h /www"],
+        "busybox", ["sh", "-c", ("mkdir -p /www && echo hello-web > /www/index.html && "
+                     "httpd -f -p 80 -h /www")],
         detach=True, ports={"80/tcp": ("127.0.0.1", port)})
     try:
         assert wait_http(f"http://127.0.0.1:{port}/") == b"hello-web\n"
@@ -87,7 +87,8 @@ def test_network_none_has_only_loopback(client: docker.DockerClient, busybox: st
 def test_network_host_sees_host_interfaces(client: docker.DockerClient, busybox: str) -> None:
     out = client.containers.run("busybox", ["ip", "-o", "link"], network_mode="host",
                                 remove=True).decode()
-    host = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+    host = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True,
+                          check=True).stdout
     assert len(out.splitlines()) == len(host.splitlines())
 
 
@@ -112,7 +113,7 @@ def test_user_network_lifecycle_and_isolation(daemon: Daemon, client: docker.Doc
             assert far.exec_run(["ping", "-c1", "-W1", ip_a]).exit_code != 0
             net.reload()
             assert a.id in net.attrs["Containers"]
-            status, _, body = daemon.request("DELETE", f"/networks/{net.id}")
+            status, _, _body = daemon.request("DELETE", f"/networks/{net.id}")
             assert status == 403 or status == 409
         finally:
             for c in (a, b, far):
@@ -142,13 +143,13 @@ def test_containers_on_a_user_network_resolve_each_other_by_name(
     net = client.networks.create("e2edns")
     try:
         web = client.containers.run(
-            "busybox", ["sh", "-c", "mkdir -p /www && echo from-web > /www/index.html && "
-                        "httpd -f -p 80 -h /www"],
+            "busybox", ["sh", "-c", ("mkdir -p /www && echo from-web > /www/index.html && "
+                         "httpd -f -p 80 -h /www")],
             detach=True, network="e2edns", name="web")
         try:
             probe = client.containers.run(
-                "busybox", ["sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10; do "
-                            "wget -qO- http://web/ && exit 0; sleep 0.3; done; exit 1"],
+                "busybox", ["sh", "-c", ("for i in 1 2 3 4 5 6 7 8 9 10; do "
+                             "wget -qO- http://web/ && exit 0; sleep 0.3; done; exit 1")],
                 network="e2edns", detach=True)
             try:
                 assert probe.wait(timeout=30)["StatusCode"] == 0

@@ -112,7 +112,8 @@ def test_default_bridge_subnet_is_chosen_clear_of_host_routes(tmp_path, busybox_
         c = client.containers.run("busybox", ["sleep", "30"], detach=True)
         c.reload()
         ip = ipaddress.ip_address(c.attrs["NetworkSettings"]["IPAddress"])
-        routes = subprocess.run(["ip", "-4", "route"], capture_output=True, text=True).stdout
+        routes = subprocess.run(["ip", "-4", "route"], capture_output=True, text=True,
+                                check=True).stdout
         for line in routes.splitlines():
             dest = line.split()[0]
             if "/" in dest and d.bridge not in line:
@@ -133,8 +134,8 @@ def test_published_port_survives_a_daemon_kill(fresh_daemon: Daemon, busybox_tar
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     client = d.client()
-    client.containers.run("busybox", ["sh", "-c", "mkdir -p /w && echo alive > /w/index.html "
-                                      "&& httpd -f -p 80 -h /w"], detach=True,
+    client.containers.run("busybox", ["sh", "-c", ("mkdir -p /w && echo alive > /w/index.html "
+                                       "&& httpd -f -p 80 -h /w")], detach=True,
                           ports={"80/tcp": ("127.0.0.1", port)})
     client.close()
     url = f"http://127.0.0.1:{port}/"

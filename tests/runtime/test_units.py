@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from pydocker.engine.runtime import caps, cgroups, jsonlog, mounts, process, seccomp, wire
+from pydocker.engine.runtime import syscalls as sc
 from pydocker.engine.runtime.spec import DEFAULT_CAPABILITIES
 
 
@@ -77,9 +78,8 @@ def test_capability_masks() -> None:
 def test_mount_options() -> None:
     flags, propagation, data = mounts.parse_options(
         ["rbind", "ro", "nosuid", "rprivate", "size=64m", "mode=1777", "rw"])
-    assert flags == mounts.sc.MS_BIND | mounts.sc.MS_REC | mounts.sc.MS_RDONLY | \
-        mounts.sc.MS_NOSUID
-    assert propagation == mounts.sc.MS_PRIVATE | mounts.sc.MS_REC
+    assert flags == sc.MS_BIND | sc.MS_REC | sc.MS_RDONLY | sc.MS_NOSUID
+    assert propagation == sc.MS_PRIVATE | sc.MS_REC
     assert data == "size=64m,mode=1777"
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from pydocker.api.server.params import parse_filters
 from pydocker.engine.errors import InvalidParameter
 from pydocker.engine.events import Event, EventBus, matches

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
+from typing import Any
 
 from aiohttp import web
 from pydocker.api.server.responses import json_response
@@ -222,8 +224,12 @@ async def get_container_export(request: web.Request) -> web.StreamResponse:
                             f"export of {name}")
 
 
+def stat_header(info: dict[str, Any]) -> str:
+    """The X-Docker-Container-Path-Stat value: base64 of the stat JSON."""
+    return base64.b64encode(json.dumps(info).encode()).decode()
+
+
 async def head_container_archive(request: web.Request) -> web.Response:
-    from pydocker.engine.archive import stat_header
     info = await daemon(request).archives.stat(request.match_info["name"],
                                                _archive_path(request))
     return web.Response(status=200, headers={"X-Docker-Container-Path-Stat": stat_header(info),
@@ -231,11 +237,10 @@ async def head_container_archive(request: web.Request) -> web.Response:
 
 
 async def get_container_archive(request: web.Request) -> web.StreamResponse:
-    from pydocker.engine.archive import stat_header
     response = web.StreamResponse(headers={"Content-Type": "application/x-tar"})
     loop = asyncio.get_running_loop()
 
-    async def start(info: dict) -> None:
+    async def start(info: dict[str, Any]) -> None:
         response.headers["X-Docker-Container-Path-Stat"] = stat_header(info)
         await response.prepare(request)
 

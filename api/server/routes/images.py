@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from aiohttp import web
 from pydocker.api.server.responses import json_response
@@ -46,9 +47,9 @@ async def post_images_load(request: web.Request) -> web.StreamResponse:
     quiet = query_bool(request, "quiet")
     out = JsonStream(request)
     loop = asyncio.get_running_loop()
-    events: asyncio.Queue[dict | None] = asyncio.Queue()
+    events: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
 
-    def progress(obj: dict) -> None:
+    def progress(obj: dict[str, Any]) -> None:
         if not quiet:
             loop.call_soon_threadsafe(events.put_nowait, obj)
 

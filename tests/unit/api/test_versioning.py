@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-
 from pydocker.api.server.app import make_app
 from pydocker.api.server.errors import STATUS_BY_ERROR, status_for
 from pydocker.engine import errors

@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 
 import pytest
-
 from pydocker.engine.containers import config as cfg
 from pydocker.engine.containers import names, users
 from pydocker.engine.errors import InvalidParameter

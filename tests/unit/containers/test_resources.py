@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-
 from pydocker.engine.containers.resources import verify
 from pydocker.engine.errors import InvalidParameter
 from pydocker.engine.host.sysinfo import CgroupInfo, probe
@@ -29,8 +28,8 @@ def test_v2_discards_the_v1_only_settings_with_dockers_words() -> None:
                    memory_reservation=True)
     hc = {"Memory": 64 << 20, "MemorySwappiness": 30, "OomKillDisable": True}
     assert verify(hc, info) == [
-        "Your kernel does not support memory swappiness capabilities or the cgroup is not "
-        "mounted. Memory swappiness discarded.",
+        ("Your kernel does not support memory swappiness capabilities or the cgroup is not "
+         "mounted. Memory swappiness discarded."),
         "Your kernel does not support OomKillDisable. OomKillDisable discarded."]
     assert hc["MemorySwappiness"] is None and hc["OomKillDisable"] is None
     assert hc["Memory"] == 64 << 20

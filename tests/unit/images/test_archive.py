@@ -10,9 +10,8 @@ import tarfile
 from pathlib import Path
 
 import pytest
-
-from pydocker.images.archive import UnsafeArchive, extract_layer
 from pydocker.engine.errors import InvalidParameter
+from pydocker.images.archive import UnsafeArchive, extract_layer
 
 
 def tar_of(members: list[tuple[tarfile.TarInfo, bytes | None]]) -> bytes:
@@ -37,7 +36,7 @@ def entry(name: str, kind: bytes = tarfile.REGTYPE, **attrs: object) -> tarfile.
 
 def test_digest_is_sha256_of_the_uncompressed_tar(tmp_path: Path) -> None:
     data = tar_of([(entry("a.txt"), b"hello")])
-    diff_id, size = extract_layer(io.BytesIO(data), tmp_path)
+    diff_id, _size = extract_layer(io.BytesIO(data), tmp_path)
     assert diff_id == "sha256:" + hashlib.sha256(data).hexdigest()
     assert (tmp_path / "a.txt").read_bytes() == b"hello"
 

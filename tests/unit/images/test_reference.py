@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from pydocker.engine.errors import InvalidParameter
 from pydocker.images.reference import parse
 from pydocker.images.store import chain_ids

@@ -11,7 +11,6 @@ import tarfile
 from pathlib import Path
 
 import pytest
-
 from pydocker.images.archive import extract_layer
 from pydocker.images.tarsplit import SPLIT_FILE, LayerChanged, RebuiltTar, split_size
 
