@@ -35,7 +35,7 @@ class ImageService:
 
     async def history(self, ref: str) -> list[dict[str, Any]]:
         img = await asyncio.to_thread(self.store.get, ref)
-        sizes = [self.store._layer_size(c) for c in chain_ids(img.diff_ids)]  # noqa: SLF001
+        sizes = [self.store.layer_size(c) for c in chain_ids(img.diff_ids)]
         return views.history(img, sizes)
 
     async def list(self, *, all_: bool, filters: dict[str, list[str]], digests: bool

@@ -123,10 +123,10 @@ class ImageStore:
                 continue
             parsed = reference.parse(ref)
             (img.repo_digests if parsed.digest else img.repo_tags).append(parsed.familiar())
-        img.size = sum(self._layer_size(c) for c in chain_ids(img.diff_ids))
+        img.size = sum(self.layer_size(c) for c in chain_ids(img.diff_ids))
         return img
 
-    def _layer_size(self, chain_id: str) -> int:
+    def layer_size(self, chain_id: str) -> int:
         try:
             size: int = json.loads((self._layer_dir(chain_id) / "meta.json").read_bytes())["size"]
             return size
@@ -192,6 +192,18 @@ class ImageStore:
     def is_tagged(self, ref: str) -> bool:
         """Whether a full reference (docker.io/library/x:tag or @digest) names an image."""
         return ref in self._refs
+
+    def chain_with_diff_id(self, diff_id: str) -> str | None:
+        """Some stored layer with these contents (at whatever chain position), if any."""
+        if not (self.root / "layers").is_dir():
+            return None
+        for layer in (self.root / "layers").iterdir():
+            try:
+                if self.layer_diff_id(layer.name) == diff_id:
+                    return "sha256:" + layer.name
+            except (OSError, ValueError, KeyError):
+                continue  # a layer being written or removed
+        return None
 
     def has_layer(self, chain_id: str) -> bool:
         return (self._layer_dir(chain_id) / "meta.json").exists()

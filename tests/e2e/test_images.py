@@ -228,3 +228,43 @@ def test_load_streams_layers_shared_and_odd_blobs(daemon: Daemon, client: docker
         assert got == [top, base]
     finally:
         daemon.cli("rmi", "stream:one", "stream:two")
+
+
+def test_load_skips_layers_the_store_holds(daemon: Daemon, client: docker.DockerClient,
+                                           busybox: str, tmp_path: Path) -> None:
+    """A blob named by the digest of a layer we hold is not extracted again (as when
+    loading an image that shares base layers): even its bytes are not read. At another
+    chain position the stored copy is rebuilt into place."""
+    import hashlib
+    top = layer_tar({"top": b"t\n"})
+    top_hex = hashlib.sha256(top).hexdigest()
+    busybox_diffs = client.images.get(busybox).attrs["RootFS"]["Layers"]
+
+    def archive(tag: str, blobs: dict[str, bytes], diff_ids: list[str]) -> Path:
+        cfg = json.dumps({"os": "linux", "architecture": "amd64",
+                          "config": {"Cmd": ["cat", "/top"]},
+                          "rootfs": {"type": "layers", "diff_ids": diff_ids}}).encode()
+        cfg_name = "blobs/sha256/" + hashlib.sha256(cfg).hexdigest()
+        files = {**blobs, cfg_name: cfg, "manifest.json": json.dumps([{
+            "Config": cfg_name, "RepoTags": [tag], "Layers": list(blobs)}]).encode()}
+        path = tmp_path / f"{tag.replace(':', '-')}.tar"
+        path.write_bytes(layer_tar(files))
+        return path
+
+    # busybox's layers, then top: top is extracted once, at chain (busybox, top).
+    first = archive("known:one", {**{f"blobs/sha256/{d[7:]}": b"never read" for d in
+                                     busybox_diffs}, f"blobs/sha256/{top_hex}": top},
+                    [*busybox_diffs, f"sha256:{top_hex}"])
+    # top alone: held at another position, named by digest, bytes garbage.
+    second = archive("known:two", {f"blobs/sha256/{top_hex}": b"garbage, never read"},
+                     [f"sha256:{top_hex}"])
+    try:
+        daemon.cli("load", "-i", str(first))
+        daemon.cli("load", "-i", str(second))
+        assert daemon.cli("run", "--rm", "known:one").stdout == "t\n"
+        saved = b"".join(client.images.get("known:two").save(named=True))
+        with tarfile.open(fileobj=io.BytesIO(saved)) as tar:
+            layers = json.load(tar.extractfile("manifest.json"))[0]["Layers"]  # type: ignore[arg-type]
+            assert tar.extractfile(layers[0]).read() == top  # type: ignore[union-attr]
+    finally:
+        daemon.cli("rmi", "known:one", "known:two")
