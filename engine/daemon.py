@@ -10,6 +10,7 @@ import asyncio
 import fnmatch
 import logging
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,14 @@ from pydocker.engine import system
 from pydocker.engine.archive import Archives
 from pydocker.engine.config import DaemonConfig
 from pydocker.engine.containers import listing, views
+from pydocker.engine.containers.attach import ClientConn, attach, parse_detach_keys
 from pydocker.engine.containers.exec_service import ExecService
 from pydocker.engine.containers.execs import Exec, ExecStore
+from pydocker.engine.containers.logs import LogOptions, read_logs
 from pydocker.engine.containers.model import Container
 from pydocker.engine.containers.service import ContainerService
 from pydocker.engine.containers.store import ContainerStore
-from pydocker.engine.errors import Conflict, NotFound
+from pydocker.engine.errors import Conflict, InvalidParameter, NotFound
 from pydocker.engine.events import EventBus
 from pydocker.engine.filesystem import Filesystem
 from pydocker.engine.filters import labels_match
@@ -123,6 +126,39 @@ class Daemon:
         d = self.containers.store.dir(c.id)
         return {"resolv": str(d / "resolv.conf"), "hostname": str(d / "hostname"),
                 "hosts": str(d / "hosts"), "log": str(self.log_path(c))}
+
+    def container_logs(self, ref: str, *, stdout: bool, stderr: bool, since: float = 0,
+                       until: float = 0, tail: int = -1, timestamps: bool = False,
+                       follow: bool = False) -> tuple[bool, AsyncIterator[bytes]]:
+        """docker logs: (tty, chunks to send). Errors come before the first byte."""
+        c = self.containers.store.get(ref)
+        if not (stdout or stderr):
+            raise InvalidParameter("Bad parameters: you must choose at least one stream")
+        tty = bool(c.config.get("Tty"))
+        opts = LogOptions(stdout=stdout, stderr=stderr, since_ns=int(since * 1e9),
+                          until_ns=int(until * 1e9), tail=tail, timestamps=timestamps,
+                          follow=follow, tty=tty)
+        return tty, read_logs(self.log_path(c), opts, lambda: c.state.running)
+
+    def attach_target(self, ref: str, detach_keys: str | None) -> tuple[Container, bool, bytes]:
+        """What ``docker attach`` checks before the connection is hijacked (so its errors are
+        still HTTP answers): (container, tty, detach key sequence)."""
+        c = self.containers.store.get(ref)
+        if c.state.status == "paused":
+            raise Conflict(f"container {c.id} is paused, unpause the container before attach.")
+        return c, bool(c.config.get("Tty")), parse_detach_keys(detach_keys)
+
+    async def attach_container(self, c: Container, conn: ClientConn, *, logs: bool,
+                               stream: bool, stdin: bool, stdout: bool, stderr: bool,
+                               detach_keys: bytes) -> None:
+        """The logged output first (``logs``), then the live streams (``stream``)."""
+        if logs:
+            opts = LogOptions(stdout=stdout, stderr=stderr, tty=bool(c.config.get("Tty")))
+            async for chunk in read_logs(self.log_path(c), opts, lambda: False):
+                await conn.write(chunk)
+        if stream:
+            await attach(self.containers, c, conn, stdin=stdin, stdout=stdout, stderr=stderr,
+                         detach_keys=detach_keys)
 
     async def inspect_container(self, ref: str, size: bool = False) -> dict[str, Any]:
         c = self.containers.store.get(ref)

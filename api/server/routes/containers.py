@@ -10,8 +10,6 @@ from typing import Any
 
 from aiohttp import web
 from pydocker.api.server.responses import json_response
-from pydocker.engine.containers.attach import attach, parse_detach_keys
-from pydocker.engine.containers.logs import LogOptions, read_logs
 from pydocker.engine.errors import InvalidParameter
 
 from ..backend import daemon
@@ -118,24 +116,18 @@ async def post_containers_prune(request: web.Request) -> web.Response:
 
 
 async def get_container_logs(request: web.Request) -> web.StreamResponse:
-    d = daemon(request)
-    c = d.containers.store.get(request.match_info["name"])
-    stdout, stderr = query_bool(request, "stdout"), query_bool(request, "stderr")
-    if not (stdout or stderr):
-        raise InvalidParameter("Bad parameters: you must choose at least one stream")
     tail = request.query.get("tail", "all")
-    since = parse_timestamp(request.query.get("since", ""), "since") or 0
-    until = parse_timestamp(request.query.get("until", ""), "until") or 0
-    tty = bool(c.config.get("Tty"))
-    opts = LogOptions(stdout=stdout, stderr=stderr, since_ns=int(since * 1e9),
-                      until_ns=int(until * 1e9),
-                      tail=-1 if tail in ("all", "") else _tail(tail),
-                      timestamps=query_bool(request, "timestamps"),
-                      follow=query_bool(request, "follow"), tty=tty)
+    tty, chunks = daemon(request).container_logs(
+        request.match_info["name"], stdout=query_bool(request, "stdout"),
+        stderr=query_bool(request, "stderr"),
+        since=parse_timestamp(request.query.get("since", ""), "since") or 0,
+        until=parse_timestamp(request.query.get("until", ""), "until") or 0,
+        tail=-1 if tail in ("all", "") else _tail(tail),
+        timestamps=query_bool(request, "timestamps"), follow=query_bool(request, "follow"))
     response = web.StreamResponse(headers={
         "Content-Type": stream_content_type(tty, api_version(request))})
     await response.prepare(request)
-    async for chunk in read_logs(d.log_path(c), opts, lambda: c.state.running):
+    async for chunk in chunks:
         await response.write(chunk)
     await response.write_eof()
     return response
@@ -151,23 +143,13 @@ def _tail(value: str) -> int:
 
 async def post_container_attach(request: web.Request) -> web.StreamResponse:
     d = daemon(request)
-    c = d.containers.store.get(request.match_info["name"])
-    if c.state.status == "paused":
-        from pydocker.engine.errors import Conflict
-        raise Conflict(f"container {c.id} is paused, unpause the container before attach.")
-    keys = parse_detach_keys(request.query.get("detachKeys"))
-    tty = bool(c.config.get("Tty"))
+    c, tty, keys = d.attach_target(request.match_info["name"], request.query.get("detachKeys"))
     conn = await Hijacked.take(request, stream_content_type(tty, api_version(request)))
     try:
-        if query_bool(request, "logs"):
-            opts = LogOptions(stdout=query_bool(request, "stdout"),
-                              stderr=query_bool(request, "stderr"), tty=tty)
-            async for chunk in read_logs(d.log_path(c), opts, lambda: False):
-                await conn.write(chunk)
-        if query_bool(request, "stream"):
-            await attach(d.containers, c, conn, stdin=query_bool(request, "stdin"),
-                         stdout=query_bool(request, "stdout"),
-                         stderr=query_bool(request, "stderr"), detach_keys=keys)
+        await d.attach_container(
+            c, conn, logs=query_bool(request, "logs"), stream=query_bool(request, "stream"),
+            stdin=query_bool(request, "stdin"), stdout=query_bool(request, "stdout"),
+            stderr=query_bool(request, "stderr"), detach_keys=keys)
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     except Exception:
