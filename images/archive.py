@@ -117,21 +117,29 @@ class ForwardReader(io.RawIOBase):
         return self._pos
 
 
+# How each compression a layer may come in starts.
+GZIP, ZSTD, BZIP2, XZ = b"\x1f\x8b", b"\x28\xb5\x2f\xfd", b"BZh", b"\xfd7zX"
+
+
+def is_compressed(head: bytes) -> bool:
+    return head.startswith((GZIP, ZSTD, BZIP2, XZ))
+
+
 def decompressed(stream: BinaryIO) -> BinaryIO:
-    """Plain, gzip or zstd, detected from the magic bytes."""
+    """Plain, gzip, zstd, bzip2 or xz, detected from the magic bytes."""
     buffered: Any = stream if hasattr(stream, "peek") else io.BufferedReader(
         cast(Any, stream), COPY_BUFFER)
     head = buffered.peek(4)[:4]
-    if head[:2] == b"\x1f\x8b":
+    if head.startswith(GZIP):
         import gzip
         return cast(BinaryIO, gzip.GzipFile(fileobj=buffered, mode="rb"))
-    if head == b"\x28\xb5\x2f\xfd":
+    if head.startswith(ZSTD):
         import zstandard
         return cast(BinaryIO, zstandard.ZstdDecompressor().stream_reader(buffered))
-    if head[:3] == b"BZh":
+    if head.startswith(BZIP2):
         import bz2
         return cast(BinaryIO, bz2.BZ2File(buffered))
-    if head[:4] == b"\xfd7zX":
+    if head.startswith(XZ):
         import lzma
         return cast(BinaryIO, lzma.LZMAFile(buffered))
     return cast(BinaryIO, buffered)

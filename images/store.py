@@ -178,7 +178,7 @@ class ImageStore:
         final = self._layer_dir(chain)
         with self._lock:
             if not final.exists():
-                if not staged.dir.exists():
+                if staged.committed_as:
                     # Already committed under another parent: the same diff again.
                     _, tar = self.open_layer_tar(staged.committed_as)
                     with tar:
@@ -193,17 +193,15 @@ class ImageStore:
         """Whether a full reference (docker.io/library/x:tag or @digest) names an image."""
         return ref in self._refs
 
-    def chain_with_diff_id(self, diff_id: str) -> str | None:
-        """Some stored layer with these contents (at whatever chain position), if any."""
-        if not (self.root / "layers").is_dir():
-            return None
+    def chains_by_diff_id(self) -> dict[str, str]:
+        """Every stored layer's contents → one chain ID holding them (read once per load)."""
+        held: dict[str, str] = {}
         for layer in (self.root / "layers").iterdir():
             try:
-                if self.layer_diff_id(layer.name) == diff_id:
-                    return "sha256:" + layer.name
+                held.setdefault(self.layer_diff_id(layer.name), "sha256:" + layer.name)
             except (OSError, ValueError, KeyError):
                 continue  # a layer being written or removed
-        return None
+        return held
 
     def has_layer(self, chain_id: str) -> bool:
         return (self._layer_dir(chain_id) / "meta.json").exists()

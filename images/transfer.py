@@ -18,7 +18,7 @@ from typing import Any, BinaryIO, cast
 from pydocker.engine.errors import InvalidParameter
 
 from . import reference
-from .archive import ForwardReader, clean_name, decompressed
+from .archive import ForwardReader, clean_name, decompressed, is_compressed
 from .store import ImageStore, StagedLayer, chain_ids
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -118,23 +118,22 @@ def save(store: ImageStore, refs: list[str], out: BinaryIO) -> None:
 
 # --- load ------------------------------------------------------------------------------
 
-# How a layer blob starts: compressed (gzip, zstd, bzip2, xz) or a tar header ("ustar" at
-# offset 257). Configs and manifests are JSON; an all-zero empty layer is kept as a file.
-_COMPRESSED_MAGIC = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd", b"BZh", b"\xfd7zX")
-
-
 def _looks_like_layer(head: bytes) -> bool:
-    return head.startswith(_COMPRESSED_MAGIC) or head[257:262] == b"ustar"
+    """Compressed, or a tar header ("ustar" at offset 257). Configs and manifests are
+    JSON; an all-zero empty layer is kept as a file (and extracted from it later)."""
+    return is_compressed(head) or head[257:262] == b"ustar"
 
 
-def _known_layer(store: ImageStore, parts: list[str], staging: Path) -> StagedLayer | None:
+def _known_layer(store: ImageStore, held: dict[str, str], parts: list[str],
+                 staging: Path) -> StagedLayer | None:
     """A blob named by its digest (``blobs/sha256/<hex>``) that is an uncompressed layer
-    the store already holds: no need to extract it again. Content addressing makes the
-    name trustworthy — the layer used is the one whose bytes hash to it. Handed on as
-    already committed, so a new chain position rebuilds it from the stored copy."""
+    the store already holds (``held``: diff ID → a chain ID): no need to extract it again.
+    Content addressing makes the name trustworthy — the layer used is the one whose bytes
+    hash to it. Handed on as already committed, so a new chain position rebuilds it from
+    the stored copy."""
     if len(parts) != 3 or parts[:2] != ["blobs", "sha256"]:
         return None
-    chain = store.chain_with_diff_id("sha256:" + parts[2])
+    chain = held.get("sha256:" + parts[2])
     if chain is None:
         return None
     return StagedLayer(staging / ("known-" + parts[2]), "sha256:" + parts[2],
@@ -148,6 +147,7 @@ def _unpack_outer(store: ImageStore, stream: BinaryIO, dest: Path
     file first would write every layer twice. A blob that fails to extract is an error
     only if a manifest names it as a layer."""
     staged: dict[str, StagedLayer | InvalidParameter] = {}
+    held = store.chains_by_diff_id()
     (dest / ".staged").mkdir()
     try:
         source = io.BufferedReader(ForwardReader(decompressed(stream)), 64 << 10)
@@ -160,7 +160,7 @@ def _unpack_outer(store: ImageStore, stream: BinaryIO, dest: Path
                 if m.isdir():
                     target.mkdir(parents=True, exist_ok=True)
                 elif m.isreg():
-                    known = _known_layer(store, parts, dest / ".staged")
+                    known = _known_layer(store, held, parts, dest / ".staged")
                     if known is not None:
                         staged["/".join(parts)] = known  # not read: tarfile skips it
                         continue

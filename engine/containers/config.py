@@ -115,6 +115,9 @@ def _realtime(name: str) -> int:
 RESTART_POLICIES = {"", "no", "always", "unless-stopped", "on-failure"}
 
 
+MIN_MEMORY = 6 * 1024 * 1024  # dockerd's linuxMinMemory: limits and reservations
+
+
 def validate_host_config(hc: dict[str, Any]) -> None:
     """The checks dockerd does before anything is created (daemon/container.go verify*)."""
     policy = hc.get("RestartPolicy") or {}
@@ -134,7 +137,7 @@ def validate_host_config(hc: dict[str, Any]) -> None:
         value = hc.get(key)
         if value is not None and value < 0 and not (key in ("MemorySwap", "PidsLimit", "CpuQuota") and value == -1):
             raise InvalidParameter(f"invalid {key}: value must be positive")
-    if hc.get("Memory") and hc["Memory"] < 6 * 1024 * 1024:
+    if hc.get("Memory") and hc["Memory"] < MIN_MEMORY:
         raise InvalidParameter("Minimum memory limit allowed is 6MB")
     if hc.get("NanoCpus") and (hc.get("CpuQuota") or hc.get("CpuPeriod")):
         raise InvalidParameter(

@@ -10,7 +10,8 @@ from typing import Any
 from pydocker.engine.errors import InvalidParameter
 from pydocker.engine.host.sysinfo import CgroupInfo
 
-MIN_MEMORY = 6 * 1024 * 1024
+from .config import MIN_MEMORY
+
 _BLKIO_DEVICE_LISTS = (  # HostConfig key, CgroupInfo feature, what, what is dropped
     ("BlkioWeightDevice", "blkio_weight_device", "Block I/O weight_device",
      "Weight-device discarded."),
