@@ -34,13 +34,15 @@ class NotModified(EngineError):
     """Nothing to do: already started, already stopped (304, no body)."""
 
 
-class NotImplemented(EngineError):  # noqa: A001 - mirrors errdefs.NotImplemented
-    """The feature exists in Docker but not here (501)."""
+class Unimplemented(EngineError):
+    """The feature exists in Docker but not here (501); errdefs.NotImplemented, renamed so as
+    not to shadow the builtin."""
 
 
 class Unavailable(EngineError):
     """The subsystem is not available, e.g. swarm endpoints (503)."""
 
 
-class SystemError(EngineError):  # noqa: A001 - mirrors errdefs.System
-    """Something on the host failed (500)."""
+class SystemFailure(EngineError):
+    """Something on the host failed (500); errdefs.System, renamed so as not to shadow the
+    builtin."""

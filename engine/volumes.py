@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pydocker.engine.errors import InvalidParameter, NotFound, SystemError
+from pydocker.engine.errors import InvalidParameter, NotFound, SystemFailure
 from pydocker.engine.events import EventBus
 from pydocker.engine.filters import labels_match
 from pydocker.volumes import hostmount
@@ -245,7 +245,7 @@ class VolumeService:
                     await asyncio.to_thread(self.store.remove, name, [], True)
                     self._active.pop(name, None)
                     self._event("destroy", name)
-                except (NotFound, SystemError) as exc:
+                except (NotFound, SystemFailure) as exc:
                     log.warning("volume %s: not removed with its container: %s", name, exc)
 
     # --- containers: start and stop ----------------------------------------------------
@@ -300,12 +300,12 @@ class VolumeService:
         if hostmount.is_mounted(path):
             return
         if not opts.get("device"):
-            raise SystemError(f"error while mounting volume '{path}': missing device in "
+            raise SystemFailure(f"error while mounting volume '{path}': missing device in "
                               "volume options")
         try:
             hostmount.mount(opts["device"], path, opts.get("type", ""), opts.get("o", ""))
         except OSError as exc:
-            raise SystemError(f"error while mounting volume '{path}': failed to mount local "
+            raise SystemFailure(f"error while mounting volume '{path}': failed to mount local "
                               f"volume: {exc}") from None
 
     def _ensure_unmounted(self, name: str) -> None:
@@ -330,7 +330,7 @@ class VolumeService:
                         await asyncio.to_thread(self._ensure_mounted, name)
                     else:
                         await asyncio.to_thread(self._ensure_unmounted, name)
-                except (OSError, SystemError, NotFound) as exc:
+                except (OSError, SystemFailure, NotFound) as exc:
                     log.error("volume %s: %s", name, exc)
 
     async def close(self) -> None:

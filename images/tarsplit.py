@@ -24,13 +24,13 @@ import os
 from pathlib import Path
 from typing import IO, Any
 
-from pydocker.engine.errors import SystemError as EngineSystemError
+from pydocker.engine.errors import SystemFailure
 
 SPLIT_FILE = "tar-split.json.gz"
 KEPT_DIR = "split-kept"  # payloads a later member removed from the layer, kept aside
 
 
-class LayerChanged(EngineSystemError):
+class LayerChanged(SystemFailure):
     """A layer file no longer matches what its tar held: the tar cannot be rebuilt."""
 
 

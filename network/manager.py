@@ -23,8 +23,7 @@ from ipaddress import IPv4Address, IPv4Interface
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydocker.engine.errors import Conflict, Forbidden, InvalidParameter, NotFound
-from pydocker.engine.errors import SystemError as EngineSystemError
+from pydocker.engine.errors import Conflict, Forbidden, InvalidParameter, NotFound, SystemFailure
 from pydocker.network import iptables as ipt
 from pydocker.network.bridge import ensure_bridge, remove_bridge
 from pydocker.network.dns import EmbeddedDNS
@@ -165,7 +164,7 @@ class NetworkManager:
         assert net.pool is not None
         index = link_index(self.ipr, net.bridge)
         if index is None:
-            raise EngineSystemError(f"bridge {net.bridge} of network {net.name} is missing")
+            raise SystemFailure(f"bridge {net.bridge} of network {net.name} is missing")
         create_endpoint(self.ipr, index, VethConfig(
             ep.host_veth, ep.netns_path, IPv4Address(ep.ip), ep.prefixlen,
             IPv4Address(ep.gateway) if not net.internal else None, ep.mac, net.mtu, ep.ifname))
@@ -440,7 +439,7 @@ class NetworkManager:
         except PortAllocated as exc:
             await self._ports.release(ep.ports)
             net.pool.release(ip)
-            raise EngineSystemError(
+            raise SystemFailure(
                 f"driver failed programming external connectivity on endpoint "
                 f"{ep.name.lstrip('/') or ep.container_id[:12]} ({ep.endpoint_id}): {exc}"
             ) from exc

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pydocker.engine.errors import Conflict, InvalidParameter, NotFound, SystemError
+from pydocker.engine.errors import Conflict, InvalidParameter, NotFound, SystemFailure
 from pydocker.engine.host.atomic import write_atomic
 
 from . import hostmount
@@ -145,9 +145,9 @@ class VolumeStore:
                 try:
                     hostmount.unmount(str(data))
                 except OSError as exc:
-                    raise SystemError(f"remove {name}: {exc}") from None
+                    raise SystemFailure(f"remove {name}: {exc}") from None
                 if hostmount.is_mounted(data):
-                    raise SystemError(f"remove {name}: volume has active mounts")
+                    raise SystemFailure(f"remove {name}: volume has active mounts")
             # Drop the metadata first: a crash half-way leaves a non-volume, not a
             # volume with half its data.
             self._meta_path(name).unlink()

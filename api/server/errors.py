@@ -19,9 +19,9 @@ STATUS_BY_ERROR: dict[type[errors.EngineError], int] = {
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.NotModified: 304,
-    errors.NotImplemented: 501,
+    errors.Unimplemented: 501,
     errors.Unavailable: 503,
-    errors.SystemError: 500,
+    errors.SystemFailure: 500,
     errors.EngineError: 500,
 }
 

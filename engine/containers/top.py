@@ -7,7 +7,7 @@ import os
 import shlex
 from typing import Any
 
-from pydocker.engine.errors import SystemError
+from pydocker.engine.errors import SystemFailure
 from pydocker.engine.host.commands import HostCommandError, arun
 
 
@@ -33,13 +33,13 @@ async def top(init_pid: int, ps_args: str) -> dict[str, Any]:
     try:
         out = await arun(["ps", *args])
     except HostCommandError as e:
-        raise SystemError(f"ps: {e.stderr.strip()}") from None
+        raise SystemFailure(f"ps: {e.stderr.strip()}") from None
     lines = out.splitlines()
     if not lines:
-        raise SystemError("ps returned no output")
+        raise SystemFailure("ps returned no output")
     titles = lines[0].split()
     if "PID" not in titles:
-        raise SystemError("Couldn't find PID field in ps output")
+        raise SystemFailure("Couldn't find PID field in ps output")
     pid_col = titles.index("PID")
     pids = await asyncio.to_thread(container_pids, init_pid)
     processes = []

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from pydocker.engine.errors import SystemError as EngineSystemError
+from pydocker.engine.errors import SystemFailure
 from pydocker.network.manager import NetworkManager
 
 from tests.network.conftest import Upstream, free_subnet, ns_name, sh, snapshot
@@ -183,7 +183,7 @@ async def test_port_conflicts_use_dockers_error(
     ns1, ns2 = netns(), netns()
     ep = await mgr.connect("bridge", CID1, ns1, name="/first", ports=["0:80"])
     port = ep.ports[0].host_port
-    with pytest.raises(EngineSystemError,
+    with pytest.raises(SystemFailure,
                        match=rf"Bind for 0\.0\.0\.0:{port} failed: port is already allocated"):
         await mgr.connect("bridge", CID2, ns2, name="/second", ports=[f"{port}:80"])
     assert CID2 not in (await mgr.get_network("bridge"))["Containers"]
@@ -195,7 +195,7 @@ async def test_port_conflicts_use_dockers_error(
     other.listen()
     taken = other.getsockname()[1]
     try:
-        with pytest.raises(EngineSystemError, match=f"0.0.0.0:{taken} failed"):
+        with pytest.raises(SystemFailure, match=f"0.0.0.0:{taken} failed"):
             await mgr.connect("bridge", CID2, ns2, ports=[f"{taken}:80"])
     finally:
         other.close()

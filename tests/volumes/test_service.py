@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from pydocker.engine.errors import Conflict, InvalidParameter, NotFound, SystemError
+from pydocker.engine.errors import Conflict, InvalidParameter, NotFound, SystemFailure
 from pydocker.engine.events import EventBus
 from pydocker.engine.volumes import VolumeService
 from pydocker.volumes import hostmount
@@ -248,7 +248,7 @@ async def test_failed_volume_mount(world: World, tmp_path: Path) -> None:
         "type": "tmpfs", "device": "tmpfs"}})
     c = await world.create("c", host_config={"Binds": ["fine:/a", "broken:/b"]})
     path = world.store.mountpoint("broken")
-    with pytest.raises(SystemError) as err:
+    with pytest.raises(SystemFailure) as err:
         await world.svc.mount(c)
     assert str(err.value) == (
         f"error while mounting volume '{path}': failed to mount local volume: mount "

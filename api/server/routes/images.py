@@ -21,9 +21,9 @@ log = logging.getLogger(__name__)
 async def post_images_create(request: web.Request) -> web.StreamResponse:
     if request.query.get("fromSrc") is None:
         image = request.query.get("fromImage", "")
-        raise errors.NotImplemented(f"pulling images is not supported yet by pydocker ({image})")
+        raise errors.Unimplemented(f"pulling images is not supported yet by pydocker ({image})")
     if request.query["fromSrc"] != "-":
-        raise errors.NotImplemented("importing from a URL is not supported; send the tar as the body")
+        raise errors.Unimplemented("importing from a URL is not supported; send the tar as the body")
     repo = request.query.get("repo") or None
     tag = request.query.get("tag") or ""
     repo_tag = f"{repo}:{tag}" if repo and tag else repo
