@@ -16,6 +16,7 @@ import contextlib
 import os
 import signal
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from . import devicefilter
@@ -82,9 +83,10 @@ class Cgroup:
 
     # --- create / join / remove -------------------------------------------------------
 
-    def create(self, resources: dict[str, Any], restrict_devices: bool = True) -> None:
-        """Make the cgroup and set its limits; also used to change them (docker update),
-        then with ``restrict_devices=False``: the device rules are set once, at start."""
+    def create(self, resources: Mapping[str, Any], restrict_devices: bool = True) -> None:
+        """Make the cgroup and set its limits (``spec.Resources``, or the daemon's dict of
+        that shape); also used to change them (docker update), then with
+        ``restrict_devices=False``: the device rules are set once, at start."""
         if self.v2:
             self._create_v2(resources)
             if restrict_devices:
@@ -100,7 +102,7 @@ class Cgroup:
         for rule in DEFAULT_DEVICE_RULES:
             _write(f"{path}/devices.allow", rule)
 
-    def _create_v1(self, r: dict[str, Any]) -> None:
+    def _create_v1(self, r: Mapping[str, Any]) -> None:
         for controller, path in self.dirs().items():
             if controller == "cpuset":
                 self._cpuset_dirs(path)
@@ -153,7 +155,7 @@ class Cgroup:
                 if not _read(f"{cur}/{key}").strip():
                     _write(f"{cur}/{key}", _read(f"{parent}/{key}").strip())
 
-    def _create_v2(self, r: dict[str, Any]) -> None:
+    def _create_v2(self, r: Mapping[str, Any]) -> None:
         cur = self.root
         for part in self.rel.split("/"):
             _enable_controllers(cur)
@@ -308,7 +310,7 @@ def _enable_controllers(path: str) -> None:
                 _write(f"{path}/cgroup.subtree_control", f"+{controller}")
 
 
-def _cpu_quota(r: dict[str, Any]) -> tuple[int, int]:
+def _cpu_quota(r: Mapping[str, Any]) -> tuple[int, int]:
     if r.get("nano_cpus"):
         period = 100000
         return period, r["nano_cpus"] * period // 1_000_000_000

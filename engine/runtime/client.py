@@ -13,13 +13,18 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import wire
+from . import exits, wire
 from .cgroups import Cgroup
+from .errors import SpawnerError, SpawnerGone, StartError
+from .exits import ExitStatus
+
+# Part of this module's interface: the daemon catches StartError (reading .exit_code) and
+# receives ExitStatus from Shim.wait and Runtime.exit_status.
+__all__ = ["ExecProcess", "ExitStatus", "FrameReader", "Runtime", "Shim", "StartError"]
 
 ENGINE_DIR = str(Path(__file__).resolve().parents[1])
 # The zygote runs under -I -S (no site, no editable-install finder): it sees the stdlib,
@@ -27,20 +32,6 @@ ENGINE_DIR = str(Path(__file__).resolve().parents[1])
 # so that nothing there can shadow a stdlib module.
 BOOT = ("import sys; fd = int(sys.argv[1]); sys.path += sys.argv[2:]; "
         "from runtime.zygote import main; main(fd)")
-
-
-class StartError(Exception):
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
-@dataclass
-class ExitStatus:
-    exit_code: int
-    oom_killed: bool = False
-    finished_at: str = ""
-    error: str = ""
 
 
 def _site_dirs() -> list[str]:
@@ -88,10 +79,10 @@ class Runtime:
             socket.send_fds(self._sock, [json.dumps(req).encode()], fds)
             reply = self._sock.recv(1 << 20)
         if not reply:
-            raise RuntimeError("the runtime's spawner exited")
+            raise SpawnerGone
         out: dict[str, Any] = json.loads(reply)
         if out.get("error"):
-            raise RuntimeError(out["error"])
+            raise SpawnerError(out["error"])
         return out
 
     async def zygote_call(self, req: dict[str, Any],
@@ -106,7 +97,7 @@ class Runtime:
 
     @contextlib.asynccontextmanager
     async def mounted_rootfs(self, container_id: str, rootfs: dict[str, Any],
-                             pid: int = 0) -> Any:
+                             pid: int = 0) -> AsyncIterator[Path]:
         """The container's root as a host path: /proc/PID/root while it runs, otherwise
         its overlay mounted under the exec root until the block ends."""
         if pid:
@@ -126,7 +117,7 @@ class Runtime:
     async def create(self, spec: dict[str, Any]) -> Shim:
         bundle = Path(spec["bundle"])
         bundle.mkdir(parents=True, exist_ok=True)
-        for stale in ("exit.json", "state.json"):
+        for stale in (exits.EXIT_FILE, "state.json"):
             (bundle / stale).unlink(missing_ok=True)
         (bundle / "spec.json").write_text(json.dumps(
             {"cgroup": spec["cgroup"], "tty": spec.get("tty", False)}))
@@ -163,12 +154,7 @@ class Runtime:
         return shim
 
     def exit_status(self, container_id: str) -> ExitStatus | None:
-        try:
-            data = json.loads((self.bundle(container_id) / "exit.json").read_text())
-        except (OSError, ValueError):
-            return None
-        return ExitStatus(int(data["exit_code"]), bool(data.get("oom_killed")),
-                          data.get("finished_at", ""))
+        return exits.read(self.bundle(container_id))
 
     def cgroup(self, container_id: str) -> Cgroup | None:
         try:
@@ -343,8 +329,7 @@ class Shim:
                 data = await self._read_message(reader)
             finally:
                 writer.close()
-            return ExitStatus(int(data["exit_code"]), bool(data.get("oom_killed")),
-                              data.get("finished_at", ""))
+            return ExitStatus.from_json(data)
         except (OSError, asyncio.IncompleteReadError):
             # The shim is gone: it wrote the status before leaving.
             for _ in range(50):

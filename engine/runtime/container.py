@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import os
 import socket
-from typing import Any
 
 from . import mounts, process, tty
 from . import syscalls as sc
+from .spec import ExecSpec, Mount, Spec
 
 NS_FILES = (("ipc", sc.CLONE_NEWIPC), ("uts", sc.CLONE_NEWUTS), ("net", sc.CLONE_NEWNET),
             ("mnt", sc.CLONE_NEWNS))
@@ -37,7 +37,7 @@ def _stdio(stdio: tuple[int, int, int] | None, tty_sock: socket.socket | None,
             os.dup2(fd, target)
 
 
-def run_init(spec: dict[str, Any], sync_r: int, err_w: int,
+def run_init(spec: Spec, sync_r: int, err_w: int,
              stdio: tuple[int, int, int] | None, tty_sock: socket.socket | None) -> None:
     """Never returns: execs the container's program or exits with Docker's code."""
     try:
@@ -52,10 +52,9 @@ def run_init(spec: dict[str, Any], sync_r: int, err_w: int,
             flags |= sc.CLONE_NEWNET
         sc.unshare(flags)
         # A path joins an existing namespace (netns file, --ipc/--uts container:<id>).
-        for kind, nstype, keep in (("net", sc.CLONE_NEWNET, ("none", "host")),
-                                   ("ipc", sc.CLONE_NEWIPC, ("new", "host")),
-                                   ("uts", sc.CLONE_NEWUTS, ("new", "host"))):
-            target = ns.get(kind, keep[0])
+        for target, nstype, keep in ((net, sc.CLONE_NEWNET, ("none", "host")),
+                                     (ns.get("ipc", "new"), sc.CLONE_NEWIPC, ("new", "host")),
+                                     (ns.get("uts", "new"), sc.CLONE_NEWUTS, ("new", "host"))):
             if target not in keep:
                 fd = os.open(target, os.O_RDONLY | os.O_CLOEXEC)
                 sc.setns(fd, nstype)
@@ -64,12 +63,13 @@ def run_init(spec: dict[str, Any], sync_r: int, err_w: int,
         sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)
         root = os.path.join(spec["bundle"], "rootfs")
         os.makedirs(root, exist_ok=True)
-        mounts.mount_rootfs(spec, root)
+        mounts.mount_rootfs(spec["rootfs"], root)
         mounts.mount_standard(root, spec)
-        user_mounts = list(spec.get("mounts") or [])
-        if spec.get("init"):
+        user_mounts: list[Mount] = list(spec.get("mounts") or [])
+        init = spec.get("init")
+        if init:
             user_mounts.append({"destination": "/dev/init", "type": "bind",
-                                "source": spec["init"], "options": ["bind", "ro"]})
+                                "source": init, "options": ["bind", "ro"]})
         for m in user_mounts:
             mounts.mount_user(root, m)
         mounts.pivot(root)
@@ -91,8 +91,9 @@ def run_init(spec: dict[str, Any], sync_r: int, err_w: int,
                 f.write(str(spec["oom_score_adj"]))
         user = spec.get("user") or {}
         process.chdir_creating(spec.get("cwd") or "/", user.get("uid", 0), user.get("gid", 0))
-        if spec.get("init"):
-            spec = dict(spec, args=["/dev/init", "--", *spec["args"]])
+        if init:
+            spec = spec.copy()
+            spec["args"] = ["/dev/init", "--", *spec["args"]]
         process.become(spec)
     except process.ExecError as exc:
         process.report(err_w, str(exc), exc.exit_code)
@@ -108,7 +109,7 @@ def open_namespaces(pid: int) -> list[tuple[int, int]]:
             for name, kind in NS_FILES]
 
 
-def run_exec(spec: dict[str, Any], namespaces: list[tuple[int, int]], sync_r: int,
+def run_exec(spec: ExecSpec, namespaces: list[tuple[int, int]], sync_r: int,
              err_w: int, stdio: tuple[int, int, int] | None,
              tty_sock: socket.socket | None) -> None:
     try:

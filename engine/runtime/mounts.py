@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import Any
 
 from . import syscalls as sc
+from .spec import DirRootfs, Mount, OverlayRootfs, Spec
 
 DEVICES = [("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8),
            ("urandom", 1, 9), ("tty", 5, 0)]
@@ -80,8 +80,7 @@ def secure_join(root: str, path: str, follow_last: bool = True) -> str:
     return current
 
 
-def mount_rootfs(spec: dict[str, Any], target: str) -> None:
-    rootfs = spec["rootfs"]
+def mount_rootfs(rootfs: OverlayRootfs | DirRootfs, target: str) -> None:
     if "path" in rootfs:
         sc.mount(rootfs["path"], target, None, sc.MS_BIND | sc.MS_REC)
         return
@@ -97,7 +96,7 @@ def mount_rootfs(spec: dict[str, Any], target: str) -> None:
     sc.mount("overlay", target, "overlay", 0, data)
 
 
-def mount_standard(root: str, spec: dict[str, Any]) -> None:
+def mount_standard(root: str, spec: Spec) -> None:
     """/proc, /sys, /dev and friends, with the flags runc uses."""
     def at(p: str) -> str:
         path = os.path.join(root, p)
@@ -135,7 +134,7 @@ def mount_standard(root: str, spec: dict[str, Any]) -> None:
     sc.mount("mqueue", at("dev/mqueue"), "mqueue", sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC)
 
 
-def mount_user(root: str, m: dict[str, Any]) -> None:
+def mount_user(root: str, m: Mount) -> None:
     """A bind or tmpfs mount from the spec (volumes, binds, /etc files, --tmpfs)."""
     target = secure_join(root, m["destination"])
     flags, propagation, data = parse_options(list(m.get("options") or []))

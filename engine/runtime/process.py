@@ -9,20 +9,19 @@ import os
 import resource
 import signal
 import stat
-from typing import Any
 
 from . import caps, seccomp
 from . import syscalls as sc
+from .errors import StartError
+from .spec import ExecSpec, Rlimit, Spec
 
 # Every RLIMIT_* this Python knows (RLIMIT_LOCKS, for one, is missing in some builds).
 _RLIMITS = {name: getattr(resource, name) for name in dir(resource)
             if name.startswith("RLIMIT_")}
 
 
-class ExecError(Exception):
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+class ExecError(StartError):
+    """Raised in the forked child before its exec; reported to the shim on the error pipe."""
 
 
 def report(err_fd: int, message: str, exit_code: int) -> None:
@@ -55,7 +54,7 @@ def lookup(argv0: str, env: list[str]) -> str:
     raise ExecError(f'exec: "{argv0}": executable file not found in $PATH', 127)
 
 
-def set_rlimits(limits: list[dict[str, Any]]) -> None:
+def set_rlimits(limits: list[Rlimit]) -> None:
     for lim in limits:
         name = lim["type"].upper()
         name = name if name.startswith("RLIMIT_") else "RLIMIT_" + name
@@ -74,7 +73,7 @@ def set_rlimits(limits: list[dict[str, Any]]) -> None:
             pass
 
 
-def become(spec: dict[str, Any]) -> None:
+def become(spec: Spec | ExecSpec) -> None:
     """User, capabilities, no_new_privs, seccomp — then exec. Never returns."""
     env = list(spec.get("env") or [])
     args = list(spec["args"])

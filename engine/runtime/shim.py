@@ -2,93 +2,56 @@
 exec, records the exit status, and outlives the daemon (live restore).
 
 Single-threaded, one selector loop. It is forked from the zygote, so it costs no
-interpreter start-up, and it forks the container's processes itself.
+interpreter start-up, and it forks the container's processes itself (procs.py); its
+daemon connections are buffered in connections.py, its exit record written by exits.py.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import selectors
 import signal
 import socket
 import time
+from collections.abc import Callable
 from typing import Any
 
-from . import container, syscalls, wire
+from . import container, exits, procs, syscalls, tty, wire
 from .cgroups import Cgroup
+from .connections import Clients, Conn, read_request
+from .errors import StartError
+from .exits import ExitStatus
 from .jsonlog import LogWriter, now_rfc3339
+from .procs import OUTPUT_CHUNK, Proc
+from .spec import ExecSpec, Spec
 
 CHUNK = 1 << 16
-OUTPUT_CHUNK = 1 << 20  # fewer, larger reads: logging cost is per chunk, not per line
-MAX_CLIENT_BUFFER = 64 << 20
 LINGER_S = 2.0
-F_SETPIPE_SZ = 1031
 
-
-def write_atomic(path: str, data: bytes) -> None:
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def exit_code_of(status: int) -> int:
-    code = os.waitstatus_to_exitcode(status)
-    return 128 - code if code < 0 else code
-
-
-class Conn:
-    """A daemon connection: a request, then maybe a stream."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.out = bytearray()
-        self.kind = ""          # "attach", "exec", "wait"
-        self.stdin = False
-        self.streams = (True, True)
-        self.exec_id = ""
-        self.closing = False
-        self.read_closed = False
-        self.registered = False
-        self.dead = False
-
-
-class Proc:
-    """A process whose stdio we hold: the container's first process or an exec."""
-
-    def __init__(self, pid: int, pidfd: int, tty: bool, stdin_fd: int | None,
-                 outs: dict[int, str], master: int | None) -> None:
-        self.pid = pid
-        self.pidfd = pidfd
-        self.tty = tty
-        self.stdin_fd = stdin_fd
-        self.outs = outs          # fd -> "stdout"/"stderr"
-        self.master = master
-        self.status: int | None = None
+Request = dict[str, Any]  # a decoded JSON request from the daemon
 
 
 class Shim:
-    def __init__(self, spec: dict[str, Any], ready_fd: int) -> None:
+    def __init__(self, spec: Spec, ready_fd: int) -> None:
         self.spec = spec
         self.bundle = spec["bundle"]
         self.ready_fd = ready_fd
         self.sel = selectors.DefaultSelector()
+        self.clients = Clients(self.sel)
         self.cgroup = Cgroup(spec["cgroup"]["parent"], spec["cgroup"]["name"])
-        self.conns: dict[int, Conn] = {}
         self.init: Proc | None = None
         self.execs: dict[str, Proc] = {}
         self.exec_conns: dict[str, Conn] = {}
         self.log = LogWriter(spec["log_path"])
-        self.exit: dict[str, Any] | None = None
-        self.sync_w = -1
-        self.err_r = -1
-        self.tty_sock: socket.socket | None = None
+        self.exit: ExitStatus | None = None
         self.started = False
+        self.ops: dict[str, Callable[[Conn, Request], None]] = {
+            "state": self._op_state, "start": self._op_start, "attach": self._op_attach,
+            "wait": self._op_wait, "kill": self._op_kill, "resize": self._op_resize,
+            "exec": self._op_exec, "shutdown": self._op_shutdown,
+        }
 
     # --- set-up ---------------------------------------------------------------------
 
@@ -112,90 +75,17 @@ class Shim:
             fd = os.open(pid_ns, os.O_RDONLY | os.O_CLOEXEC)
             syscalls.setns(fd, syscalls.CLONE_NEWPID)
             os.close(fd)
-        self.init = self._spawn(spec, None)
+        self.init = procs.spawn_init(spec, self.cgroup)
         with open(os.path.join(self.bundle, "state.json"), "w") as f:
             json.dump({"pid": self.init.pid, "shim_pid": os.getpid()}, f)
 
-    def _spawn(self, spec: dict[str, Any], namespaces: list[tuple[int, int]] | None) -> Proc:
-        """Fork a container process blocked on its sync pipe, placed in our cgroup."""
-        tty = bool(spec.get("tty"))
-        sync_r, sync_w = os.pipe2(os.O_CLOEXEC)
-        err_r, err_w = os.pipe2(os.O_CLOEXEC)
-        parent_tty = child_tty = None
-        stdio = None
-        stdin_w = None
-        outs: dict[int, str] = {}
-        if tty:
-            parent_tty, child_tty = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        else:
-            wants_stdin = spec.get("open_stdin") if namespaces is None else spec.get("stdin")
-            if wants_stdin:
-                in_r, stdin_w = os.pipe2(os.O_CLOEXEC)
-            else:
-                in_r = os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
-            out_r, out_w = os.pipe2(os.O_CLOEXEC)
-            errp_r, errp_w = os.pipe2(os.O_CLOEXEC)
-            for fd in (out_r, errp_r):
-                with contextlib.suppress(OSError):  # bounded by fs.pipe-max-size
-                    fcntl.fcntl(fd, F_SETPIPE_SZ, OUTPUT_CHUNK)
-            stdio = (in_r, out_w, errp_w)
-            outs = {out_r: "stdout", errp_r: "stderr"}
-        pid = os.fork()
-        if pid == 0:
-            try:
-                keep = {sync_r, err_w, *(stdio or ()),
-                        *([child_tty.fileno()] if child_tty is not None else []),
-                        *(fd for fd, _ in namespaces or [])}
-                close_other_fds(keep)
-                if namespaces is None:
-                    container.run_init(spec, sync_r, err_w, stdio, child_tty)
-                else:
-                    container.run_exec(spec, namespaces, sync_r, err_w, stdio, child_tty)
-            finally:
-                os._exit(127)
-        os.close(sync_r)
-        os.close(err_w)
-        if stdio is not None:
-            for fd in stdio:
-                os.close(fd)
-        if child_tty is not None:
-            child_tty.close()
-        try:
-            self.cgroup.add(pid)
-        except OSError:
-            pass  # the child reports its own failure, or was already placed
-        proc = Proc(pid, os.pidfd_open(pid), tty, stdin_w, outs, None)
-        proc.sync_w, proc.err_r, proc.tty_sock = sync_w, err_r, parent_tty  # type: ignore[attr-defined]
-        return proc
-
-    def _release(self, proc: Proc) -> dict[str, Any]:
-        """Let the child run to its exec; returns {} or the error it reported."""
-        os.write(proc.sync_w, b"G")  # type: ignore[attr-defined]
-        os.close(proc.sync_w)  # type: ignore[attr-defined]
-        tty_sock = proc.tty_sock  # type: ignore[attr-defined]
-        if tty_sock is not None:
-            from . import tty
-            master = tty.recv_fd(tty_sock)
-            tty_sock.close()
-            if master is not None:
-                os.set_blocking(master, False)
-                proc.master = master
-                proc.outs = {master: "stdout"}
-                proc.stdin_fd = master
-        data = b""
-        while chunk := os.read(proc.err_r, 4096):  # type: ignore[attr-defined]
-            data += chunk
-        os.close(proc.err_r)  # type: ignore[attr-defined]
+    def _release(self, proc: Proc) -> dict[str, str | int]:
+        """Let the child run, then select on its output and its exit."""
+        failure = procs.release(proc)
         for fd in proc.outs:
             self.sel.register(fd, selectors.EVENT_READ, ("out", proc))
         self.sel.register(proc.pidfd, selectors.EVENT_READ, ("exit", proc))
-        if data:
-            try:
-                failure: dict[str, Any] = json.loads(data)
-                return failure
-            except ValueError:
-                return {"error": data.decode(errors="replace"), "exit_code": 128}
-        return {}
+        return failure
 
     # --- loop -----------------------------------------------------------------------
 
@@ -211,16 +101,15 @@ class Shim:
                     if mask & selectors.EVENT_READ:
                         self._conn_readable(obj)
                     if mask & selectors.EVENT_WRITE and obj.sock.fileno() != -1:
-                        self._flush(obj)
+                        self.clients.flush(obj)
                 elif kind == "out":
                     self._output(key.fd, obj)
                 elif kind == "exit":
                     self._proc_exited(obj)
             if self.exit is not None:
-                pending = any(c.out for c in self.conns.values())
                 if deadline is None:
                     deadline = time.monotonic() + LINGER_S
-                if not pending or time.monotonic() >= deadline:
+                if not self.clients.pending() or time.monotonic() >= deadline:
                     return
 
     def _accept(self) -> None:
@@ -231,149 +120,98 @@ class Shim:
         sock.setblocking(True)
         sock.settimeout(5)
         try:
-            req = self._read_message(sock)
+            req = read_request(sock)
         except (OSError, ValueError):
             sock.close()
             return
         sock.settimeout(None)
-        conn = Conn(sock)
-        self._handle(conn, req)
+        self._handle(Conn(sock), req)
 
-    @staticmethod
-    def _read_message(sock: socket.socket) -> dict[str, Any]:
-        head = _recv_exact(sock, 4)
-        (size,) = wire.LENGTH.unpack(head)
-        message: dict[str, Any] = json.loads(_recv_exact(sock, size))
-        return message
+    # --- requests -------------------------------------------------------------------
 
-    def _reply(self, conn: Conn, obj: Any) -> None:
+    def _handle(self, conn: Conn, req: Request) -> None:
+        op = self.ops.get(req.get("op", ""))
         try:
-            conn.sock.sendall(wire.message(obj))
-        except OSError:
-            pass
-        conn.sock.close()
-
-    def _watch(self, conn: Conn) -> None:
-        conn.sock.setblocking(False)
-        self.conns[id(conn)] = conn
-        self._update(conn)
-
-    def _handle(self, conn: Conn, req: dict[str, Any]) -> None:
-        op = req.get("op")
-        try:
-            if op == "state":
-                self._reply(conn, {"pid": self.init.pid if self.init else 0,
-                                   "exited": self.exit is not None})
-            elif op == "start":
-                self._reply(conn, self._start())
-            elif op == "attach":
-                conn.kind = "attach"
-                conn.stdin = bool(req.get("stdin"))
-                conn.streams = (bool(req.get("stdout", True)), bool(req.get("stderr", True)))
-                if self.exit is not None:
-                    self._send(conn, wire.control(self.exit))
-                    conn.closing = True
-                self._watch(conn)
-                self._flush(conn)
-            elif op == "wait":
-                if self.exit is not None:
-                    self._reply(conn, self.exit)
-                else:
-                    conn.kind = "wait"
-                    self._watch(conn)
-            elif op == "kill":
-                proc = self.execs.get(req.get("exec", "")) if req.get("exec") else self.init
-                if proc is not None and proc.status is None:
-                    os.kill(proc.pid, int(req.get("signal", signal.SIGKILL)))
-                self._reply(conn, {})
-            elif op == "resize":
-                proc = self.execs.get(req.get("exec", "")) if req.get("exec") else self.init
-                if proc is not None and proc.master is not None:
-                    from . import tty
-                    tty.set_size(proc.master, int(req["height"]), int(req["width"]))
-                self._reply(conn, {})
-            elif op == "exec":
-                self._exec(conn, req)
-            elif op == "shutdown":
-                if self.init is not None and self.init.status is None:
-                    os.kill(self.init.pid, signal.SIGKILL)
-                self._reply(conn, {})
+            if op is None:
+                self.clients.reply(conn, {"error": f"unknown op {req.get('op')!r}"})
             else:
-                self._reply(conn, {"error": f"unknown op {op!r}"})
+                op(conn, req)
         except Exception as exc:  # noqa: BLE001 - the daemon gets the message
-            self._reply(conn, {"error": str(exc), "exit_code": 128})
+            self.clients.reply(conn, StartError(str(exc), 128).to_json())
 
-    def _start(self) -> dict[str, Any]:
+    def _op_state(self, conn: Conn, req: Request) -> None:
+        self.clients.reply(conn, {"pid": self.init.pid if self.init else 0,
+                                  "exited": self.exit is not None})
+
+    def _op_start(self, conn: Conn, req: Request) -> None:
         if self.started or self.init is None:
-            return {"error": "container already started", "exit_code": 0}
-        self.started = True
-        return self._release(self.init)
-
-    def _exec(self, conn: Conn, req: dict[str, Any]) -> None:
-        if self.init is None or self.init.status is not None:
-            self._reply(conn, {"error": "container is not running", "exit_code": 126})
+            self.clients.reply(conn, StartError("container already started", 0).to_json())
             return
-        spec = dict(req["spec"])
-        spec.setdefault("seccomp", self.spec.get("seccomp"))
-        spec.setdefault("no_new_privileges", self.spec.get("no_new_privileges"))
+        self.started = True
+        self.clients.reply(conn, self._release(self.init))
+
+    def _op_attach(self, conn: Conn, req: Request) -> None:
+        conn.kind = "attach"
+        conn.stdin = bool(req.get("stdin"))
+        conn.streams = (bool(req.get("stdout", True)), bool(req.get("stderr", True)))
+        if self.exit is not None:
+            self.clients.send(conn, wire.control(self.exit.to_json()))
+            conn.closing = True
+        self.clients.watch(conn)
+        self.clients.flush(conn)
+
+    def _op_wait(self, conn: Conn, req: Request) -> None:
+        if self.exit is not None:
+            self.clients.reply(conn, self.exit.to_json())
+        else:
+            conn.kind = "wait"
+            self.clients.watch(conn)
+
+    def _target(self, req: Request) -> Proc | None:
+        """The process a request names: an exec by id, else the container's first."""
+        return self.execs.get(req.get("exec", "")) if req.get("exec") else self.init
+
+    def _op_kill(self, conn: Conn, req: Request) -> None:
+        proc = self._target(req)
+        if proc is not None and proc.status is None:
+            os.kill(proc.pid, int(req.get("signal", signal.SIGKILL)))
+        self.clients.reply(conn, {})
+
+    def _op_resize(self, conn: Conn, req: Request) -> None:
+        proc = self._target(req)
+        if proc is not None and proc.master is not None:
+            tty.set_size(proc.master, int(req["height"]), int(req["width"]))
+        self.clients.reply(conn, {})
+
+    def _op_shutdown(self, conn: Conn, req: Request) -> None:
+        if self.init is not None and self.init.status is None:
+            os.kill(self.init.pid, signal.SIGKILL)
+        self.clients.reply(conn, {})
+
+    def _op_exec(self, conn: Conn, req: Request) -> None:
+        if self.init is None or self.init.status is not None:
+            self.clients.reply(conn, StartError("container is not running", 126).to_json())
+            return
+        spec: ExecSpec = req["spec"]
+        spec.setdefault("seccomp", self.spec.get("seccomp", "default"))
+        spec.setdefault("no_new_privileges", self.spec.get("no_new_privileges", False))
         namespaces = container.open_namespaces(self.init.pid)
         try:
-            proc = self._spawn(spec, namespaces)
+            proc = procs.spawn_exec(spec, namespaces, self.cgroup)
         finally:
             for fd, _ in namespaces:
                 os.close(fd)
         result = self._release(proc)
-        exec_id = req.get("id") or str(proc.pid)
-        self.execs[exec_id] = proc
+        proc.exec_id = req.get("id") or str(proc.pid)
+        self.execs[proc.exec_id] = proc
         conn.kind = "exec"
-        conn.exec_id = exec_id
+        conn.exec_id = proc.exec_id
         conn.stdin = bool(spec.get("stdin"))
-        self.exec_conns[exec_id] = conn
+        self.exec_conns[proc.exec_id] = conn
         conn.sock.sendall(wire.message({"pid": proc.pid, **result}))
-        self._watch(conn)
+        self.clients.watch(conn)
 
     # --- data -----------------------------------------------------------------------
-
-    def _send(self, conn: Conn, data: bytes) -> None:
-        if len(conn.out) > MAX_CLIENT_BUFFER:
-            return  # a client that stopped reading loses output, not the container
-        conn.out += data
-
-    def _flush(self, conn: Conn) -> None:
-        if conn.out and not conn.dead:
-            try:
-                sent = conn.sock.send(conn.out)
-                del conn.out[:sent]
-            except BlockingIOError:
-                pass
-            except OSError:
-                conn.dead = True
-                conn.out.clear()
-        self._update(conn)
-
-    def _update(self, conn: Conn) -> None:
-        """Select on what the connection still needs; close it when it needs nothing."""
-        if conn.dead or (conn.closing and not conn.out):
-            self._drop(conn)
-            return
-        events = (0 if conn.read_closed else selectors.EVENT_READ) | (
-            selectors.EVENT_WRITE if conn.out else 0)
-        if events == 0:
-            if conn.registered:
-                self.sel.unregister(conn.sock)
-                conn.registered = False
-        elif conn.registered:
-            self.sel.modify(conn.sock, events, ("conn", conn))
-        else:
-            self.sel.register(conn.sock, events, ("conn", conn))
-            conn.registered = True
-
-    def _drop(self, conn: Conn) -> None:
-        self.conns.pop(id(conn), None)
-        if conn.registered:
-            self.sel.unregister(conn.sock)
-            conn.registered = False
-        conn.sock.close()
 
     def _conn_readable(self, conn: Conn) -> None:
         try:
@@ -385,10 +223,8 @@ class Shim:
         proc = self.init if conn.kind == "attach" else self.execs.get(conn.exec_id)
         if data:
             if conn.stdin and proc is not None and proc.stdin_fd is not None:
-                try:
+                with contextlib.suppress(OSError):
                     os.write(proc.stdin_fd, data)
-                except OSError:
-                    pass
             return
         # EOF from the daemon: the client closed its stdin (or went away). Output keeps
         # flowing on a half-closed connection until the process ends.
@@ -400,7 +236,23 @@ class Shim:
         conn.stdin = False
         if conn.kind == "wait":
             conn.closing = True
-        self._update(conn)
+        self.clients.update(conn)
+
+    def _deliver(self, proc: Proc, stream: str, data: bytes, flush: bool) -> None:
+        """Output of the first process goes to the log and every attach that wants the
+        stream; an exec's goes to the connection that started it."""
+        kind = wire.STDOUT if stream == "stdout" else wire.STDERR
+        payload = wire.frame(kind, data)
+        if proc is self.init:
+            self.log.write(stream, data)
+            targets = [c for c in self.clients if c.kind == "attach" and c.streams[kind - 1]]
+        else:
+            exec_conn = self.exec_conns.get(proc.exec_id)
+            targets = [exec_conn] if exec_conn is not None else []
+        for conn in targets:
+            self.clients.send(conn, payload)
+            if flush:
+                self.clients.flush(conn)
 
     def _output(self, fd: int, proc: Proc) -> None:
         try:
@@ -409,28 +261,14 @@ class Shim:
             return
         except OSError:
             data = b""  # EIO from a pty whose other side is gone: that is its EOF
-        stream = proc.outs.get(fd, "stdout")
-        if not data:
-            self.sel.unregister(fd)
-            proc.outs.pop(fd, None)
-            if proc.master != fd:
-                os.close(fd)
-            self._maybe_finish(proc)
+        if data:
+            self._deliver(proc, proc.outs.get(fd, "stdout"), data, flush=True)
             return
-        kind = wire.STDOUT if stream == "stdout" else wire.STDERR
-        if proc is self.init:
-            self.log.write(stream, data)
-            payload = wire.frame(kind, data)
-            for conn in list(self.conns.values()):
-                if conn.kind == "attach" and conn.streams[kind - 1]:
-                    self._send(conn, payload)
-                    self._flush(conn)
-        else:
-            exec_conn = next((c for i, c in self.exec_conns.items() if self.execs.get(i) is proc),
-                             None)
-            if exec_conn is not None:
-                self._send(exec_conn, wire.frame(kind, data))
-                self._flush(exec_conn)
+        self.sel.unregister(fd)
+        proc.outs.pop(fd, None)
+        if proc.master != fd:
+            os.close(fd)
+        self._maybe_finish(proc)
 
     def _proc_exited(self, proc: Proc) -> None:
         try:
@@ -454,83 +292,45 @@ class Shim:
                     data = b""
                 if not data:
                     break
-                if proc is self.init:
-                    self.log.write("stdout", data)
-                    for conn in list(self.conns.values()):
-                        if conn.kind == "attach":
-                            self._send(conn, wire.frame(wire.STDOUT, data))
-                else:
-                    exec_conn = next((c for i, c in self.exec_conns.items()
-                                      if self.execs.get(i) is proc), None)
-                    if exec_conn is not None:
-                        self._send(exec_conn, wire.frame(wire.STDOUT, data))
-            try:
+                self._deliver(proc, "stdout", data, flush=False)
+            with contextlib.suppress(KeyError, ValueError):
                 self.sel.unregister(fd)
-            except (KeyError, ValueError):
-                pass
             os.close(fd)
             proc.outs.pop(fd, None)
         proc.master = None
+
+    # --- exits ----------------------------------------------------------------------
 
     def _maybe_finish(self, proc: Proc) -> None:
         if proc.status is None or proc.outs:
             return
         if proc.stdin_fd is not None and proc.stdin_fd != proc.master:
-            try:
+            with contextlib.suppress(OSError):
                 os.close(proc.stdin_fd)
-            except OSError:
-                pass
             proc.stdin_fd = None
-        code = exit_code_of(proc.status)
+        code = exits.exit_code_of(proc.status)
         if proc is self.init:
             self._finish_init(code)
             return
-        for exec_id, p in list(self.execs.items()):
-            if p is proc:
-                conn = self.exec_conns.pop(exec_id, None)
-                if conn is not None:
-                    self._send(conn, wire.control({"exit_code": code}))
-                    conn.closing = True
-                    self._flush(conn)
-                del self.execs[exec_id]
+        conn = self.exec_conns.pop(proc.exec_id, None)
+        if conn is not None:
+            self.clients.end(conn, wire.control({"exit_code": code}))
+        self.execs.pop(proc.exec_id, None)
 
     def _finish_init(self, code: int) -> None:
         self.log.close()
-        self.exit = {"exit_code": code, "oom_killed": self.cgroup.oom_killed(),
-                     "finished_at": now_rfc3339()}
-        write_atomic(os.path.join(self.bundle, "exit.json"), json.dumps(self.exit).encode())
-        for conn in list(self.conns.values()):
+        self.exit = ExitStatus(code, self.cgroup.oom_killed(), now_rfc3339())
+        exits.record(self.bundle, self.exit)
+        for conn in self.clients:
             if conn.kind == "wait":
-                self._send(conn, wire.message(self.exit))
+                self.clients.send(conn, wire.message(self.exit.to_json()))
             elif conn.kind == "attach":
-                self._send(conn, wire.control(self.exit))
+                self.clients.send(conn, wire.control(self.exit.to_json()))
             conn.closing = True
-            self._flush(conn)
+            self.clients.flush(conn)
 
 
-def close_other_fds(keep: set[int]) -> None:
-    """A container process holds only what it needs: not the daemon's ready pipe (its
-    EOF tells the daemon the shim is up), not other clients' sockets."""
-    for name in os.listdir("/proc/self/fd"):
-        fd = int(name)
-        if fd > 2 and fd not in keep:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-
-
-def _recv_exact(sock: socket.socket, n: int) -> bytes:
-    buf = b""
-    while len(buf) < n:
-        chunk = sock.recv(n - len(buf))
-        if not chunk:
-            raise ValueError("connection closed")
-        buf += chunk
-    return buf
-
-
-def main(spec: dict[str, Any], ready_fd: int) -> None:
+def main(spec: Spec, ready_fd: int) -> None:
     """Entry point in the freshly forked shim process."""
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     shim = Shim(spec, ready_fd)
@@ -539,10 +339,8 @@ def main(spec: dict[str, Any], ready_fd: int) -> None:
     except Exception as exc:  # noqa: BLE001
         os.write(ready_fd, json.dumps({"error": f"creating container: {exc}"}).encode())
         os.close(ready_fd)
-        try:
+        with contextlib.suppress(OSError):
             shim.cgroup.remove()
-        except OSError:
-            pass
         return
     assert shim.init is not None
     os.write(ready_fd, json.dumps({"pid": shim.init.pid}).encode())
@@ -550,8 +348,5 @@ def main(spec: dict[str, Any], ready_fd: int) -> None:
     try:
         shim.run()
     finally:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(os.path.join(shim.bundle, "shim.sock"))
-        except OSError:
-            pass
-

@@ -1,6 +1,6 @@
 """The runtime spec: the JSON-able dict the daemon builds (engine/containers/spec.py) and
-the zygote, shim and container process read. Types only — documentation the type
-checker can hold us to; the runtime reads the dict with ``.get`` and these defaults.
+the zygote, shim and container process read. Types only: the seam the type checker holds
+both sides to; the runtime reads the dict with ``.get`` and these defaults.
 
 It crosses a process boundary as JSON, so only JSON types appear here. Paths are host
 paths unless said otherwise. User names are resolved by the daemon (engine/containers/
@@ -9,7 +9,7 @@ users.py), never here: the image's /etc/passwd is not the host's.
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, TypedDict, final
 
 # Docker's default capability set: CapEff 00000000a80425fb.
 DEFAULT_CAPABILITIES = [
@@ -18,12 +18,19 @@ DEFAULT_CAPABILITIES = [
 ]
 
 
+# "default" (Docker's profile, relaxed by the capabilities held), "unconfined", or a
+# Docker JSON profile as sent by the CLI.
+Seccomp = Literal["default", "unconfined"] | dict[str, Any]
+
+
+@final  # final, so that `"path" in rootfs` tells the two apart
 class OverlayRootfs(TypedDict):
     lower: list[str]   # image layers, top first (overlay's lowerdir order)
     upper: str
     work: str
 
 
+@final
 class DirRootfs(TypedDict):
     path: str          # a plain directory, bind-mounted (tests, docker cp helpers)
 
@@ -67,6 +74,10 @@ class Resources(TypedDict, total=False):
     pids_limit: int
     blkio_weight: int  # ignored where the kernel has no blkio.weight (no BFQ)
     oom_kill_disable: bool
+    memory_swappiness: int  # v1 only
+    # "weight_device", "read_bps", "write_iops", ...: [device path, value] pairs; the
+    # runtime finds each device's major:minor
+    blkio_devices: dict[str, list[tuple[str, int]]]
 
 
 class CgroupSpec(TypedDict, total=False):
@@ -96,7 +107,7 @@ class Spec(TypedDict, total=False):
     capabilities: list[str]          # kept, with or without "CAP_"; DEFAULT_CAPABILITIES
     privileged: bool   # every capability of the host's bounding set, no seccomp, all devices
     no_new_privileges: bool
-    seccomp: Literal["default", "unconfined"] | dict[str, Any]  # or a Docker JSON profile
+    seccomp: Seccomp
     masked_paths: list[str]
     readonly_paths: list[str]
     rlimits: list[Rlimit]
@@ -117,3 +128,6 @@ class ExecSpec(TypedDict, total=False):
     stdin: bool
     privileged: bool
     capabilities: list[str]
+    # Filled in by the shim from the container's spec when the daemon leaves them out.
+    seccomp: Seccomp
+    no_new_privileges: bool

@@ -16,6 +16,7 @@ from typing import Any
 
 from . import container, mounts, process, seccomp, shim  # noqa: F401 - preloaded for forks
 from . import syscalls as sc
+from .spec import DirRootfs, OverlayRootfs, Spec
 
 MAX_MESSAGE = 1 << 22
 
@@ -34,7 +35,7 @@ def _detach_stdio(bundle: str) -> None:
     os.close(log)
 
 
-def spawn(spec: dict[str, Any], fds: list[int], zygote_sock: socket.socket) -> dict[str, Any]:
+def spawn(spec: Spec, fds: list[int], zygote_sock: socket.socket) -> dict[str, Any]:
     ready_fd = fds[0]
     pid = os.fork()
     if pid == 0:
@@ -86,10 +87,10 @@ def remove_netns(path: str) -> dict[str, Any]:
     return {}
 
 
-def mount_rootfs(rootfs: dict[str, Any], target: str) -> dict[str, Any]:
+def mount_rootfs(rootfs: OverlayRootfs | DirRootfs, target: str) -> dict[str, Any]:
     """A container's overlay on the host for a moment (docker cp of a stopped container)."""
     os.makedirs(target, exist_ok=True)
-    mounts.mount_rootfs({"rootfs": rootfs}, target)
+    mounts.mount_rootfs(rootfs, target)
     return {}
 
 

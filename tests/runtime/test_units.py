@@ -140,7 +140,8 @@ def test_zygote_modules_import_only_the_stdlib() -> None:
     pyseccomp (imported lazily), and client.py must stay out of it."""
     runtime_dir = Path(seccomp.__file__).parent
     zygote_side = ["caps", "cgroups", "container", "jsonlog", "mounts", "process", "seccomp",
-                   "shim", "syscalls", "tty", "wire", "zygote", "spec"]
+                   "shim", "syscalls", "tty", "wire", "zygote", "spec", "atomic", "connections",
+                   "errors", "exits", "procs"]
     for name in zygote_side:
         source = (runtime_dir / f"{name}.py").read_text()
         for line in source.splitlines():
