@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pydocker.engine.config import API_VERSION, ENGINE_VERSION, MIN_API_VERSION
+from pydocker.engine.host.sysinfo import probe
 
 _ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386"}
 
@@ -44,11 +45,6 @@ def mem_total() -> int:
     return 0
 
 
-def cgroup_version() -> str:
-    """"2" only on a pure v2 host; hybrid hosts (v1 controllers) count as v1, as Docker does."""
-    return "2" if Path("/sys/fs/cgroup/cgroup.controllers").exists() else "1"
-
-
 def version_info() -> dict[str, Any]:
     py = f"python{sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro}"
     details = {
@@ -80,7 +76,8 @@ def version_info() -> dict[str, Any]:
 def host_info() -> dict[str, Any]:
     """The machine-derived part of ``GET /info``; the daemon adds its own counters."""
     rel = os_release()
-    v2 = cgroup_version() == "2"
+    cgroups = probe()  # what dockerd reads from pkg/sysinfo
+    v2 = cgroups.v2
     return {
         "Driver": "overlay2",
         "DriverStatus": [["Backing Filesystem", "extfs"], ["Supports d_type", "true"],
@@ -88,18 +85,18 @@ def host_info() -> dict[str, Any]:
                          ["userxattr", "false"]],
         "Plugins": {"Volume": ["local"], "Network": ["bridge", "host", "null"],
                     "Authorization": None, "Log": ["json-file"]},
-        "MemoryLimit": True,
-        "SwapLimit": Path("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes").exists() or v2,
-        "CpuCfsPeriod": True,
-        "CpuCfsQuota": True,
-        "CPUShares": True,
-        "CPUSet": True,
-        "PidsLimit": True,
+        "MemoryLimit": cgroups.memory_limit,
+        "SwapLimit": cgroups.swap_limit,
+        "CpuCfsPeriod": cgroups.cpu_cfs,
+        "CpuCfsQuota": cgroups.cpu_cfs,
+        "CPUShares": cgroups.cpu_shares,
+        "CPUSet": cgroups.cpuset,
+        "PidsLimit": cgroups.pids_limit,
         "IPv4Forwarding": Path("/proc/sys/net/ipv4/ip_forward").read_text().strip() == "1",
         "BridgeNfIptables": _read("/proc/sys/net/bridge/bridge-nf-call-iptables") == "1",
         "BridgeNfIp6tables": _read("/proc/sys/net/bridge/bridge-nf-call-ip6tables") == "1",
         "Debug": False,
-        "OomKillDisable": not v2,
+        "OomKillDisable": cgroups.oom_kill_disable,
         "LoggingDriver": "json-file",
         "CgroupDriver": "cgroupfs",
         "CgroupVersion": "2" if v2 else "1",

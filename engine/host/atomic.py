@@ -1,15 +1,8 @@
-"""Crash-safe file replacement: temp file, fsync, rename (the engine's one way to persist)."""
+"""Crash-safe file replacement for the engine: one implementation, kept in the runtime
+package because the shim (which cannot import ``engine.host``) uses it too."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from pydocker.engine.runtime.atomic import write_atomic
 
-
-def write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+__all__ = ["write_atomic"]

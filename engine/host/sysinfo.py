@@ -1,13 +1,19 @@
 """What the host's cgroups can enforce, probed from /sys/fs/cgroup as dockerd's
 pkg/sysinfo does, so a limit the host cannot honour is discarded with Docker's warning
-at create time instead of being written nowhere, or failing the start."""
+at create time instead of being written nowhere, or failing the start, and ``/info``
+reports the same flags.
+
+The v1/v2 test is the runtime's (``engine/runtime/cgroups.py``, which must make it
+inside the zygote): one definition of "this host is cgroup v2".
+"""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 
-CGROUP_ROOT = "/sys/fs/cgroup"
+from pydocker.engine.runtime.cgroups import ROOT as CGROUP_ROOT
+from pydocker.engine.runtime.cgroups import is_v2
 
 
 @dataclass(frozen=True)
@@ -28,7 +34,7 @@ class CgroupInfo:
 
 
 def probe(root: str = CGROUP_ROOT) -> CgroupInfo:
-    if os.path.exists(f"{root}/cgroup.controllers"):
+    if is_v2(root):
         return _probe_v2(root)
     return _probe_v1(root)
 

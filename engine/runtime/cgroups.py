@@ -16,7 +16,7 @@ import contextlib
 import os
 import signal
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from . import devicefilter
@@ -38,6 +38,8 @@ V2_CONTROLLERS = ("cpu", "memory", "pids", "cpuset", "io")
 
 
 def is_v2(root: str = ROOT) -> bool:
+    """Pure v2 only: a hybrid host (v1 controllers, v2 at unified/) counts as v1, as in
+    Docker. The one test of the cgroup version (engine.host.sysinfo and /info use it)."""
     return os.path.exists(f"{root}/cgroup.controllers")
 
 
@@ -127,12 +129,8 @@ class Cgroup:
             _write(f"{d['cpu']}/cpu.cfs_period_us", str(period))
         if quota:
             _write(f"{d['cpu']}/cpu.cfs_quota_us", str(quota))
-        if r.get("cpuset_cpus"):
-            _write(f"{d['cpuset']}/cpuset.cpus", r["cpuset_cpus"])
-        if r.get("cpuset_mems"):
-            _write(f"{d['cpuset']}/cpuset.mems", r["cpuset_mems"])
-        if r.get("pids_limit") and r["pids_limit"] > 0:
-            _write(f"{d['pids']}/pids.max", str(r["pids_limit"]))
+        for controller, name, limit in _same_in_v1_and_v2(r):
+            _write(f"{d[controller]}/{name}", limit)
         if r.get("blkio_weight") and os.path.exists(f"{d.get('blkio', '')}/blkio.weight"):
             _write(f"{d['blkio']}/blkio.weight", str(r["blkio_weight"]))
         if r.get("memory_swappiness") is not None:
@@ -176,12 +174,8 @@ class Cgroup:
             # The v1 shares range maps onto v2 weights as runc does.
             _write_if_present(f"{cur}/cpu.weight",
                               str(1 + ((r["cpu_shares"] - 2) * 9999) // 262142))
-        if r.get("cpuset_cpus"):
-            _write_if_present(f"{cur}/cpuset.cpus", r["cpuset_cpus"])
-        if r.get("cpuset_mems"):
-            _write_if_present(f"{cur}/cpuset.mems", r["cpuset_mems"])
-        if r.get("pids_limit") and r["pids_limit"] > 0:
-            _write_if_present(f"{cur}/pids.max", str(r["pids_limit"]))
+        for _, name, limit in _same_in_v1_and_v2(r):
+            _write_if_present(f"{cur}/{name}", limit)
         # BFQ takes the v1 weight range as is; the generic io.weight is 1..10000 (runc's map).
         if r.get("blkio_weight") and not _write_if_present(f"{cur}/io.bfq.weight",
                                                            str(r["blkio_weight"])):
@@ -308,6 +302,17 @@ def _enable_controllers(path: str) -> None:
         if controller in available and controller not in enabled:
             with contextlib.suppress(OSError):
                 _write(f"{path}/cgroup.subtree_control", f"+{controller}")
+
+
+def _same_in_v1_and_v2(r: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """(v1 controller, file, value) of the limits whose file is named and written alike
+    in both versions."""
+    for key, controller, name in (("cpuset_cpus", "cpuset", "cpuset.cpus"),
+                                  ("cpuset_mems", "cpuset", "cpuset.mems")):
+        if r.get(key):
+            yield controller, name, str(r[key])
+    if r.get("pids_limit") and r["pids_limit"] > 0:
+        yield "pids", "pids.max", str(r["pids_limit"])
 
 
 def _cpu_quota(r: Mapping[str, Any]) -> tuple[int, int]:

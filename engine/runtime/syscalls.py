@@ -2,6 +2,8 @@
 
 Everything here runs inside the zygote, the shim and the container's first process,
 which start with ``-I -S``: stdlib only, and libc loaded by name (ctypes.util is slow).
+The engine's own mount calls (volumes with driver options) use the same wrapper and
+flags through ``pydocker.engine.host.mount``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ MS_RDONLY = 0x1
 MS_NOSUID = 0x2
 MS_NODEV = 0x4
 MS_NOEXEC = 0x8
+MS_SYNCHRONOUS = 0x10
 MS_REMOUNT = 0x20
+MS_MANDLOCK = 0x40
+MS_DIRSYNC = 0x80
 MS_NOATIME = 0x400
 MS_NODIRATIME = 0x800
 MS_BIND = 0x1000

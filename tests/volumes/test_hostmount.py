@@ -6,19 +6,20 @@ import os
 from pathlib import Path
 
 import pytest
+from pydocker.engine.host import mount as mf
 from pydocker.volumes import hostmount as hm
 
 
 @pytest.mark.parametrize(("options", "flags", "data"), [
     ("", 0, ""),
     ("size=64m,uid=1000", 0, "size=64m,uid=1000"),
-    ("bind", hm.MS_BIND, ""),
-    ("rbind,ro", hm.MS_BIND | hm.MS_REC | hm.MS_RDONLY, ""),
+    ("bind", mf.MS_BIND, ""),
+    ("rbind,ro", mf.MS_BIND | mf.MS_REC | mf.MS_RDONLY, ""),
     ("ro,rw", 0, ""),
-    ("nosuid,nodev,noexec,size=1m", hm.MS_NOSUID | hm.MS_NODEV | hm.MS_NOEXEC, "size=1m"),
+    ("nosuid,nodev,noexec,size=1m", mf.MS_NOSUID | mf.MS_NODEV | mf.MS_NOEXEC, "size=1m"),
     ("noexec,exec", 0, ""),
     ("addr=10.0.0.1,rw,nfsvers=4", 0, "addr=10.0.0.1,nfsvers=4"),
-    ("rshared", hm.MS_SHARED | hm.MS_REC, ""),
+    ("rshared", mf.MS_SHARED | mf.MS_REC, ""),
 ])
 def test_parse_options(options: str, flags: int, data: str) -> None:
     assert hm.parse_options(options) == (flags, data)
@@ -31,7 +32,7 @@ def test_mountinfo_parsing() -> None:
 
 
 def test_error_wording() -> None:
-    err = hm.MountError("mount", "/nope", "/v/_data", hm.MS_BIND, "", 2)
+    err = hm.MountError("mount", "/nope", "/v/_data", mf.MS_BIND, "", 2)
     assert str(err) == "mount /nope:/v/_data, flags: 0x1000: no such file or directory"
 
 
