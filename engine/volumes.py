@@ -15,7 +15,7 @@ import logging
 import os
 import re
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from pydocker.engine.errors import InvalidParameter, NotFound, SystemFailure
 from pydocker.engine.events import EventBus
@@ -57,9 +57,28 @@ def _name_matches(patterns: list[str], name: str) -> bool:
     return False
 
 
+class VolumeUser(Protocol):
+    """What the volume service reads of a container (engine.containers' Container).
+    ``mounts`` holds the entries prepare_mounts returned: {"spec": runtime mount,
+    "inspect": docker inspect's entry, "volume": name, "anonymous": bool}."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def config(self) -> dict[str, Any]: ...
+    @property
+    def host_config(self) -> dict[str, Any]: ...
+    @property
+    def mounts(self) -> list[dict[str, Any]]: ...
+    @property
+    def rootfs(self) -> dict[str, Any]: ...
+
+
 class VolumeService:
     def __init__(self, store: VolumeStore, events: EventBus,
-                 containers: Callable[[], Iterable[Any]]) -> None:
+                 containers: Callable[[], Iterable[VolumeUser]]) -> None:
         self.store = store
         self.events = events
         self._containers = containers
@@ -172,7 +191,7 @@ class VolumeService:
 
     # --- containers: create and remove -------------------------------------------------
 
-    async def prepare_mounts(self, c: Any) -> list[dict[str, Any]]:
+    async def prepare_mounts(self, c: VolumeUser) -> list[dict[str, Any]]:
         """At create: resolve every mount, create volumes, copy image content into new ones.
 
         Precedence as dockerd: image VOLUMEs < --volumes-from < Binds/Mounts < Tmpfs.
@@ -195,7 +214,11 @@ class VolumeService:
                 if not req.create_host_path:
                     raise InvalidParameter("invalid mount config for type \"bind\": bind "
                                            f"source path does not exist: {req.source}")
-                os.makedirs(req.source, exist_ok=True)  # -v creates it, as dockerd does
+                try:
+                    os.makedirs(req.source, exist_ok=True)  # -v creates it, as dockerd does
+                except OSError as exc:
+                    raise SystemFailure(f"error while creating mount source path "
+                                        f"'{req.source}': {exc}") from None
             return {"spec": parse.runtime_mount(req, req.source),
                     "inspect": parse.inspect_entry(req, req.source)}
         if req.type == "tmpfs":
@@ -206,14 +229,17 @@ class VolumeService:
         name = vol["Name"]
         if created:
             self._event("create", name)
-        if not req.nocopy and not needs_mount(vol.get("Options")) and \
-                self.store.is_empty(name):
-            populate(self.store.mountpoint(name), layers, req.destination)
+        if not req.nocopy and not needs_mount(vol.get("Options")):
+            try:
+                if self.store.is_empty(name):
+                    populate(self.store.mountpoint(name), layers, req.destination)
+            except OSError as exc:
+                raise SystemFailure(f"failed to populate volume {name}: {exc}") from None
         return {"spec": parse.runtime_mount(req, vol["Mountpoint"]),
                 "inspect": parse.inspect_entry(req, vol["Mountpoint"], name),
                 "volume": name, "anonymous": not req.source}
 
-    def _volumes_from(self, c: Any) -> list[dict[str, Any]]:
+    def _volumes_from(self, c: VolumeUser) -> list[dict[str, Any]]:
         out = []
         containers = list(self._containers())
         for spec in c.host_config.get("VolumesFrom") or []:
@@ -233,7 +259,7 @@ class VolumeService:
                 out.append(entry)
         return out
 
-    async def release_mounts(self, c: Any, remove_anonymous: bool) -> None:
+    async def release_mounts(self, c: VolumeUser, remove_anonymous: bool) -> None:
         """At removal: ``docker rm -v`` takes the container's anonymous volumes with it."""
         await self.unmount(c)
         if not remove_anonymous:
@@ -250,7 +276,7 @@ class VolumeService:
 
     # --- containers: start and stop ----------------------------------------------------
 
-    async def mount(self, c: Any) -> None:
+    async def mount(self, c: VolumeUser) -> None:
         """Before the container's process starts: take a reference on each volume, and
         mount those with driver options on the host at the first reference."""
         async with self._mount_lock:
@@ -269,13 +295,13 @@ class VolumeService:
                 await self._release(c)
                 raise
 
-    async def unmount(self, c: Any) -> None:
+    async def unmount(self, c: VolumeUser) -> None:
         """After the container stopped (idempotent): drop its references; the last one
         unmounts. The reference goes even if the unmount fails, as in Docker."""
         async with self._mount_lock:
             await self._release(c)
 
-    async def _release(self, c: Any) -> None:
+    async def _release(self, c: VolumeUser) -> None:
         for name in {m["volume"] for m in c.mounts if m.get("volume")}:
             holders = self._active.get(name)
             if holders is None or c.id not in holders:
@@ -286,7 +312,7 @@ class VolumeService:
                 del self._active[name]
                 try:
                     await asyncio.to_thread(self._ensure_unmounted, name)
-                except OSError as exc:
+                except SystemFailure as exc:
                     log.error("volume %s: %s", name, exc)
 
     def _ensure_mounted(self, name: str) -> None:
@@ -310,12 +336,15 @@ class VolumeService:
 
     def _ensure_unmounted(self, name: str) -> None:
         path = self.store.mountpoint(name)
-        if hostmount.is_mounted(path):
-            hostmount.unmount(str(path))
+        try:
+            if hostmount.is_mounted(path):
+                hostmount.unmount(str(path))
+        except OSError as exc:
+            raise SystemFailure(f"error while unmounting volume '{path}': {exc}") from None
 
     # --- daemon start / stop -------------------------------------------------------------
 
-    async def restore(self, running: Iterable[Any]) -> None:
+    async def restore(self, running: Iterable[VolumeUser]) -> None:
         """After live restore: references from the containers still running; volumes a
         crash left mounted with no running user are unmounted."""
         async with self._mount_lock:
@@ -330,7 +359,7 @@ class VolumeService:
                         await asyncio.to_thread(self._ensure_mounted, name)
                     else:
                         await asyncio.to_thread(self._ensure_unmounted, name)
-                except (OSError, SystemFailure, NotFound) as exc:
+                except (SystemFailure, NotFound) as exc:
                     log.error("volume %s: %s", name, exc)
 
     async def close(self) -> None:
@@ -340,5 +369,5 @@ class VolumeService:
                 if not self._active.get(name):
                     try:
                         await asyncio.to_thread(self._ensure_unmounted, name)
-                    except OSError as exc:
+                    except SystemFailure as exc:
                         log.error("volume %s: %s", name, exc)

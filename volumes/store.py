@@ -109,9 +109,12 @@ class VolumeStore:
                 labels.setdefault(ANONYMOUS_LABEL, "")
             meta = {"Name": name, "Driver": "local", "Labels": labels, "Options": opts,
                     "CreatedAt": _now()}
-            (self.root / name).mkdir(mode=0o701, exist_ok=True)
-            self.mountpoint(name).mkdir(mode=0o755, exist_ok=True)
-            write_atomic(self._meta_path(name), json.dumps(meta).encode())
+            try:
+                (self.root / name).mkdir(mode=0o701, exist_ok=True)
+                self.mountpoint(name).mkdir(mode=0o755, exist_ok=True)
+                write_atomic(self._meta_path(name), json.dumps(meta).encode())
+            except OSError as exc:
+                raise SystemFailure(f"create {name}: {exc}") from None
         return self.get(name), True
 
     def get(self, name: str) -> dict[str, Any]:
@@ -150,7 +153,12 @@ class VolumeStore:
                     raise SystemFailure(f"remove {name}: volume has active mounts")
             # Drop the metadata first: a crash half-way leaves a non-volume, not a
             # volume with half its data.
-            self._meta_path(name).unlink()
+            try:
+                self._meta_path(name).unlink()
+            except FileNotFoundError:
+                pass  # removed meanwhile: the result is the same
+            except OSError as exc:
+                raise SystemFailure(f"remove {name}: {exc}") from None
             shutil.rmtree(self.root / name, ignore_errors=True)
 
     def size(self, name: str) -> int:

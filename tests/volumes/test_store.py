@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from pydocker.engine.errors import Conflict, InvalidParameter, NotFound
+from pydocker.engine.errors import Conflict, InvalidParameter, NotFound, SystemFailure
 from pydocker.volumes.store import ANONYMOUS_LABEL, VolumeStore, needs_mount
 
 
@@ -112,3 +112,9 @@ def test_names_skip_half_made(store: VolumeStore) -> None:
     store.create("whole")
     (store.root / "half" / "_data").mkdir(parents=True)  # a crash before meta.json
     assert store.names() == ["whole"]
+
+
+def test_create_failure_is_a_system_failure(store: VolumeStore) -> None:
+    (store.root / "blocked").write_text("a file where the volume's directory goes")
+    with pytest.raises(SystemFailure, match="^create blocked: "):
+        store.create("blocked")
