@@ -10,7 +10,10 @@ A Docker-format JSON profile given with ``--security-opt seccomp=`` is applied a
 from __future__ import annotations
 
 import errno
-from typing import Any
+from types import ModuleType
+from typing import Any, Protocol
+
+from .spec import Seccomp
 
 ALWAYS_DENIED = [
     "add_key", "create_module", "get_kernel_syms", "kexec_file_load", "kexec_load",
@@ -61,7 +64,15 @@ def denied(capabilities: list[str]) -> list[str]:
     return sorted(out)
 
 
-def build(profile: Any, capabilities: list[str]) -> Any:
+class Filter(Protocol):
+    """What is used of pyseccomp's SyscallFilter (pyseccomp ships no types)."""
+
+    def add_rule(self, action: int, syscall: str, *args: object) -> None: ...
+    def set_attr(self, attr: int, value: int) -> None: ...
+    def load(self) -> None: ...
+
+
+def build(profile: Seccomp | None, capabilities: list[str]) -> Filter | None:
     """A loaded-ready pyseccomp filter, or None for "unconfined".
 
     libseccomp sets no_new_privs itself when loading unless told not to; whether the
@@ -78,8 +89,8 @@ def build(profile: Any, capabilities: list[str]) -> Any:
     return f
 
 
-def _default(sc: Any, capabilities: list[str]) -> Any:
-    f = sc.SyscallFilter(sc.ALLOW)
+def _default(sc: ModuleType, capabilities: list[str]) -> Filter:
+    f: Filter = sc.SyscallFilter(sc.ALLOW)
     eperm = sc.ERRNO(errno.EPERM)
     for name in denied(capabilities):
         try:
@@ -103,7 +114,7 @@ _OPS = {"SCMP_CMP_NE": "NE", "SCMP_CMP_LT": "LT", "SCMP_CMP_LE": "LE", "SCMP_CMP
         "SCMP_CMP_GE": "GE", "SCMP_CMP_GT": "GT", "SCMP_CMP_MASKED_EQ": "MASKED_EQ"}
 
 
-def _action(sc: Any, name: str, errno_ret: int | None) -> int:
+def _action(sc: ModuleType, name: str, errno_ret: int | None) -> int:
     action: int
     if name == "SCMP_ACT_ERRNO":
         action = sc.ERRNO(errno_ret if errno_ret is not None else errno.EPERM)
@@ -112,9 +123,9 @@ def _action(sc: Any, name: str, errno_ret: int | None) -> int:
     return action
 
 
-def _from_docker_profile(sc: Any, profile: dict[str, Any]) -> Any:
-    f = sc.SyscallFilter(_action(sc, profile.get("defaultAction", "SCMP_ACT_ALLOW"),
-                                 profile.get("defaultErrnoRet")))
+def _from_docker_profile(sc: ModuleType, profile: dict[str, Any]) -> Filter:
+    f: Filter = sc.SyscallFilter(_action(sc, profile.get("defaultAction", "SCMP_ACT_ALLOW"),
+                                         profile.get("defaultErrnoRet")))
     for rule in profile.get("syscalls") or []:
         names = rule.get("names") or ([rule["name"]] if rule.get("name") else [])
         action = _action(sc, rule.get("action", "SCMP_ACT_ALLOW"), rule.get("errnoRet"))

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 import struct
-from typing import Any
 
 LENGTH = struct.Struct(">I")
 FRAME = struct.Struct(">BxxxL")
 STDOUT, STDERR, CONTROL = 1, 2, 3
 
 
-def message(obj: Any) -> bytes:
+def message(obj: object) -> bytes:
     data = json.dumps(obj).encode()
     return LENGTH.pack(len(data)) + data
 
@@ -26,5 +25,5 @@ def frame(kind: int, payload: bytes) -> bytes:
     return FRAME.pack(kind, len(payload)) + payload
 
 
-def control(obj: Any) -> bytes:
+def control(obj: object) -> bytes:
     return frame(CONTROL, json.dumps(obj).encode())

@@ -35,7 +35,7 @@ def _detach_stdio(bundle: str) -> None:
     os.close(log)
 
 
-def spawn(spec: Spec, fds: list[int], zygote_sock: socket.socket) -> dict[str, Any]:
+def spawn(spec: Spec, fds: list[int], zygote_sock: socket.socket) -> None:
     ready_fd = fds[0]
     pid = os.fork()
     if pid == 0:
@@ -54,10 +54,9 @@ def spawn(spec: Spec, fds: list[int], zygote_sock: socket.socket) -> dict[str, A
         finally:
             os._exit(0)
     os.waitpid(pid, 0)
-    return {}
 
 
-def create_netns(path: str) -> dict[str, Any]:
+def create_netns(path: str) -> None:
     """A named network namespace: a bind mount of nsfs that keeps it alive."""
     os.close(os.open(path, os.O_CREAT | os.O_RDONLY, 0o444))
     home = os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
@@ -72,10 +71,9 @@ def create_netns(path: str) -> dict[str, Any]:
         raise
     finally:
         os.close(home)
-    return {}
 
 
-def remove_netns(path: str) -> dict[str, Any]:
+def remove_netns(path: str) -> None:
     try:
         sc.umount2(path, sc.MNT_DETACH)
     except OSError:
@@ -84,23 +82,36 @@ def remove_netns(path: str) -> dict[str, Any]:
         os.unlink(path)
     except FileNotFoundError:
         pass
-    return {}
 
 
-def mount_rootfs(rootfs: OverlayRootfs | DirRootfs, target: str) -> dict[str, Any]:
+def mount_rootfs(rootfs: OverlayRootfs | DirRootfs, target: str) -> None:
     """A container's overlay on the host for a moment (docker cp of a stopped container)."""
     os.makedirs(target, exist_ok=True)
     mounts.mount_rootfs(rootfs, target)
-    return {}
 
 
-def umount(target: str) -> dict[str, Any]:
+def umount(target: str) -> None:
     sc.umount2(target, sc.MNT_DETACH)
     try:
         os.rmdir(target)
     except OSError:
         pass
-    return {}
+
+
+def _dispatch(req: dict[str, Any], fds: list[int], sock: socket.socket) -> None:
+    op = req["op"]
+    if op == "spawn":
+        spawn(req["spec"], fds, sock)
+    elif op == "netns_create":
+        create_netns(req["path"])
+    elif op == "netns_remove":
+        remove_netns(req["path"])
+    elif op == "mount_rootfs":
+        mount_rootfs(req["rootfs"], req["target"])
+    elif op == "umount":
+        umount(req["target"])
+    else:
+        raise ValueError(f"unknown op {op}")
 
 
 def serve(sock: socket.socket) -> None:
@@ -112,21 +123,9 @@ def serve(sock: socket.socket) -> None:
             return
         if not msg:
             return  # the daemon is gone; running shims are not ours to stop
+        reply: dict[str, str] = {}
         try:
-            req = json.loads(msg)
-            op = req["op"]
-            if op == "spawn":
-                reply = spawn(req["spec"], fds, sock)
-            elif op == "netns_create":
-                reply = create_netns(req["path"])
-            elif op == "netns_remove":
-                reply = remove_netns(req["path"])
-            elif op == "mount_rootfs":
-                reply = mount_rootfs(req["rootfs"], req["target"])
-            elif op == "umount":
-                reply = umount(req["target"])
-            else:
-                reply = {"error": f"unknown op {op}"}
+            _dispatch(json.loads(msg), fds, sock)
         except Exception as exc:  # noqa: BLE001 - every failure is an answer
             reply = {"error": str(exc)}
         finally:
