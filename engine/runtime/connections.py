@@ -17,6 +17,8 @@ from . import wire
 
 MAX_CLIENT_BUFFER = 64 << 20
 
+Request = dict[str, Any]  # a decoded JSON request from the daemon
+
 
 class Conn:
     """A daemon connection and what it asked for."""
@@ -109,10 +111,10 @@ class Clients:
         conn.sock.close()
 
 
-def read_request(sock: socket.socket) -> dict[str, Any]:
+def read_request(sock: socket.socket) -> Request:
     """One length-prefixed JSON request, read blocking (the socket has a timeout)."""
     (size,) = wire.LENGTH.unpack(_recv_exact(sock, wire.LENGTH.size))
-    message: dict[str, Any] = json.loads(_recv_exact(sock, size))
+    message: Request = json.loads(_recv_exact(sock, size))
     return message
 
 

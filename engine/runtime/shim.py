@@ -16,11 +16,10 @@ import signal
 import socket
 import time
 from collections.abc import Callable
-from typing import Any
 
 from . import container, exits, procs, syscalls, tty, wire
 from .cgroups import Cgroup
-from .connections import Clients, Conn, read_request
+from .connections import Clients, Conn, Request, read_request
 from .errors import StartError
 from .exits import ExitStatus
 from .jsonlog import LogWriter, now_rfc3339
@@ -30,14 +29,11 @@ from .spec import ExecSpec, Spec
 CHUNK = 1 << 16
 LINGER_S = 2.0
 
-Request = dict[str, Any]  # a decoded JSON request from the daemon
-
 
 class Shim:
-    def __init__(self, spec: Spec, ready_fd: int) -> None:
+    def __init__(self, spec: Spec) -> None:
         self.spec = spec
         self.bundle = spec["bundle"]
-        self.ready_fd = ready_fd
         self.sel = selectors.DefaultSelector()
         self.clients = Clients(self.sel)
         self.cgroup = Cgroup(spec["cgroup"]["parent"], spec["cgroup"]["name"])
@@ -333,7 +329,7 @@ class Shim:
 def main(spec: Spec, ready_fd: int) -> None:
     """Entry point in the freshly forked shim process."""
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    shim = Shim(spec, ready_fd)
+    shim = Shim(spec)
     try:
         shim.create()
     except Exception as exc:  # noqa: BLE001
