@@ -45,11 +45,11 @@ class ImageStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._lock = threading.RLock()  # removal's reference count against concurrent adds
-        scratch = root / "tmp"
-        shutil.rmtree(scratch, ignore_errors=True)  # half-made layers from a crash
-        scratch.mkdir(parents=True)
+        self.scratch = root / "tmp"  # on the layers' filesystem: what is staged is renamed
+        shutil.rmtree(self.scratch, ignore_errors=True)  # half-made layers from a crash
+        self.scratch.mkdir(parents=True)
         self.configs = ConfigStore(root / "configs")
-        self.layers = LayerStore(root, scratch)
+        self.layers = LayerStore(root, self.scratch)
         self.references = ReferenceStore(root / "repositories.json")
 
     # --- images -------------------------------------------------------------------------
@@ -214,7 +214,7 @@ class ImageStore:
         """A new image from a container's writable layer on top of its image."""
         parent = self._load(parent_id)
         chains = chain_ids(parent.diff_ids)
-        with tempfile.TemporaryFile(dir=self.root / "tmp") as spool:
+        with tempfile.TemporaryFile(dir=self.scratch) as spool:
             upper_tar(rw_upper, spool)
             spool.seek(0)
             diff_id, _ = self.add_layer(spool, chains[-1] if chains else None)

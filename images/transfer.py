@@ -238,7 +238,7 @@ def _oci_entries(root: Path) -> list[dict[str, Any]]:
 
 
 def load(store: ImageStore, stream: BinaryIO, progress: Progress) -> list[str]:
-    tmp = Path(tempfile.mkdtemp(dir=store.root / "tmp"))
+    tmp = Path(tempfile.mkdtemp(dir=store.scratch))
     try:
         staged = _unpack_outer(store, stream, tmp)
         if (tmp / "manifest.json").exists():
