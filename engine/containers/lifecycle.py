@@ -16,7 +16,13 @@ from collections.abc import Callable
 from typing import Any
 
 from pydocker.engine import tasks
-from pydocker.engine.errors import Conflict, InvalidParameter, NotFound, NotModified
+from pydocker.engine.errors import (
+    Conflict,
+    InvalidParameter,
+    NotFound,
+    NotModified,
+    SystemFailure,
+)
 from pydocker.engine.host.sysinfo import CgroupInfo
 from pydocker.engine.runtime.client import StartError
 from pydocker.engine.timeutil import rfc3339_now
@@ -153,7 +159,7 @@ class Lifecycle:
                 bundle=paths.bundle(c.id), log_path=paths.json_log(c.id), netns=netns,
                 mounts=mounts, user=user, cgroup_parent=self.cgroup_parent,
                 init_path=init_path() if c.host_config.get("Init") else None)
-            shim = await runtime.create(runtime_spec)
+            shim = await self._create_shim(runtime_spec)
             undo.push_async_callback(runtime.delete, c.id)
             await self.live.connect_parked(c.id, shim)
             try:
@@ -172,6 +178,12 @@ class Lifecycle:
         self.parts.store.save(c)
         self._publish(c, "start")
         self._supervise(c, shim)
+
+    async def _create_shim(self, runtime_spec: dict[str, Any]) -> ShimHandle:
+        try:
+            return await self.parts.runtime.create(runtime_spec)
+        except StartError as exc:  # the shim died before the process existed: the host's fault
+            raise SystemFailure(str(exc)) from exc
 
     def _record_start_failure(self, c: Container, exc: Exception) -> None:
         """The runtime says which exit code the failed start stands for (127: no such
