@@ -1,5 +1,5 @@
-"""The verbs that move a container through its states: create, start, stop, kill,
-restart, update, pause, unpause, remove.
+"""The verbs that move a container through its states: start, stop, kill, restart,
+update, pause, unpause, remove (creation is creation.py).
 
 Every verb checks the state machine (state.py) first, and every step that creates
 something is paired with its undo, so a failure leaves nothing half-made.
@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import secrets
 import signal
 from collections.abc import Callable
 from typing import Any
@@ -28,7 +27,7 @@ from pydocker.engine.runtime.client import StartError
 from pydocker.engine.timeutil import rfc3339_now
 
 from . import config as cfg
-from . import names, resources, spec, users
+from . import resources, spec, users
 from .context import Collaborators, LiveState
 from .model import Container
 from .protocols import ShimHandle
@@ -53,12 +52,6 @@ def init_path() -> str:
     raise InvalidParameter("no init binary found (install Debian's tini)")
 
 
-def _endpoints_config(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """NetworkingConfig.EndpointsConfig, with "default" spelled "bridge" as dockerd does."""
-    configs = (body.get("NetworkingConfig") or {}).get("EndpointsConfig") or {}
-    return {"bridge" if k == "default" else k: v for k, v in configs.items()}
-
-
 class Lifecycle:
     def __init__(self, parts: Collaborators, live: LiveState, sandbox: Sandbox,
                  cgroup_info: CgroupInfo, cgroup_parent: str, *,
@@ -72,48 +65,6 @@ class Lifecycle:
 
     def _publish(self, c: Container, action: str, **extra: str) -> None:
         self.parts.events.publish(c, action, **extra)
-
-    # --- create -----------------------------------------------------------------------
-
-    async def create(self, name: str | None, body: dict[str, Any],
-                     platform: str | None = None) -> tuple[Container, list[str]]:
-        image_ref = body.get("Image") or ""
-        if not image_ref:
-            raise InvalidParameter("config cannot be empty in order to create a container")
-        host_config = dict(body.get("HostConfig") or {})
-        cfg.validate_host_config(host_config)
-        warnings = resources.verify(host_config, self.cgroup_info)
-        cfg.capabilities(host_config)  # unknown capabilities are a 400 before anything exists
-        if name is not None and name != "":
-            name = names.validate(name)
-        store, images = self.parts.store, self.parts.images
-        image = await asyncio.to_thread(images.get, image_ref)
-        config = cfg.merge_image_config(body, image.config)
-        config["Image"] = image_ref
-        path, args = cfg.entrypoint_and_args(config)
-        container_id = secrets.token_hex(32)
-        if not config.get("Hostname"):
-            config["Hostname"] = container_id[:12]
-        name = name or names.random_name(store.names())
-        store.reserve_name(name, container_id)
-        c = Container(id=container_id, name=name, created=rfc3339_now(), image_id=image.id,
-                      config=config, host_config=host_config, path=path, args=args,
-                      platform=platform or "linux", endpoints_config=_endpoints_config(body))
-        if self.parts.network is not None:
-            self.parts.network.validate(c)
-            c.networks = self.parts.network.planned(c)
-        async with contextlib.AsyncExitStack() as undo:
-            store.add(c)
-            undo.callback(store.remove, c)
-            c.rootfs = await asyncio.to_thread(images.create_rw, c.id, image.id)
-            undo.push_async_callback(asyncio.to_thread, images.remove_rw, c.id)
-            if self.parts.volumes is not None:
-                c.mounts = await self.parts.volumes.prepare_mounts(c)
-                undo.push_async_callback(self.parts.volumes.release_mounts, c, True)
-            store.save(c)
-            undo.pop_all()
-        self._publish(c, "create")
-        return c, warnings
 
     # --- start ------------------------------------------------------------------------
 

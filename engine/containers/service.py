@@ -19,7 +19,7 @@ from pydocker.engine.errors import InvalidParameter
 from pydocker.engine.events import EventBus
 from pydocker.engine.host import sysinfo
 
-from . import names
+from . import creation, names
 from .context import Collaborators, Connect, ContainerEvents, LiveState
 from .health import HealthMonitor
 from .lifecycle import DEFAULT_STOP_TIMEOUT, INIT_CANDIDATES, Lifecycle, StartFailed
@@ -48,11 +48,12 @@ class ContainerService:
                                    network=network, volumes=volumes, paths=self.paths,
                                    events=ContainerEvents(events))
         self.live = LiveState()
-        self.health = HealthMonitor(self.live.shims.get, store.save, self.event)
+        self.health = HealthMonitor(self.live.shims.get, store.save, self.parts.events.publish)
+        self.cgroup_info = sysinfo.probe()  # what limits this host can enforce
         sandbox = Sandbox(self.parts)
         self.supervisor = Supervisor(self.parts, self.live, self.health, sandbox,
                                      start=self._restart_now, remove=self._auto_remove)
-        self.lifecycle = Lifecycle(self.parts, self.live, sandbox, sysinfo.probe(),
+        self.lifecycle = Lifecycle(self.parts, self.live, sandbox, self.cgroup_info,
                                    conf.cgroup_parent, supervise=self.supervisor.watch)
 
     @property
@@ -72,11 +73,11 @@ class ContainerService:
     async def _auto_remove(self, container_id: str) -> None:
         await self.lifecycle.remove(container_id, force=True, volumes=True)
 
-    # --- the verbs (lifecycle.py) ---------------------------------------------------------
+    # --- the verbs (creation.py, lifecycle.py) ----------------------------------------------
 
     async def create(self, name: str | None, body: dict[str, Any],
                      platform: str | None = None) -> tuple[Container, list[str]]:
-        return await self.lifecycle.create(name, body, platform)
+        return await creation.create(self.parts, self.cgroup_info, name, body, platform)
 
     async def start(self, ref: str) -> None:
         await self.lifecycle.start(ref)
