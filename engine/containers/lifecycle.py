@@ -91,10 +91,10 @@ class Lifecycle:
             self.live.waiters.exited(c.id, c.state.exit_code)
             if c.host_config.get("AutoRemove"):
                 # As dockerd does: `docker run --rm` waits for the removal.
-                tasks.spawn(self.remove_quietly(c.id))
+                tasks.spawn(self._remove_quietly(c.id))
             raise
 
-    async def remove_quietly(self, container_id: str) -> None:
+    async def _remove_quietly(self, container_id: str) -> None:
         with contextlib.suppress(NotFound, Conflict):
             await self.remove(container_id, force=True, volumes=True)
 
