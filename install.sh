@@ -37,6 +37,37 @@ python=${PYTHON:-$(command -v python3.11 || command -v python3)}
 ln -sf "$VENV/bin/pydockerd" /usr/local/bin/pydockerd
 ln -sf "$VENV/bin/pydocker" /usr/local/bin/pydocker
 
+# The first `docker run busybox ...` must work with no registry reachable: once the daemon
+# answers, a busybox image is made from the host's busybox-static unless one is there.
+seed_busybox() {
+  local host=unix:///var/run/pydocker.sock prev="" arg
+  for arg in "$@"; do
+    if [[ $prev == -H || $prev == --host ]]; then host=$arg; fi
+    case $arg in -H=*|--host=*) host=${arg#*=} ;; esac
+    prev=$arg
+  done
+  for _ in $(seq 100); do
+    "$VENV/bin/pydocker" -H "$host" version >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  "$VENV/bin/pydocker" -H "$host" image inspect busybox:latest >/dev/null 2>&1 && return
+  local root
+  root=$(mktemp -d)
+  mkdir -p "$root"/{bin,etc,tmp,root,proc,sys,dev,home,usr/bin,var/www}
+  chmod 1777 "$root/tmp"; chmod 700 "$root/root"
+  cp /bin/busybox "$root/bin/busybox"
+  for applet in $(/bin/busybox --list); do
+    [[ $applet == busybox || -e $root/bin/$applet ]] || ln -s busybox "$root/bin/$applet"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' \
+    > "$root/etc/passwd"
+  printf 'root:x:0:\nusers:x:100:\nnogroup:x:65534:\n' > "$root/etc/group"
+  tar -C "$root" -c . | "$VENV/bin/pydocker" -H "$host" import -c 'CMD ["sh"]' - busybox:latest \
+    >/dev/null && echo "install.sh: imported busybox:latest from the host's busybox-static" >&2
+  rm -rf "$root"
+}
+
 if ((start)); then
+  seed_busybox "$@" &
   exec "$VENV/bin/pydockerd" "$@"
 fi

@@ -12,9 +12,12 @@ import errno
 import os
 import stat
 import tarfile
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from pydocker.engine.containers.model import Container
 from pydocker.engine.containers.service import ContainerService
 from pydocker.engine.errors import InvalidParameter, NotFound
 from pydocker.engine.runtime.mounts import secure_join
@@ -77,7 +80,7 @@ class Archives:
     def __init__(self, containers: ContainerService) -> None:
         self.containers = containers
 
-    def _rootfs(self, ref: str) -> Any:
+    def _rootfs(self, ref: str) -> tuple[Container, AbstractAsyncContextManager[Path]]:
         c = self.containers.store.get(ref)
         pid = c.state.pid if c.state.running else 0
         return c, self.containers.runtime.mounted_rootfs(c.id, c.rootfs, pid)
@@ -88,7 +91,8 @@ class Archives:
             _, info = await asyncio.to_thread(path_stat, str(root), path)
         return info
 
-    async def get(self, ref: str, path: str, start: Any, out: BinaryIO) -> None:
+    async def get(self, ref: str, path: str, start: Callable[[dict[str, Any]], Awaitable[None]],
+                  out: BinaryIO) -> None:
         """``start(info)`` sends the headers once the path is known to exist."""
         _, mounted = self._rootfs(ref)
         async with mounted as root:

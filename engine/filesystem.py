@@ -7,6 +7,7 @@ from typing import Any, BinaryIO
 
 from pydocker.engine.containers.config import merge_image_config
 from pydocker.engine.containers.service import ContainerService
+from pydocker.engine.containers.state import ContainerState
 from pydocker.engine.errors import Conflict
 from pydocker.engine.events import EventBus
 from pydocker.images import layerdiff
@@ -41,16 +42,16 @@ class Filesystem:
     async def commit(self, ref: str, *, repo: str, tag: str, comment: str, author: str,
                      pause: bool, changes: list[str], config: dict[str, Any] | None) -> str:
         c = self.containers.store.get(ref)
-        if c.state.status == "removing":
+        if c.state.status is ContainerState.REMOVING:
             raise Conflict(f"cannot commit container {c.id}: it is being removed")
-        if c.state.status == "dead":
+        if c.state.status is ContainerState.DEAD:
             raise Conflict(f"You cannot commit container {c.id} which is Dead")
         image_config = {k: c.config.get(k) for k in IMAGE_CONFIG_KEYS}
         if config:
             image_config = merge_image_config(config, image_config)
         image_config = apply_changes(image_config, changes)
         paused_here = False
-        if pause and c.state.status == "running":
+        if pause and c.state.status.can_pause():
             await self.containers.pause(c.id)
             paused_here = True
         try:

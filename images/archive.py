@@ -16,10 +16,11 @@ import stat
 import tarfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO, cast
+from typing import BinaryIO
 
 from pydocker.engine.errors import InvalidParameter
 
+from .compression import decompressing
 from .tarsplit import Recorder
 
 WHITEOUT_PREFIX = ".wh."
@@ -115,34 +116,6 @@ class ForwardReader(io.RawIOBase):
                 self._observe(self._pos, memoryview(skipped))
             self._pos += len(skipped)
         return self._pos
-
-
-# How each compression a layer may come in starts.
-GZIP, ZSTD, BZIP2, XZ = b"\x1f\x8b", b"\x28\xb5\x2f\xfd", b"BZh", b"\xfd7zX"
-
-
-def is_compressed(head: bytes) -> bool:
-    return head.startswith((GZIP, ZSTD, BZIP2, XZ))
-
-
-def decompressed(stream: BinaryIO) -> BinaryIO:
-    """Plain, gzip, zstd, bzip2 or xz, detected from the magic bytes."""
-    buffered: Any = stream if hasattr(stream, "peek") else io.BufferedReader(
-        cast(Any, stream), COPY_BUFFER)
-    head = buffered.peek(4)[:4]
-    if head.startswith(GZIP):
-        import gzip
-        return cast(BinaryIO, gzip.GzipFile(fileobj=buffered, mode="rb"))
-    if head.startswith(ZSTD):
-        import zstandard
-        return cast(BinaryIO, zstandard.ZstdDecompressor().stream_reader(buffered))
-    if head.startswith(BZIP2):
-        import bz2
-        return cast(BinaryIO, bz2.BZ2File(buffered))
-    if head.startswith(XZ):
-        import lzma
-        return cast(BinaryIO, lzma.LZMAFile(buffered))
-    return cast(BinaryIO, buffered)
 
 
 def clean_name(name: str) -> list[str]:
@@ -287,7 +260,7 @@ def extract_layer(stream: BinaryIO, dest: Path, split_in: Path | None = None
     """Extract a (possibly compressed) layer tar into ``dest``; returns (diff_id, size).
     With ``split_in`` (the layer's directory, holding ``dest``), also record what is
     needed to rebuild the uncompressed tar byte for byte (see tarsplit)."""
-    reader = HashingReader(decompressed(stream))
+    reader = HashingReader(decompressing(stream))
     recorder = Recorder(split_in, dest) if split_in is not None else None
     try:
         diff_id, size = _extract(reader, dest, recorder)
@@ -339,7 +312,7 @@ def extract_into(stream: BinaryIO, dest: Path, owner: tuple[int, int] | None) ->
     """``docker cp`` into a container: same safety, no whiteout meaning."""
     ex = Extractor(dest, owner=owner, whiteouts=False)
     try:
-        with tarfile.open(fileobj=decompressed(stream), mode="r|", bufsize=COPY_BUFFER,
+        with tarfile.open(fileobj=decompressing(stream), mode="r|", bufsize=COPY_BUFFER,
                           encoding="utf-8", errors="surrogateescape") as tar:
             for member in tar:
                 ex.add(tar, member)

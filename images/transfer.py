@@ -18,8 +18,10 @@ from typing import Any, BinaryIO, cast
 from pydocker.engine.errors import InvalidParameter
 
 from . import reference
-from .archive import ForwardReader, clean_name, decompressed, is_compressed
-from .store import ImageStore, StagedLayer, chain_ids
+from .archive import ForwardReader, clean_name
+from .compression import Compression, decompressing, sniff
+from .layers import StagedLayer, chain_ids
+from .store import ImageStore
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
@@ -121,7 +123,7 @@ def save(store: ImageStore, refs: list[str], out: BinaryIO) -> None:
 def _looks_like_layer(head: bytes) -> bool:
     """Compressed, or a tar header ("ustar" at offset 257). Configs and manifests are
     JSON; an all-zero empty layer is kept as a file (and extracted from it later)."""
-    return is_compressed(head) or head[257:262] == b"ustar"
+    return sniff(head) is not Compression.NONE or head[257:262] == b"ustar"
 
 
 def _known_layer(store: ImageStore, held: dict[str, str], parts: list[str],
@@ -150,7 +152,7 @@ def _unpack_outer(store: ImageStore, stream: BinaryIO, dest: Path
     held = store.chains_by_diff_id()
     (dest / ".staged").mkdir()
     try:
-        source = io.BufferedReader(ForwardReader(decompressed(stream)), 64 << 10)
+        source = io.BufferedReader(ForwardReader(decompressing(stream)), 64 << 10)
         with tarfile.open(fileobj=source, mode="r:") as tar:
             for m in tar:
                 parts = clean_name(m.name)
@@ -236,7 +238,7 @@ def _oci_entries(root: Path) -> list[dict[str, Any]]:
 
 
 def load(store: ImageStore, stream: BinaryIO, progress: Progress) -> list[str]:
-    tmp = Path(tempfile.mkdtemp(dir=store.root / "tmp"))
+    tmp = Path(tempfile.mkdtemp(dir=store.scratch))
     try:
         staged = _unpack_outer(store, stream, tmp)
         if (tmp / "manifest.json").exists():

@@ -9,7 +9,7 @@ from pydocker.engine.errors import InvalidParameter
 from pydocker.engine.filters import labels_match
 
 from . import reference
-from .store import Image
+from .image import Image
 
 LIST_FILTERS = {"dangling", "label", "reference", "before", "since", "until"}
 

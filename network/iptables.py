@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from pydocker.engine.errors import InvalidParameter
 from pydocker.engine.host.commands import HostCommandError, run, succeeds
 
 IPTABLES = "iptables"
@@ -118,6 +119,10 @@ def apply_batch(add: Sequence[Rule] = (), delete: Sequence[Rule] = ()) -> None:
             run(["iptables-restore", "--wait", "--noflush"], input=render_batch(add))
 
 
+class InvalidChainPrefix(InvalidParameter, ValueError):
+    """A daemon option no chain name can be built from (a ValueError, as it always was)."""
+
+
 @dataclass(frozen=True)
 class Names:
     """Our chain names for one prefix."""
@@ -127,7 +132,7 @@ class Names:
     def __post_init__(self) -> None:
         # iptables chain names are at most 28 characters: "<prefix>-ISOLATION-STAGE-1"
         if not self.prefix or len(self.prefix) > 10 or " " in self.prefix:
-            raise ValueError(f"chain prefix must be 1-10 characters: {self.prefix!r}")
+            raise InvalidChainPrefix(f"chain prefix must be 1-10 characters: {self.prefix!r}")
 
     @property
     def ports(self) -> str:

@@ -23,6 +23,7 @@ from pyroute2.netns import setns
 
 NETLINK_ROUTE = 0
 ENODEV = 19
+HostNetlink = IPRoute  # the type kernel.py holds without importing pyroute2 itself
 EEXIST = 17
 
 
@@ -58,6 +59,11 @@ def ns_socket(netns_path: str | os.PathLike[str], family: int, kind: int,
     sock = box["sock"]
     assert isinstance(sock, socket.socket)
     return sock
+
+
+def host_iproute() -> IPRoute:
+    """An IPRoute on the host's namespace (the daemon's own)."""
+    return IPRoute()
 
 
 def ns_iproute(netns_path: str | os.PathLike[str]) -> IPRoute:

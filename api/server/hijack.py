@@ -7,10 +7,19 @@ bytes. Either way the socket then carries raw bytes both ways until we close it.
 
 from __future__ import annotations
 
+import array
 import asyncio
+import fcntl
+import socket
+import termios
+import time
 from typing import Any
 
 from aiohttp import web
+
+# How long a hijack waits for the client to read the answer's headers (see
+# _headers_read) before it lets output flow anyway.
+HEADERS_READ_TIMEOUT_S = 2.0
 
 
 class _RawParser:
@@ -49,6 +58,33 @@ class _KeepOpenOnEof(asyncio.Protocol):
         self._inner.resume_writing()
 
 
+async def _headers_read(transport: asyncio.BaseTransport) -> None:
+    """Wait until the client has read the answer's headers.
+
+    docker-py reads the headers through a buffered file and then reads the stream from
+    the raw socket beneath it: bytes that arrived together with the headers stay in that
+    buffer and are lost (an exec's whole output, when the process is quick). dockerd's
+    runtime is slow enough to start that output always comes later; ours is not, so
+    output waits until the peer has taken the headers off the socket. On a unix stream
+    socket the bytes a peer has not read yet are still charged to the sender, which
+    TIOCOUTQ (SIOCOUTQ) reports.
+    """
+    sock: socket.socket | None = transport.get_extra_info("socket")
+    if sock is None or sock.family != socket.AF_UNIX:
+        return
+    assert isinstance(transport, asyncio.WriteTransport)
+    deadline = time.monotonic() + HEADERS_READ_TIMEOUT_S
+    unread = array.array("i", [0])
+    while time.monotonic() < deadline:
+        try:
+            fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, unread)
+        except OSError:
+            return
+        if unread[0] == 0 and transport.get_write_buffer_size() == 0:
+            return
+        await asyncio.sleep(0.0005)
+
+
 class Hijacked:
     def __init__(self, request: web.Request, response: web.StreamResponse,
                  queue: asyncio.Queue[bytes]) -> None:
@@ -79,6 +115,7 @@ class Hijacked:
             # output keeps flowing until the process ends. aiohttp's handler lets the
             # transport close on EOF, so a thin wrapper answers "keep open" instead.
             transport.set_protocol(_KeepOpenOnEof(protocol, lambda: queue.put_nowait(b"")))
+            await _headers_read(transport)
         return cls(request, response, queue)
 
     async def read(self) -> bytes:

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any, Protocol
+from typing import Protocol
 
 from pydocker.engine import tasks
+from pydocker.engine.errors import InvalidParameter
+
+from .context import Connect
+from .model import Container
+from .protocols import OutputReader, ShimHandle
 
 DEFAULT_DETACH_KEYS = b"\x10\x11"  # ctrl-p, ctrl-q
 
@@ -19,6 +24,13 @@ DEFAULT_DETACH_KEYS = b"\x10\x11"  # ctrl-p, ctrl-q
 class ClientConn(Protocol):
     async def read(self) -> bytes: ...
     async def write(self, data: bytes) -> None: ...
+
+
+class AttachPoint(Protocol):
+    """Where an attach joins a container: the container service, seen this narrowly."""
+
+    async def attach_when_started(self, c: Container, connect: Connect) -> None: ...
+    def event(self, c: Container, action: str, **extra: str) -> None: ...
 
 
 def parse_detach_keys(spec: str | None) -> bytes:
@@ -39,13 +51,13 @@ def parse_detach_keys(spec: str | None) -> bytes:
         elif len(key) == 1:
             out.append(ord(key))
         else:
-            from pydocker.engine.errors import InvalidParameter
             raise InvalidParameter(f"Invalid detach keys ({spec}) provided")
     return bytes(out)
 
 
-async def relay(client: ClientConn, reader: Any, writer: Any | None, *,
-                detach_keys: bytes | None = None) -> bool:
+async def relay(client: ClientConn, reader: OutputReader,
+                writer: asyncio.StreamWriter | None, *, detach_keys: bytes | None = None
+                ) -> bool:
     """Copy until the output ends; returns True when the client detached."""
     detached = asyncio.Event()
 
@@ -91,7 +103,7 @@ async def relay(client: ClientConn, reader: Any, writer: Any | None, *,
     return detached.is_set()
 
 
-async def attach(service: Any, c: Any, conn: ClientConn, *, stdin: bool, stdout: bool,
+async def attach(point: AttachPoint, c: Container, conn: ClientConn, *, stdin: bool, stdout: bool,
                  stderr: bool, detach_keys: bytes | None) -> None:
     """Stream a container's stdio over ``conn`` until it exits or the client detaches.
 
@@ -103,7 +115,7 @@ async def attach(service: Any, c: Any, conn: ClientConn, *, stdin: bool, stdout:
     finished: asyncio.Future[bool] = loop.create_future()
     use_stdin = stdin and bool(c.config.get("OpenStdin"))
 
-    async def connect(shim: Any) -> None:
+    async def connect(shim: ShimHandle | None) -> None:
         if shim is None:  # the start failed: nothing will ever be streamed
             if not finished.done():
                 finished.set_result(False)
@@ -122,7 +134,7 @@ async def attach(service: Any, c: Any, conn: ClientConn, *, stdin: bool, stdout:
 
         tasks.spawn(run())
 
-    await service.attach_when_started(c, connect)
+    await point.attach_when_started(c, connect)
     detached = await finished
     if detached:
-        service.event(c, "detach")
+        point.event(c, "detach")

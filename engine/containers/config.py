@@ -10,6 +10,7 @@ import signal
 from typing import Any
 
 from pydocker.engine.errors import InvalidParameter
+from pydocker.engine.runtime import spec as runtime_spec
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -162,9 +163,10 @@ ALL_CAPABILITIES = (
     "MAC_OVERRIDE MAC_ADMIN SYSLOG WAKE_ALARM BLOCK_SUSPEND AUDIT_READ PERFMON BPF "
     "CHECKPOINT_RESTORE").split()
 
-DEFAULT_CAPABILITIES = (
-    "CHOWN DAC_OVERRIDE FSETID FOWNER MKNOD NET_RAW SETGID SETUID SETFCAP SETPCAP "
-    "NET_BIND_SERVICE SYS_CHROOT KILL AUDIT_WRITE").split()
+
+# Docker's default set has one home, the runtime's spec; the same list object, named here
+# for the rules below and their callers.
+DEFAULT_CAPABILITIES = runtime_spec.DEFAULT_CAPABILITIES
 
 
 def normalize_capability(cap: str) -> str:

@@ -7,10 +7,14 @@ import logging
 from typing import Any
 
 from pydocker.engine import tasks
-from pydocker.engine.errors import Conflict
+from pydocker.engine.errors import Conflict, SystemFailure
+from pydocker.engine.runtime.client import StartError
 
-from .attach import parse_detach_keys, relay
+from . import users
+from .attach import ClientConn, parse_detach_keys, relay
 from .execs import Exec, ExecStore, runtime_exec_spec
+from .model import Container
+from .protocols import ProcessHandle
 from .service import ContainerService
 
 log = logging.getLogger(__name__)
@@ -35,11 +39,11 @@ class ExecService:
         c = self.containers.store.get(e.container_id)
         if not c.state.running:
             raise Conflict(f"container {c.id} is not running")
-        if c.state.status == "paused":
+        if not c.state.status.can_exec():
             raise Conflict(f"container {c.id} is paused, unpause the container before exec")
         return e
 
-    async def start(self, e: Exec, conn: Any | None, *, tty: bool,
+    async def start(self, e: Exec, conn: ClientConn | None, *, tty: bool,
                     console_size: list[int] | None = None) -> None:
         c = self.containers.store.get(e.container_id)
         shim = self.containers.shims.get(c.id)
@@ -47,7 +51,7 @@ class ExecService:
             raise Conflict(f"container {c.id} is not running")
         e.started = True
         user_spec = e.config.get("User") or c.config.get("User") or ""
-        user = await asyncio.to_thread(self.containers._resolve_user_spec, c, user_spec)  # noqa: SLF001
+        user = await asyncio.to_thread(users.for_container, c, user_spec)
         exec_spec = runtime_exec_spec(c, e, user)
         exec_spec["tty"] = tty
         size = console_size or e.config.get("ConsoleSize")
@@ -57,9 +61,11 @@ class ExecService:
         try:
             process = await shim.exec(exec_spec)
         except Exception as exc:
-            e.exit_code = getattr(exc, "exit_code", 126) or 126
+            e.exit_code = (exc.exit_code if isinstance(exc, StartError) else 126) or 126
             e.done.set()
             self.containers.event(c, "exec_die", execID=e.id, exitCode=str(e.exit_code))
+            if isinstance(exc, StartError):  # the runtime's refusal: a 500 with its message
+                raise SystemFailure(str(exc)) from exc
             raise
         e.process = process
         e.pid = process.pid
@@ -75,7 +81,7 @@ class ExecService:
         # The CLI asks for ExitCode right after the stream closes: know it first.
         await self._finish(c, e, process)
 
-    async def _finish(self, c: Any, e: Exec, process: Any) -> None:
+    async def _finish(self, c: Container, e: Exec, process: ProcessHandle) -> None:
         code = await process.wait()
         e.exit_code = code
         e.running = False

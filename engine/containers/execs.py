@@ -7,10 +7,11 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydocker.engine.errors import Conflict, NotFound
+from pydocker.engine.errors import Conflict, InvalidParameter, NotFound
 
 from .config import capabilities, process_env
 from .model import Container
+from .protocols import ProcessHandle
 
 
 @dataclass
@@ -21,7 +22,7 @@ class Exec:
     running: bool = False
     exit_code: int | None = None
     pid: int = 0
-    process: Any = None
+    process: ProcessHandle | None = None
     started: bool = False
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -55,10 +56,9 @@ class ExecStore:
     def create(self, c: Container, body: dict[str, Any]) -> Exec:
         if not c.state.running:
             raise Conflict(f"container {c.id} is not running")
-        if c.state.status == "paused":
+        if not c.state.status.can_exec():
             raise Conflict(f"container {c.id} is paused, unpause the container before exec")
         if not body.get("Cmd"):
-            from pydocker.engine.errors import InvalidParameter
             raise InvalidParameter("No exec command specified")
         e = Exec(id=secrets.token_hex(32), container_id=c.id, config=dict(body))
         self._execs[e.id] = e

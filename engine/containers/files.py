@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from .model import Container
+from .paths import ContainerPaths
 
 HOST_RESOLV = Path("/etc/resolv.conf")
 _LOOPBACK_NS = re.compile(r"^\s*nameserver\s+(127\.|::1\b|0\.0\.0\.0)")
@@ -69,7 +73,27 @@ def resolv_conf(host_config: dict[str, Any], host_resolv: str | None = None,
     return "\n".join(out) + "\n"
 
 
-def write(directory: Path, name: str, text: str) -> Path:
-    path = directory / name
-    path.write_text(text)
-    return path
+def write_etc_files(c: Container, paths: ContainerPaths) -> list[dict[str, Any]]:
+    """Write the container's /etc/resolv.conf, hostname and hosts into its state
+    directory; returns the runtime mounts that bind them in (read-only with the rootfs)."""
+    hc = c.host_config
+    primary = next(iter(c.networks.values()), {})
+    hostname = c.config["Hostname"]
+    if (hc.get("NetworkMode") or "bridge") == "host":
+        hosts = Path("/etc/hosts").read_text()
+        hostname_text = os.uname().nodename + "\n"
+    else:
+        hosts = hosts_file(hostname, c.config.get("Domainname") or "",
+                           primary.get("IPAddress") or None, hc.get("ExtraHosts"))
+        hostname_text = hostname + "\n"
+    embedded_dns = any(n not in ("bridge", "host", "none") for n in c.networks)
+    written = {
+        "/etc/resolv.conf": (paths.resolv_conf(c.id), resolv_conf(hc, embedded_dns=embedded_dns)),
+        "/etc/hostname": (paths.hostname(c.id), hostname_text),
+        "/etc/hosts": (paths.hosts(c.id), hosts),
+    }
+    for path, text in written.values():
+        path.write_text(text)
+    ro = ["ro"] if hc.get("ReadonlyRootfs") else []
+    return [{"destination": dest, "type": "bind", "source": str(path),
+             "options": ["rbind", "rprivate", *ro]} for dest, (path, _) in written.items()]

@@ -10,13 +10,17 @@ import asyncio
 import contextlib
 import logging
 import struct
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from pydocker.engine import tasks
+from pydocker.engine.errors import Conflict
 from pydocker.engine.timeutil import rfc3339_now
 
+from . import users
 from .config import capabilities, process_env
 from .model import Container
+from .protocols import ShimHandle
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +53,21 @@ def _demux(data: bytes) -> bytes:
     return bytes(out)
 
 
-class HealthMonitor:
-    """One task per running container with a health check."""
+class StatusSink(Protocol):
+    def __call__(self, c: Container, action: str, **extra: str) -> None: ...
 
-    def __init__(self, service: Any) -> None:
-        self.service = service
+
+class HealthMonitor:
+    """One task per running container with a health check.
+
+    ``shim_of`` finds the running container's shim (None once it stopped), ``save``
+    persists the record after each result, ``publish`` sends the status-change event."""
+
+    def __init__(self, shim_of: Callable[[str], ShimHandle | None],
+                 save: Callable[[Container], None], publish: StatusSink) -> None:
+        self._shim_of = shim_of
+        self._save = save
+        self._publish = publish
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
     def start(self, c: Container) -> None:
@@ -94,12 +108,12 @@ class HealthMonitor:
     async def _probe(self, c: Container, argv: list[str], timeout: float
                      ) -> tuple[int, str, str]:
         started = rfc3339_now()
-        shim = self.service.shims.get(c.id)
+        shim = self._shim_of(c.id)
         if shim is None:
-            raise RuntimeError("container is not running")
+            raise Conflict("container is not running")
         spec = {"args": argv, "env": process_env(c.config, c.config.get("Hostname", "")),
                 "cwd": c.config.get("WorkingDir") or "/", "tty": False, "stdin": False,
-                "user": self.service._resolve_user(c),  # noqa: SLF001
+                "user": await asyncio.to_thread(users.for_container, c),
                 "privileged": False, "capabilities": capabilities(c.host_config)}
         process = await shim.exec(spec)
         chunks = bytearray()
@@ -138,6 +152,6 @@ class HealthMonitor:
             if health["FailingStreak"] >= retries:
                 health["Status"] = "unhealthy"
         c.state.health = health
-        self.service.store.save(c)
+        self._save(c)
         if health["Status"] != before:
-            self.service.event(c, f"health_status: {health['Status']}")
+            self._publish(c, f"health_status: {health['Status']}")

@@ -11,10 +11,11 @@ from pydocker.engine.filters import labels_match
 from pydocker.engine.timeutil import parse_rfc3339_ns
 
 from .model import Container
+from .state import ContainerState
 
 FILTERS = {"id", "name", "label", "status", "exited", "ancestor", "before", "since",
            "volume", "network", "health", "publish", "expose", "is-task"}
-STATUSES = {"created", "restarting", "running", "removing", "paused", "exited", "dead"}
+STATUSES = {str(state) for state in ContainerState}
 
 
 def _port_ok(c: Container, exprs: list[str], published: bool) -> bool:
@@ -79,7 +80,7 @@ def _matches(c: Container, f: dict[str, list[str]],
         return False
     if f.get("status") and c.state.status not in f["status"]:
         return False
-    if f.get("exited") and (c.state.status != "exited"
+    if f.get("exited") and (c.state.status is not ContainerState.EXITED
                             or str(c.state.exit_code) not in f["exited"]):
         return False
     if f.get("ancestor") and not any(image_matches(v, c) for v in f["ancestor"]):

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import functools
+import logging
 import types
 import typing
 from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass
+from enum import StrEnum
 from typing import Any
 
 from pydocker.engine.timeutil import ZERO_TIME
 
+from .state import ContainerState
+
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class State:
-    status: str = "created"   # created running paused restarting removing exited dead
+    status: ContainerState = ContainerState.CREATED
     pid: int = 0
     exit_code: int = 0
     error: str = ""
@@ -22,22 +28,33 @@ class State:
     finished_at: str = ZERO_TIME
     health: dict[str, Any] | None = None
 
+    def __post_init__(self) -> None:
+        # A record read back from JSON holds the plain string; an unknown one is a
+        # ValueError, which makes the record unreadable (and the container dead).
+        self.status = ContainerState(self.status)
+
     @property
     def running(self) -> bool:
-        return self.status in ("running", "paused", "restarting")
+        return self.status.is_running
 
     def can_start(self) -> bool:
-        """Dead is final, as in Docker: such a container can only be removed."""
-        return self.status in ("created", "exited")
+        return self.status.can_start()
+
+    def become(self, target: ContainerState) -> None:
+        """Move to ``target``; a move the state machine does not list is logged, not
+        refused, because the verbs have already checked what they may do."""
+        if not self.status.can_become(target):
+            log.warning("unexpected container state change: %s -> %s", self.status, target)
+        self.status = target
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "Status": self.status,
-            "Running": self.status in ("running", "paused"),
-            "Paused": self.status == "paused",
-            "Restarting": self.status == "restarting",
+            "Status": str(self.status),
+            "Running": self.status.shows_running,
+            "Paused": self.status is ContainerState.PAUSED,
+            "Restarting": self.status is ContainerState.RESTARTING,
             "OOMKilled": self.oom_killed,
-            "Dead": self.status == "dead",
+            "Dead": self.status is ContainerState.DEAD,
             "Pid": self.pid,
             "ExitCode": self.exit_code,
             "Error": self.error,
@@ -95,7 +112,8 @@ class Container:
         return cls(id=container_id, name=salvaged.get("name") or container_id[:12],
                    created=salvaged.get("created") or ZERO_TIME,
                    image_id=salvaged.get("image_id") or "", config=salvaged.get("config") or {},
-                   host_config={}, path="", args=[], state=State(status="dead", error=error))
+                   host_config={}, path="", args=[], state=State(status=ContainerState.DEAD,
+                                                            error=error))
 
 
 @functools.cache
@@ -104,12 +122,16 @@ def _json_types(cls: type) -> dict[str, tuple[type, ...]]:
     out = {}
     for name, hint in typing.get_type_hints(cls).items():
         hints = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
-        out[name] = tuple(dict if is_dataclass(h) else typing.get_origin(h) or h
-                          for h in hints)
+        out[name] = tuple(dict if is_dataclass(h) else str if _is_str_enum(h)
+                          else typing.get_origin(h) or h for h in hints)
     return out
 
 
-def _check_shape(cls: type, record: Any) -> None:
+def _is_str_enum(hint: object) -> bool:
+    return isinstance(hint, type) and issubclass(hint, StrEnum)
+
+
+def _check_shape(cls: type, record: object) -> None:
     """A record cut short or edited by hand fails here, at load, rather than later in
     every listing: the fields the class requires, none it lacks, each of its type."""
     if not isinstance(record, dict):

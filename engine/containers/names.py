@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import re
 
-from pydocker.engine.errors import InvalidParameter
+from pydocker.engine.errors import InvalidParameter, SystemFailure
 
 VALID_NAME = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
 
@@ -49,4 +49,4 @@ def random_name(taken: set[str]) -> str:
             name += str(random.randint(0, 9))
         if name not in taken:
             return name
-    raise RuntimeError("could not generate a free container name")
+    raise SystemFailure("could not generate a free container name")

@@ -13,6 +13,8 @@ from typing import Any
 from pydocker.engine.system import mem_total
 from pydocker.engine.timeutil import ZERO_TIME, rfc3339_now
 
+from .model import Container
+
 _TICK_NS = 1_000_000_000 // os.sysconf("SC_CLK_TCK")
 
 
@@ -59,7 +61,7 @@ EMPTY_CPU = {"cpu_usage": {"total_usage": 0, "usage_in_kernelmode": 0,
              "throttling_data": {"periods": 0, "throttled_periods": 0, "throttled_time": 0}}
 
 
-def sample(c: Any, raw: dict[str, Any] | None, previous: dict[str, Any] | None
+def sample(c: Container, raw: dict[str, Any] | None, previous: dict[str, Any] | None
            ) -> dict[str, Any]:
     """One stats object; ``raw`` is the cgroup figures (None for a stopped container)."""
     base: dict[str, Any] = {"read": rfc3339_now(), "name": "/" + c.name, "id": c.id,

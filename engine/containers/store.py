@@ -117,7 +117,7 @@ class UnreadableRecord(Exception):
     """A container directory whose record does not make a Container; ``record`` is what
     could be parsed of it (for salvage), or None."""
 
-    def __init__(self, reason: str, record: Any = None) -> None:
+    def __init__(self, reason: str, record: object = None) -> None:
         super().__init__(f"unreadable state file {RECORD}: {reason}")
         self.record = record
 
@@ -140,7 +140,7 @@ def _read(entry: Path) -> Container:
     return c
 
 
-def _salvage(record: Any) -> dict[str, Any]:
+def _salvage(record: object) -> dict[str, Any]:
     """What a record that does not load can still tell, field by field: name, image,
     config and creation time, each only if it has the shape the views rely on."""
     if not isinstance(record, dict):

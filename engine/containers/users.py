@@ -7,6 +7,20 @@ from typing import Any
 
 from pydocker.engine.errors import InvalidParameter
 
+from .model import Container
+
+
+def for_container(c: Container, spec: str | None = None) -> dict[str, Any]:
+    """The uid, gids of a process in ``c``: ``spec`` (an exec's ``-u``) or the container's
+    User, looked up in the image's files. Blocking: it reads the layers."""
+    user = (c.config.get("User") or "") if spec is None else spec
+    group_add = c.host_config.get("GroupAdd") or []
+    if not user and not group_add:
+        return {"uid": 0, "gid": 0, "additional_gids": []}
+    layers = [c.rootfs.get("upper", ""), *c.rootfs.get("lower", [])]
+    return resolve(user, read_in_layers(layers, "etc/passwd"),
+                   read_in_layers(layers, "etc/group"), group_add)
+
 
 def read_in_layers(layers: list[str], relpath: str) -> str:
     """The file as the container would see it: the first layer (top first) that has it."""

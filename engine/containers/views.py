@@ -7,6 +7,7 @@ from typing import Any
 from pydocker.engine.timeutil import parse_rfc3339_ns
 
 from .model import Container
+from .state import ContainerState
 
 HOST_CONFIG_DEFAULTS: dict[str, Any] = {
     "Binds": None, "ContainerIDFile": "", "LogConfig": {"Type": "json-file", "Config": {}},
@@ -103,25 +104,26 @@ def command_line(c: Container) -> str:
 def status_text(c: Container, now_ns: int) -> str:
     """The human status of ``docker ps``: "Up 3 seconds", "Exited (0) 2 minutes ago"."""
     st = c.state
-    if st.status in ("running", "paused", "restarting"):
-        if st.status == "restarting":
-            return f"Restarting ({st.exit_code}) {human_duration(now_ns - parse_rfc3339_ns(st.finished_at))} ago"
+    if st.status is ContainerState.RESTARTING:
+        ago = human_duration(now_ns - parse_rfc3339_ns(st.finished_at))
+        return f"Restarting ({st.exit_code}) {ago} ago"
+    if st.status.is_running:
         up = human_duration(now_ns - parse_rfc3339_ns(st.started_at))
         health = ""
         if st.health:
             health = {"starting": " (health: starting)", "healthy": " (healthy)",
                       "unhealthy": " (unhealthy)"}.get(st.health.get("Status", ""), "")
-        return f"Up {up}{' (Paused)' if st.status == 'paused' else ''}{health}"
-    if st.status == "exited":
+        paused = " (Paused)" if st.status is ContainerState.PAUSED else ""
+        return f"Up {up}{paused}{health}"
+    if st.status is ContainerState.EXITED:
         if parse_rfc3339_ns(st.finished_at) == 0:
             return "Created"
         ago = human_duration(now_ns - parse_rfc3339_ns(st.finished_at))
         return f"Exited ({st.exit_code}) {ago} ago"
-    if st.status == "removing":
-        return "Removal In Progress"
-    if st.status == "dead":
-        return "Dead"
-    return "Created"
+    return _OTHER_STATUS.get(st.status, "Created")
+
+
+_OTHER_STATUS = {ContainerState.REMOVING: "Removal In Progress", ContainerState.DEAD: "Dead"}
 
 
 def human_duration(ns: int) -> str:
@@ -173,7 +175,7 @@ def summary(c: Container, image_name: str, now_ns: int) -> dict[str, Any]:
         "Created": created_s,
         "Ports": ports if c.state.running else [],
         "Labels": c.config.get("Labels") or {},
-        "State": c.state.status,
+        "State": str(c.state.status),
         "Status": status_text(c, now_ns),
         "HostConfig": {"NetworkMode": host_config(c)["NetworkMode"]},
         "NetworkSettings": {"Networks": c.networks},

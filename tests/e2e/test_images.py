@@ -268,3 +268,36 @@ def test_load_skips_layers_the_store_holds(daemon: Daemon, client: docker.Docker
             assert tar.extractfile(layers[0]).read() == top  # type: ignore[union-attr]
     finally:
         daemon.cli("rmi", "known:one", "known:two")
+
+
+def test_xz_layers_load_import_run_and_save_as_tars(daemon: Daemon, client: docker.DockerClient,
+                                                     busybox: str, busybox_tar: bytes,
+                                                     tmp_path: Path) -> None:
+    """An xz-compressed layer (docker load and import accept xz, like gzip, bzip2 and zstd)
+    is extracted, runs, and is saved as the uncompressed tar its diff ID is the digest of."""
+    import hashlib
+    import lzma
+    top = layer_tar({"hello": b"from xz\n"})
+    top_id = "sha256:" + hashlib.sha256(top).hexdigest()
+    base_ids = client.images.get(busybox).attrs["RootFS"]["Layers"]
+    cfg = json.dumps({"os": "linux", "architecture": "amd64", "config": {"Cmd": ["cat", "/hello"]},
+                      "rootfs": {"type": "layers", "diff_ids": [*base_ids, top_id]}}).encode()
+    cfg_name = "blobs/sha256/" + hashlib.sha256(cfg).hexdigest()
+    blobs = {f"blobs/sha256/{d[7:]}": b"held already, never read" for d in base_ids}
+    blobs["top.tar.xz"] = lzma.compress(top, format=lzma.FORMAT_XZ)
+    (tmp_path / "xz.tar").write_bytes(layer_tar({**blobs, cfg_name: cfg, "manifest.json": json.dumps(
+        [{"Config": cfg_name, "RepoTags": ["xzlayer:1"], "Layers": list(blobs)}]).encode()}))
+    (tmp_path / "rootfs.tar.xz").write_bytes(lzma.compress(busybox_tar, format=lzma.FORMAT_XZ))
+    try:
+        assert "Loaded image: xzlayer:1" in daemon.cli("load", "-i", str(tmp_path / "xz.tar")).stdout
+        assert daemon.cli("run", "--rm", "xzlayer:1").stdout == "from xz\n"
+        saved = b"".join(client.images.get("xzlayer:1").save(named=True))
+        with tarfile.open(fileobj=io.BytesIO(saved)) as tar:
+            layers = json.load(tar.extractfile("manifest.json"))[0]["Layers"]  # type: ignore[arg-type]
+            assert tar.extractfile(layers[-1]).read() == top  # type: ignore[union-attr]
+        daemon.cli("import", str(tmp_path / "rootfs.tar.xz"), "xzroot:1")
+        out = daemon.cli("run", "--rm", "xzroot:1", "sh", "-c", "echo imported")
+        assert out.stdout == "imported\n"
+        assert client.images.get("xzroot:1").attrs["RootFS"]["Layers"] == base_ids
+    finally:
+        daemon.cli("rmi", "xzlayer:1", "xzroot:1", check=False)

@@ -111,7 +111,7 @@ def _container_service_mounts_volumes() -> bool:
     """True once the container lifecycle calls VolumeService.mount/unmount at start/stop."""
     import inspect as pyinspect
 
-    from pydocker.engine.containers import service
+    from pydocker.engine.containers import sandbox as service
     return "volumes.mount(" in pyinspect.getsource(service)
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from pydocker.engine.errors import SystemFailure
+from pydocker.engine.errors import Conflict, SystemFailure
 from pydocker.network.manager import NetworkManager
 
 from tests.network.conftest import Upstream, free_subnet, ns_name, sh, snapshot
@@ -270,3 +270,12 @@ async def test_allocations_survive_a_restart(
     third = manager_factory(userland_proxy=False)
     await third.start()
     assert (await third.get_network("keep"))["Containers"].keys() == {"d4" * 32}
+
+
+async def test_a_stopped_manager_refuses_a_second_teardown(
+        manager_factory: Callable[..., NetworkManager]) -> None:
+    mgr = manager_factory()
+    await mgr.start()
+    await mgr.teardown()
+    with pytest.raises(Conflict, match=r"^network manager already stopped \(teardown\)$"):
+        await mgr.teardown()

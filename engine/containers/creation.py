@@ -1,0 +1,71 @@
+"""``docker create``: a checked request becomes a record, an rw layer and mounts.
+
+Nothing runs yet; starting is lifecycle.py. Every step is undone if a later one fails,
+so a refused create leaves no record, no layer and no reserved name behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from typing import Any
+
+from pydocker.engine.errors import InvalidParameter
+from pydocker.engine.host.sysinfo import CgroupInfo
+from pydocker.engine.timeutil import rfc3339_now
+
+from . import config as cfg
+from . import names, resources
+from .context import Collaborators
+from .model import Container
+
+
+def _endpoints_config(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """NetworkingConfig.EndpointsConfig, with "default" spelled "bridge" as dockerd does."""
+    configs = (body.get("NetworkingConfig") or {}).get("EndpointsConfig") or {}
+    return {"bridge" if k == "default" else k: v for k, v in configs.items()}
+
+
+async def create(parts: Collaborators, cgroup_info: CgroupInfo, name: str | None,
+                 body: dict[str, Any], platform: str | None = None
+                 ) -> tuple[Container, list[str]]:
+    """Check the request, make the record, the rw layer and the mounts (each undone if a
+    later one fails), then announce it. Returns the container and dockerd's warnings."""
+    image_ref = body.get("Image") or ""
+    if not image_ref:
+        raise InvalidParameter("config cannot be empty in order to create a container")
+    host_config = dict(body.get("HostConfig") or {})
+    cfg.validate_host_config(host_config)
+    warnings = resources.verify(host_config, cgroup_info)
+    cfg.capabilities(host_config)  # unknown capabilities are a 400 before anything exists
+    if name is not None and name != "":
+        name = names.validate(name)
+    store, images = parts.store, parts.images
+    image = await asyncio.to_thread(images.get, image_ref)
+    config = cfg.merge_image_config(body, image.config)
+    config["Image"] = image_ref
+    path, args = cfg.entrypoint_and_args(config)
+    container_id = secrets.token_hex(32)
+    if not config.get("Hostname"):
+        config["Hostname"] = container_id[:12]
+    name = name or names.random_name(store.names())
+    store.reserve_name(name, container_id)
+    c = Container(id=container_id, name=name, created=rfc3339_now(), image_id=image.id,
+                  config=config, host_config=host_config, path=path, args=args,
+                  platform=platform or "linux", endpoints_config=_endpoints_config(body))
+    if parts.network is not None:
+        parts.network.validate(c)
+        c.networks = parts.network.planned(c)
+    async with contextlib.AsyncExitStack() as undo:
+        store.add(c)
+        undo.callback(store.remove, c)
+        c.rootfs = await asyncio.to_thread(images.create_rw, c.id, image.id)
+        undo.push_async_callback(asyncio.to_thread, images.remove_rw, c.id)
+        if parts.volumes is not None:
+            c.mounts = await parts.volumes.prepare_mounts(c)
+            undo.push_async_callback(parts.volumes.release_mounts, c, True)
+        store.save(c)
+        undo.pop_all()
+    parts.events.publish(c, "create")
+    return c, warnings

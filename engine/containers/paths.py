@@ -1,0 +1,51 @@
+"""Where a container's files live on the host: the one place that spells these paths.
+
+Two roots: the state directory under the data root (the record, the json log, the
+/etc files the daemon writes), which survives reboots, and the exec root (runtime
+bundles, network namespaces), which is per boot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ContainerPaths:
+    state_root: Path   # <data-root>/containers
+    exec_root: Path    # the daemon's --exec-root
+
+    def state_dir(self, container_id: str) -> Path:
+        return self.state_root / container_id
+
+    def json_log(self, container_id: str) -> Path:
+        return self.state_dir(container_id) / f"{container_id}-json.log"
+
+    def resolv_conf(self, container_id: str) -> Path:
+        return self.state_dir(container_id) / "resolv.conf"
+
+    def hosts(self, container_id: str) -> Path:
+        return self.state_dir(container_id) / "hosts"
+
+    def hostname(self, container_id: str) -> Path:
+        return self.state_dir(container_id) / "hostname"
+
+    def bundle(self, container_id: str) -> Path:
+        """The runtime bundle (the shim's socket, spec and exit status)."""
+        return self.exec_root / "containers" / container_id
+
+    @property
+    def netns_dir(self) -> Path:
+        return self.exec_root / "netns"
+
+    def netns(self, container_id: str) -> Path:
+        """The bind-mounted network namespace of a container on a bridge network."""
+        return self.netns_dir / container_id
+
+    def inspect_paths(self, container_id: str) -> dict[str, str]:
+        """The paths ``docker inspect`` shows, keyed as views.inspect reads them."""
+        return {"resolv": str(self.resolv_conf(container_id)),
+                "hostname": str(self.hostname(container_id)),
+                "hosts": str(self.hosts(container_id)),
+                "log": str(self.json_log(container_id))}

@@ -1,0 +1,75 @@
+"""What a container holds while it runs, besides its process: the network namespace and
+its endpoints, mounted volumes, the /etc files, the runtime's bundle.
+
+``enter`` sets it up with each step's undo pushed on the caller's stack (so a failed
+start leaves nothing behind); ``leave`` takes down whatever is still there and never
+fails, because it runs on every exit, including exits after a daemon crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from pydocker.engine.errors import Conflict, InvalidParameter
+
+from . import files
+from .context import Collaborators
+from .model import Container
+
+
+def _own_netns(c: Container) -> bool:
+    """Bridge and user-defined networks: the container gets a namespace of its own."""
+    mode = c.host_config.get("NetworkMode") or "bridge"
+    return mode not in ("host", "none") and not mode.startswith("container:")
+
+
+class Sandbox:
+    def __init__(self, parts: Collaborators) -> None:
+        self.parts = parts
+
+    async def enter(self, c: Container, undo: contextlib.AsyncExitStack
+                    ) -> tuple[str, list[dict[str, Any]]]:
+        """(the netns the process joins, the runtime mounts for /etc files and volumes)."""
+        netns = await self._join_network(c, undo)
+        volumes = self.parts.volumes
+        if volumes is not None:
+            await volumes.mount(c)
+            undo.push_async_callback(volumes.unmount, c)
+        etc_mounts = files.write_etc_files(c, self.parts.paths)
+        return netns, etc_mounts + [m["spec"] for m in c.mounts if "spec" in m]
+
+    async def _join_network(self, c: Container, undo: contextlib.AsyncExitStack) -> str:
+        mode = c.host_config.get("NetworkMode") or "bridge"
+        if mode in ("host", "none"):
+            return mode
+        if mode.startswith("container:"):
+            other = self.parts.store.get(mode.partition(":")[2])
+            if not other.state.running:
+                raise Conflict(f"cannot join network of a non running container: {other.id}")
+            return f"/proc/{other.state.pid}/ns/net"
+        network = self.parts.network
+        if network is None:
+            raise InvalidParameter("bridge networking is not available in this daemon")
+        runtime = self.parts.runtime
+        netns = self.parts.paths.netns(c.id)
+        netns.parent.mkdir(parents=True, exist_ok=True)
+        await runtime.create_netns(netns)
+        undo.push_async_callback(runtime.remove_netns, netns)
+        await network.attach_container(c, str(netns))
+        undo.push_async_callback(network.detach_container, c)
+        return str(netns)
+
+    async def leave(self, c: Container) -> None:
+        """What a stopped container no longer needs: endpoints, netns, runtime leftovers."""
+        network, runtime = self.parts.network, self.parts.runtime
+        if network is not None and _own_netns(c):
+            with contextlib.suppress(Exception):
+                await network.detach_container(c)
+            with contextlib.suppress(Exception):
+                await runtime.remove_netns(self.parts.paths.netns(c.id))
+        with contextlib.suppress(Exception):
+            await runtime.delete(c.id)
+        if self.parts.volumes is not None:
+            with contextlib.suppress(Exception):
+                await self.parts.volumes.unmount(c)

@@ -1,0 +1,106 @@
+"""``docker rmi`` and ``docker image prune``: which names go, and when an image goes.
+
+An image named by a reference loses that name; by ID, it loses every name. It is deleted
+once nothing names it and no container uses it, with Docker's exact refusals (docker-py
+and the CLI show them as they are) when a container is in the way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from pydocker.engine.errors import Conflict, InvalidParameter
+from pydocker.engine.filters import labels_match
+
+from . import reference
+from .image import Image
+
+# image ID -> (container ID, running) for each container made from it
+ImageUsers = Callable[[str], list[tuple[str, bool]]]
+Report = list[dict[str, str]]  # {"Untagged": name} and {"Deleted": id} entries, in order
+
+
+class Catalog(Protocol):
+    """The image store, as far as removing images needs it."""
+
+    def resolve(self, ref: str) -> str: ...
+    def get(self, ref: str) -> Image: ...
+    def ids(self) -> list[str]: ...
+    def is_tagged(self, ref: str) -> bool: ...
+    def refs_of(self, image_id: str) -> list[str]: ...
+    def untag(self, ref: str) -> str: ...
+    def remove_image(self, image_id: str) -> Report: ...
+
+
+def delete(images: Catalog, ref: str, *, force: bool, users: ImageUsers) -> Report:
+    """docker rmi: untag, and delete the image once nothing names or uses it."""
+    image_id = images.resolve(ref)
+    img = images.get(image_id)
+    in_use = users(image_id)
+    if not (reference.looks_like_id(ref) and not _is_name(images, ref)):
+        return _delete_by_name(images, ref, img, in_use, force)
+    running = [cid for cid, run in in_use if run]
+    if running:
+        raise Conflict(f"conflict: unable to delete {img.short_id} (cannot be forced) - "
+                       f"image is being used by running container {running[0][:12]}")
+    if in_use and not force:
+        raise Conflict(f"conflict: unable to delete {img.short_id} (must be forced) - "
+                       f"image is being used by stopped container {in_use[0][0][:12]}")
+    refs = images.refs_of(image_id)
+    if len(refs) > 1 and not force:
+        raise Conflict(f"conflict: unable to delete {img.short_id} (must be forced) - "
+                       "image is referenced in multiple repositories")
+    out = _untag_all(images, image_id)
+    if in_use:
+        return out
+    return out + images.remove_image(image_id)
+
+
+def _delete_by_name(images: Catalog, ref: str, img: Image, in_use: list[tuple[str, bool]],
+                    force: bool) -> Report:
+    parsed = reference.parse(ref)
+    untagged = [{"Untagged": parsed.familiar()}]
+    if len(images.refs_of(img.id)) > 1 or (in_use and force):
+        images.untag(str(parsed))
+        return untagged
+    if in_use:
+        raise Conflict(
+            f'conflict: unable to remove repository reference "{ref}" (must force) - '
+            f"container {in_use[0][0][:12]} is using its referenced image {img.short_id}")
+    images.untag(str(parsed))
+    return untagged + images.remove_image(img.id)
+
+
+def _is_name(images: Catalog, ref: str) -> bool:
+    """Whether ``ref``, though it looks like an ID prefix, is a tag ("docker rmi abc123")."""
+    try:
+        return images.is_tagged(str(reference.parse(ref)))
+    except InvalidParameter:
+        return False
+
+
+def _untag_all(images: Catalog, image_id: str) -> Report:
+    out: Report = []
+    for ref in images.refs_of(image_id):
+        images.untag(ref)
+        out.append({"Untagged": reference.parse(ref).familiar()})
+    return out
+
+
+def prune(images: Catalog, *, dangling_only: bool, filters: dict[str, list[str]],
+          users: ImageUsers) -> dict[str, Any]:
+    """docker image prune: unused images (only untagged ones unless ``dangling_only`` is
+    off) whose labels match; reports what went and the bytes it freed."""
+    deleted: Report = []
+    reclaimed = 0
+    for image_id in images.ids():
+        img = images.get(image_id)
+        if users(image_id) or (dangling_only and img.repo_tags):
+            continue
+        if not labels_match(img.config.get("Labels") or {}, filters.get("label", [])):
+            continue
+        reclaimed += img.size
+        deleted += _untag_all(images, image_id)
+        deleted += images.remove_image(image_id)
+    return {"ImagesDeleted": deleted or None, "SpaceReclaimed": reclaimed}

@@ -1,0 +1,145 @@
+"""The network's kernel work (netlink, iptables, sysctls), all on one dedicated thread.
+
+pyroute2's sync IPRoute must not run on the event loop, and serialising the kernel work
+keeps iptables and the bridges consistent with the records. Every ``*_sync`` method here
+runs on that thread (through ``run``); none of them touches the records' bookkeeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from ipaddress import IPv4Address, IPv4Network
+from typing import ParamSpec, TypeVar
+
+from pydocker.engine.errors import SystemFailure
+from pydocker.network import iptables as ipt
+from pydocker.network.bridge import ensure_bridge, remove_bridge
+from pydocker.network.model import Endpoint, Network
+from pydocker.network.netlink import (
+    HostNetlink,
+    host_iproute,
+    host_networks,
+    link_index,
+    read_sysctl,
+    write_sysctl,
+)
+from pydocker.network.veth import VethConfig, create_endpoint, remove_endpoint
+
+T = TypeVar("T")
+P = ParamSpec("P")
+IP_FORWARD = "net/ipv4/ip_forward"
+
+
+class Kernel:
+    def __init__(self, names: ipt.Names, *, iptables: bool, ip_forward: bool) -> None:
+        self.names = names
+        self.use_iptables = iptables
+        self.set_ip_forward = ip_forward
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pydocker-net")
+        self._ipr: HostNetlink | None = None
+
+    async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``fn(*args)`` on the kernel thread."""
+        return await asyncio.get_running_loop().run_in_executor(
+            self._thread, lambda: fn(*args, **kwargs))
+
+    @property
+    def ipr(self) -> HostNetlink:
+        """The host netlink socket; only ever touched on the kernel thread."""
+        if self._ipr is None:
+            self._ipr = host_iproute()
+        return self._ipr
+
+    async def close(self) -> None:
+        """Close the netlink socket (on the kernel thread), then stop the thread."""
+        await self.run(self._close_sync)
+        self._thread.shutdown(wait=True)
+
+    def _close_sync(self) -> None:
+        if self._ipr is not None:
+            self._ipr.close()
+            self._ipr = None
+
+    # --- the host: forwarding and our chains ----------------------------------------------
+
+    def ensure_base_sync(self) -> str | None:
+        """Forwarding on, our chains and their jumps in place; returns ip_forward's value
+        before (None if we leave it alone)."""
+        before = write_sysctl(IP_FORWARD, "1") if self.set_ip_forward else None
+        if self.use_iptables:
+            for chain in self.names.chains():
+                chain.ensure()
+            ipt.ensure_all(self.names.base_rules())
+            ipt.ensure_all(self.names.jumps())
+        return before
+
+    def remove_base_sync(self, restore_ip_forward: str | None) -> None:
+        """Our chains gone; ip_forward set back to ``restore_ip_forward`` if it is given."""
+        if self.use_iptables:
+            ipt.remove_all(self.names.jumps())
+            for chain in self.names.chains():
+                chain.remove()
+        if restore_ip_forward is not None and read_sysctl(IP_FORWARD) == "1":
+            write_sysctl(IP_FORWARD, restore_ip_forward)
+
+    def host_networks_sync(self) -> list[IPv4Network]:
+        """Subnets the host already routes: a new network must not overlap them."""
+        return host_networks(self.ipr)
+
+    # --- networks -------------------------------------------------------------------------
+
+    def _network_rules(self, net: Network) -> list[ipt.Rule]:
+        assert net.pool is not None
+        return ipt.network_rules(self.names, net.bridge, str(net.pool.subnet),
+                                 internal=net.internal, masquerade=net.masquerade, icc=net.icc)
+
+    def ensure_network_sync(self, net: Network) -> None:
+        assert net.pool is not None
+        ensure_bridge(self.ipr, net.bridge, net.pool.gateway, net.pool.subnet.prefixlen, net.mtu)
+        if self.use_iptables:
+            ipt.ensure_all(self._network_rules(net))
+
+    def remove_network_sync(self, net: Network) -> None:
+        if self.use_iptables and net.pool is not None:
+            ipt.remove_all(self._network_rules(net))
+        remove_bridge(self.ipr, net.bridge)
+
+    # --- endpoints ------------------------------------------------------------------------
+
+    def port_rules(self, net: Network, ep: Endpoint) -> list[ipt.Rule]:
+        rules: list[ipt.Rule] = []
+        for p in ep.ports:
+            rules += ipt.port_rules(self.names, net.bridge, p.host_ip, p.host_port, ep.ip,
+                                    p.container_port, p.proto)
+        return rules
+
+    def link_alive_sync(self, name: str) -> bool:
+        return link_index(self.ipr, name) is not None
+
+    def connect_sync(self, net: Network, ep: Endpoint) -> None:
+        """The veth pair, addressed and routed, and the endpoint's published ports."""
+        assert net.pool is not None
+        index = link_index(self.ipr, net.bridge)
+        if index is None:
+            raise SystemFailure(f"bridge {net.bridge} of network {net.name} is missing")
+        create_endpoint(self.ipr, index, VethConfig(
+            ep.host_veth, ep.netns_path, IPv4Address(ep.ip), ep.prefixlen,
+            IPv4Address(ep.gateway) if not net.internal else None, ep.mac, net.mtu, ep.ifname))
+        if self.use_iptables and ep.ports:
+            try:
+                ipt.apply_batch(add=self.port_rules(net, ep))
+            except BaseException:
+                remove_endpoint(self.ipr, ep.host_veth)
+                raise
+
+    def disconnect_sync(self, net: Network, ep: Endpoint) -> None:
+        if self.use_iptables and ep.ports:
+            ipt.apply_batch(delete=self.port_rules(net, ep))
+        if ep.host_veth:
+            remove_endpoint(self.ipr, ep.host_veth)
+
+    def ensure_port_rules_sync(self, net: Network, ep: Endpoint) -> None:
+        if self.use_iptables and ep.ports:
+            ipt.ensure_all(self.port_rules(net, ep))
