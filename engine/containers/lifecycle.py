@@ -24,6 +24,7 @@ from pydocker.engine.errors import (
 )
 from pydocker.engine.host.sysinfo import CgroupInfo
 from pydocker.engine.runtime.client import StartError
+from pydocker.engine.runtime.errors import RuntimeFailure
 from pydocker.engine.timeutil import rfc3339_now
 
 from . import config as cfg
@@ -133,8 +134,8 @@ class Lifecycle:
     async def _create_shim(self, runtime_spec: dict[str, Any]) -> ShimHandle:
         try:
             return await self.parts.runtime.create(runtime_spec)
-        except StartError as exc:  # the shim died before the process existed: the host's fault
-            raise SystemFailure(str(exc)) from exc
+        except RuntimeFailure as exc:  # no process yet (the shim or the spawner failed): the
+            raise SystemFailure(str(exc)) from exc  # host's fault, a 500 as dockerd's
 
     def _record_start_failure(self, c: Container, exc: Exception) -> None:
         """The runtime says which exit code the failed start stands for (127: no such

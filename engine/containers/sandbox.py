@@ -11,7 +11,8 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from pydocker.engine.errors import Conflict, InvalidParameter
+from pydocker.engine.errors import Conflict, InvalidParameter, SystemFailure
+from pydocker.engine.runtime.errors import RuntimeFailure
 
 from . import files
 from .context import Collaborators
@@ -54,7 +55,10 @@ class Sandbox:
         runtime = self.parts.runtime
         netns = self.parts.paths.netns(c.id)
         netns.parent.mkdir(parents=True, exist_ok=True)
-        await runtime.create_netns(netns)
+        try:
+            await runtime.create_netns(netns)
+        except RuntimeFailure as exc:  # the spawner could not make it: the host's fault
+            raise SystemFailure(str(exc)) from exc
         undo.push_async_callback(runtime.remove_netns, netns)
         await network.attach_container(c, str(netns))
         undo.push_async_callback(network.detach_container, c)
