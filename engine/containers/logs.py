@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiofiles
+from aiofiles.threadpool.binary import AsyncBufferedReader
 from pydocker.engine.timeutil import parse_rfc3339_ns
 
 _HEADER = struct.Struct(">BxxxL")
@@ -67,36 +69,72 @@ class _Encoder:
         return _HEADER.pack(stream, len(payload)) + payload
 
 
-def _tail_lines(path: Path, n: int) -> tuple[list[bytes], int]:
-    """The last ``n`` lines and the file offset just past them."""
-    with open(path, "rb") as f:
-        f.seek(0, os.SEEK_END)
-        end = f.tell()
-        pos, buf = end, b""
+class _LogFile:
+    """The json-file log, read forward from where the last read stopped.
+
+    It is opened once it exists (a created container has no log yet) and kept open: the
+    shim only ever appends to it, for the container's whole life and across restarts.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._file: AsyncBufferedReader | None = None
+
+    async def _opened(self) -> AsyncBufferedReader | None:
+        if self._file is None:
+            try:
+                self._file = await aiofiles.open(self._path, "rb")
+            except FileNotFoundError:
+                return None
+        return self._file
+
+    async def read(self, limit: int = 4 << 20) -> bytes:
+        f = await self._opened()
+        return await f.read(limit) if f is not None else b""
+
+    async def tail(self, n: int) -> list[bytes]:
+        """The last ``n`` lines; reading goes on just past them."""
+        f = await self._opened()
+        if f is None:
+            return []
+        end = pos = await f.seek(0, os.SEEK_END)
+        buf = b""
         while pos > 0 and buf.count(b"\n") <= n:
             step = min(1 << 16, pos)
-            pos -= step
-            f.seek(pos)
-            buf = f.read(step) + buf
-    lines = buf.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    return lines[-n:] if n else [], end
+            pos = await f.seek(pos - step)
+            buf = await f.read(step) + buf
+        await f.seek(end)
+        lines = buf.split(b"\n")
+        if lines and lines[-1] == b"":
+            lines.pop()
+        return lines[-n:] if n else []
+
+    async def close(self) -> None:
+        if self._file is not None:
+            await self._file.close()
 
 
 async def read_logs(path: Path, opts: LogOptions,
                     running: Callable[[], bool]) -> AsyncIterator[bytes]:
     """Chunks ready to send; with ``follow`` it keeps going until the container stops."""
-    enc = _Encoder(opts)
-    offset = 0
-    if opts.tail >= 0 and path.exists():
-        lines, offset = await asyncio.to_thread(_tail_lines, path, opts.tail)
-        out = b"".join(enc.encode(line) for line in lines)
+    log = _LogFile(path)
+    try:
+        async for out in _selected(log, _Encoder(opts), running):
+            yield out
+    finally:
+        await log.close()
+
+
+async def _selected(log: _LogFile, enc: _Encoder,
+                    running: Callable[[], bool]) -> AsyncIterator[bytes]:
+    opts = enc.opts
+    if opts.tail >= 0:
+        out = b"".join(enc.encode(line) for line in await log.tail(opts.tail))
         if out:
             yield out
     pending = b""
     while True:
-        chunk, offset = await asyncio.to_thread(_read_from, path, offset)
+        chunk = await log.read()
         if chunk:
             data = pending + chunk
             cut = data.rfind(b"\n") + 1
@@ -109,7 +147,7 @@ async def read_logs(path: Path, opts: LogOptions,
             continue
         if not opts.follow or not running():
             # One more read: the shim may have written the last lines as it stopped.
-            chunk, offset = await asyncio.to_thread(_read_from, path, offset)
+            chunk = await log.read()
             if not chunk:
                 return
             pending += chunk
@@ -120,16 +158,6 @@ async def read_logs(path: Path, opts: LogOptions,
             if not opts.follow or not running():
                 return
         await asyncio.sleep(POLL_S)
-
-
-def _read_from(path: Path, offset: int, limit: int = 4 << 20) -> tuple[bytes, int]:
-    try:
-        with open(path, "rb") as f:
-            f.seek(offset)
-            data = f.read(limit)
-    except FileNotFoundError:
-        return b"", offset
-    return data, offset + len(data)
 
 
 def _encode_lines(enc: _Encoder, data: bytes) -> bytes:
