@@ -4,10 +4,11 @@ Routes call only these methods, through one app key per area; the engine's Daemo
 implements them all and is handed to ``make_app`` by the entry point, so nothing in
 api.server imports the engine beyond its error taxonomy and leaf helpers.
 
-Answers are the JSON objects the engine builds (``JSON``); request bodies arrive as
-``dict`` until their wire models exist. A method that starts a stream checks what it can
-first (404, 409, 400 while a proper HTTP error can still be sent) and then returns the
-stream: an async iterator, or a ``TarWriter`` that writes into the response.
+Request bodies arrive as validated wire models (api.models, a leaf both sides import);
+answers are the JSON objects the engine builds (``JSON``). A method that starts a stream
+checks what it can first (404, 409, 400 while a proper HTTP error can still be sent) and
+then returns the stream: an async iterator, or a ``TarWriter`` that writes into the
+response.
 """
 
 from __future__ import annotations
@@ -16,6 +17,18 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any, BinaryIO, Protocol
 
 from aiohttp import web
+from pydocker.api.models.containers import (
+    ContainerCommitConfig,
+    ContainerCreateRequest,
+    ContainerUpdateRequest,
+    ExecCreateRequest,
+)
+from pydocker.api.models.networks import (
+    NetworkConnectRequest,
+    NetworkCreateRequest,
+    NetworkDisconnectRequest,
+)
+from pydocker.api.models.volumes import VolumeCreateRequest
 
 JSON = dict[str, Any]
 Filters = dict[str, list[str]]
@@ -36,8 +49,8 @@ class Connection(Protocol):
 
 
 class ContainerBackend(Protocol):
-    async def container_create(self, name: str | None, body: JSON, platform: str | None
-                               ) -> tuple[str, list[str]]: ...
+    async def container_create(self, name: str | None, body: ContainerCreateRequest,
+                               platform: str | None) -> tuple[str, list[str]]: ...
 
     async def container_list(self, *, all_: bool, limit: int | None, size: bool,
                              filters: Filters) -> list[JSON]: ...
@@ -87,7 +100,7 @@ class ContainerBackend(Protocol):
     def container_stats(self, ref: str, *, stream: bool, one_shot: bool
                         ) -> JSONStream: ...
 
-    async def container_update(self, ref: str, body: JSON) -> list[str]: ...
+    async def container_update(self, ref: str, body: ContainerUpdateRequest) -> list[str]: ...
 
     async def container_changes(self, ref: str) -> list[JSON] | None: ...
 
@@ -104,13 +117,13 @@ class ContainerBackend(Protocol):
 
     async def container_commit(self, ref: str, *, repo: str, tag: str, comment: str,
                                author: str, pause: bool, changes: list[str],
-                               config: JSON | None) -> str: ...
+                               config: ContainerCommitConfig) -> str: ...
 
     async def container_top(self, ref: str, ps_args: str) -> JSON: ...
 
 
 class ExecBackend(Protocol):
-    async def exec_create(self, ref: str, body: JSON) -> str: ...
+    async def exec_create(self, ref: str, body: ExecCreateRequest) -> str: ...
 
     def exec_check_start(self, exec_id: str) -> bool:
         """Raises if the exec cannot start; answers its own Tty setting."""
@@ -152,20 +165,19 @@ class NetworkBackend(Protocol):
 
     async def network_inspect(self, ref: str) -> JSON: ...
 
-    async def network_create(self, body: JSON) -> JSON: ...
+    async def network_create(self, body: NetworkCreateRequest) -> JSON: ...
 
     async def network_remove(self, ref: str) -> None: ...
 
-    async def network_connect(self, ref: str, container: str, endpoint_config: JSON
-                              ) -> None: ...
+    async def network_connect(self, ref: str, body: NetworkConnectRequest) -> None: ...
 
-    async def network_disconnect(self, ref: str, container: str, force: bool) -> None: ...
+    async def network_disconnect(self, ref: str, body: NetworkDisconnectRequest) -> None: ...
 
     async def networks_prune(self, filters: Filters) -> JSON: ...
 
 
 class VolumeBackend(Protocol):
-    async def volume_create(self, body: JSON) -> JSON: ...
+    async def volume_create(self, body: VolumeCreateRequest) -> JSON: ...
 
     async def volumes_list(self, filters: Filters) -> JSON: ...
 

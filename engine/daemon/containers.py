@@ -9,6 +9,11 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from pydocker.api.models.containers import (
+    ContainerCommitConfig,
+    ContainerCreateRequest,
+    ContainerUpdateRequest,
+)
 from pydocker.engine.archive import Archives
 from pydocker.engine.config import DaemonConfig
 from pydocker.engine.containers import listing, views
@@ -35,9 +40,9 @@ class ContainerMethods:
 
     # --- lifecycle: the container service's verbs ------------------------------------
 
-    async def container_create(self, name: str | None, body: JSON, platform: str | None
-                               ) -> tuple[str, list[str]]:
-        c, warnings = await self._containers.create(name, body, platform)
+    async def container_create(self, name: str | None, body: ContainerCreateRequest,
+                               platform: str | None) -> tuple[str, list[str]]:
+        c, warnings = await self._containers.create(name, body.wire(), platform)
         return c.id, warnings
 
     async def container_start(self, ref: str) -> None:
@@ -68,8 +73,8 @@ class ContainerMethods:
     async def container_rename(self, ref: str, new_name: str) -> None:
         await self._containers.rename(ref, new_name)
 
-    async def container_update(self, ref: str, body: JSON) -> list[str]:
-        return await self._containers.update(ref, body)
+    async def container_update(self, ref: str, body: ContainerUpdateRequest) -> list[str]:
+        return await self._containers.update(ref, body.wire())
 
     async def container_resize(self, ref: str, height: int, width: int) -> None:
         c = self._containers.store.get(ref)
@@ -215,7 +220,7 @@ class ContainerMethods:
 
     async def container_commit(self, ref: str, *, repo: str, tag: str, comment: str,
                                author: str, pause: bool, changes: list[str],
-                               config: JSON | None) -> str:
+                               config: ContainerCommitConfig) -> str:
         return await self._filesystem.commit(ref, repo=repo, tag=tag, comment=comment,
                                              author=author, pause=pause, changes=changes,
-                                             config=config)
+                                             config=config.wire() or None)

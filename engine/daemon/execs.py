@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydocker.api.models.containers import ExecCreateRequest
 from pydocker.engine.containers.attach import ClientConn
 from pydocker.engine.containers.exec_service import ExecService
 from pydocker.engine.containers.execs import ExecStore
@@ -13,8 +14,8 @@ class ExecMethods:
     _execs: ExecStore
     _exec_service: ExecService
 
-    async def exec_create(self, ref: str, body: dict[str, Any]) -> str:
-        return self._exec_service.create(ref, body).id
+    async def exec_create(self, ref: str, body: ExecCreateRequest) -> str:
+        return self._exec_service.create(ref, body.wire()).id
 
     def exec_check_start(self, exec_id: str) -> bool:
         return bool(self._exec_service.check_start(exec_id).config.get("Tty"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydocker.api.models.volumes import VolumeCreateRequest
 from pydocker.engine.volumes import VolumeService
 
 JSON = dict[str, Any]
@@ -12,8 +13,8 @@ JSON = dict[str, Any]
 class VolumeMethods:
     _volume_service: VolumeService
 
-    async def volume_create(self, body: JSON) -> JSON:
-        return await self._volume_service.create(body)
+    async def volume_create(self, body: VolumeCreateRequest) -> JSON:
+        return await self._volume_service.create(body.wire())
 
     async def volumes_list(self, filters: dict[str, list[str]]) -> JSON:
         return await self._volume_service.list_volumes(filters)

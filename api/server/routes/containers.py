@@ -7,12 +7,17 @@ import json
 import logging
 
 from aiohttp import web
+from pydocker.api.models.containers import (
+    ContainerCommitConfig,
+    ContainerCreateRequest,
+    ContainerUpdateRequest,
+)
 from pydocker.api.server.responses import json_response
 from pydocker.engine.errors import InvalidParameter
 
 from ..backend import CONTAINERS
 from ..hijack import Hijacked
-from ..params import filters, json_body, parse_timestamp, query_bool, query_int
+from ..params import filters, parse_body, parse_timestamp, query_bool, query_int
 from ..streams import (
     json_lines,
     request_body,
@@ -27,9 +32,7 @@ log = logging.getLogger(__name__)
 
 
 async def post_containers_create(request: web.Request) -> web.Response:
-    body = await json_body(request, required=True)
-    if not isinstance(body, dict):
-        raise InvalidParameter("invalid JSON: expected an object")
+    body = await parse_body(request, ContainerCreateRequest, required=True)
     name = request.query.get("name")
     container_id, warnings = await request.app[CONTAINERS].container_create(
         name, body, request.query.get("platform"))
@@ -60,8 +63,8 @@ async def post_container_start(request: web.Request) -> web.Response:
 
 
 async def post_container_stop(request: web.Request) -> web.Response:
-    await request.app[CONTAINERS].container_stop(request.match_info["name"], query_int(request, "t"),
-                                          request.query.get("signal") or None)
+    await request.app[CONTAINERS].container_stop(
+        request.match_info["name"], query_int(request, "t"), request.query.get("signal") or None)
     return web.Response(status=204)
 
 
@@ -73,7 +76,7 @@ async def post_container_restart(request: web.Request) -> web.Response:
 
 async def post_container_kill(request: web.Request) -> web.Response:
     await request.app[CONTAINERS].container_kill(request.match_info["name"],
-                                          request.query.get("signal") or None)
+                                                 request.query.get("signal") or None)
     return web.Response(status=204)
 
 
@@ -88,8 +91,8 @@ async def post_container_unpause(request: web.Request) -> web.Response:
 
 
 async def post_container_wait(request: web.Request) -> web.StreamResponse:
-    waiting = await request.app[CONTAINERS].container_wait(request.match_info["name"],
-                                                    request.query.get("condition", ""))
+    waiting = await request.app[CONTAINERS].container_wait(
+        request.match_info["name"], request.query.get("condition", ""))
     # Headers first: the docker CLI starts the container only after this answer begins.
     response = web.StreamResponse(headers={"Content-Type": "application/json"})
     await response.prepare(request)
@@ -103,15 +106,15 @@ async def post_container_wait(request: web.Request) -> web.StreamResponse:
 
 
 async def delete_container(request: web.Request) -> web.Response:
-    await request.app[CONTAINERS].container_remove(request.match_info["name"],
-                                            force=query_bool(request, "force"),
-                                            volumes=query_bool(request, "v"))
+    await request.app[CONTAINERS].container_remove(
+        request.match_info["name"], force=query_bool(request, "force"),
+        volumes=query_bool(request, "v"))
     return web.Response(status=204)
 
 
 async def post_container_rename(request: web.Request) -> web.Response:
     await request.app[CONTAINERS].container_rename(request.match_info["name"],
-                                            request.query.get("name", ""))
+                                                   request.query.get("name", ""))
     return web.Response(status=204)
 
 
@@ -165,9 +168,9 @@ async def post_container_attach(request: web.Request) -> web.StreamResponse:
 
 
 async def post_container_resize(request: web.Request) -> web.Response:
-    await request.app[CONTAINERS].container_resize(request.match_info["name"],
-                                           query_int(request, "h", 0) or 0,
-                                           query_int(request, "w", 0) or 0)
+    await request.app[CONTAINERS].container_resize(
+        request.match_info["name"], query_int(request, "h", 0) or 0,
+        query_int(request, "w", 0) or 0)
     return web.Response(status=200)
 
 
@@ -179,13 +182,14 @@ async def get_container_stats(request: web.Request) -> web.StreamResponse:
 
 
 async def post_container_update(request: web.Request) -> web.Response:
-    body = await json_body(request)
+    body = await parse_body(request, ContainerUpdateRequest)
     warnings = await request.app[CONTAINERS].container_update(request.match_info["name"], body)
     return json_response({"Warnings": warnings})
 
 
 async def get_container_changes(request: web.Request) -> web.Response:
-    return json_response(await request.app[CONTAINERS].container_changes(request.match_info["name"]))
+    return json_response(
+        await request.app[CONTAINERS].container_changes(request.match_info["name"]))
 
 
 async def get_container_export(request: web.Request) -> web.StreamResponse:
@@ -196,7 +200,7 @@ async def get_container_export(request: web.Request) -> web.StreamResponse:
 
 async def head_container_archive(request: web.Request) -> web.Response:
     info = await request.app[CONTAINERS].container_archive_stat(request.match_info["name"],
-                                               _archive_path(request))
+                                                                _archive_path(request))
     return web.Response(status=200, headers={"X-Docker-Container-Path-Stat": stat_header(info),
                                              "Content-Type": "application/x-tar"})
 
@@ -225,18 +229,18 @@ def _archive_path(request: web.Request) -> str:
 
 
 async def post_commit(request: web.Request) -> web.Response:
-    body = await json_body(request)
+    body = await parse_body(request, ContainerCommitConfig)
     image_id = await request.app[CONTAINERS].container_commit(
         request.query.get("container", ""), repo=request.query.get("repo", ""),
         tag=request.query.get("tag", ""), comment=request.query.get("comment", ""),
         author=request.query.get("author", ""), pause=query_bool(request, "pause", True),
-        changes=request.query.getall("changes", []), config=body or None)
+        changes=request.query.getall("changes", []), config=body)
     return json_response({"Id": image_id}, status=201)
 
 
 async def get_container_top(request: web.Request) -> web.Response:
-    return json_response(await request.app[CONTAINERS].container_top(request.match_info["name"],
-                                                       request.query.get("ps_args", "")))
+    return json_response(await request.app[CONTAINERS].container_top(
+        request.match_info["name"], request.query.get("ps_args", "")))
 
 
 ROUTES = [

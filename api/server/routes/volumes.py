@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from aiohttp import web
+from pydocker.api.models.volumes import VolumeCreateRequest
 from pydocker.api.server.responses import json_response
 
 from ..backend import VOLUMES
-from ..params import filters, json_body, query_bool
+from ..params import filters, parse_body, query_bool
 from ..versioning import api_version
 
 
 async def post_volumes_create(request: web.Request) -> web.Response:
-    body = await json_body(request)
+    body = await parse_body(request, VolumeCreateRequest)
     return json_response(await request.app[VOLUMES].volume_create(body), status=201)
 
 
