@@ -31,10 +31,13 @@ def query_int(request: web.Request, name: str, default: int | None = None) -> in
     if value == "":
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise InvalidParameter(
             f'strconv.Atoi: parsing "{value}": invalid syntax') from None
+    if not -(2 ** 63) <= number < 2 ** 63:  # Go's int on the 64-bit hosts dockerd runs on
+        raise InvalidParameter(f'strconv.Atoi: parsing "{value}": value out of range')
+    return number
 
 
 def query_list(request: web.Request, name: str) -> list[str]:
@@ -118,7 +121,7 @@ def _json_kind(value: object, *, literal: bool) -> str:
         return f"number {json.dumps(value)}" if literal or isinstance(value, float) else "number"
     if isinstance(value, str):
         return "string"
-    return "array" if isinstance(value, list) else "object" if isinstance(value, dict) else "value"
+    return "array" if isinstance(value, list) else "object" if isinstance(value, dict) else "null"
 
 
 def _walk(model: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[str, str | None]:
