@@ -7,9 +7,10 @@ Keeps a bounded history so ``since`` can replay recent events, as dockerd does
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,11 +95,46 @@ class EventBus:
         return [e for e in self._history
                 if e.time_nano >= since_ns and (until_ns is None or e.time_nano <= until_ns)]
 
-    async def subscribe(self) -> AsyncGenerator[Event, None]:
+    @contextlib.contextmanager
+    def _subscription(self) -> Iterator[asyncio.Queue[Event]]:
         queue: asyncio.Queue[Event] = asyncio.Queue()
         self._subscribers.add(queue)
         try:
-            while True:
-                yield await queue.get()
+            yield queue
         finally:
             self._subscribers.discard(queue)
+
+    async def subscribe(self) -> AsyncGenerator[Event, None]:
+        with self._subscription() as queue:
+            while True:
+                yield await queue.get()
+
+    async def stream(self, since: float | None, until: float | None,
+                     filters: Mapping[str, list[str]]) -> AsyncGenerator[Event, None]:
+        """``GET /events``: the history from ``since`` (seconds, when given), then live
+        events until ``until`` (seconds, when given; else until the consumer stops)."""
+        # Subscribe before reading the history so nothing published in between is lost.
+        with self._subscription() as queue:
+            sent_up_to = 0
+            if since is not None:
+                until_ns = int(until * 1e9) if until is not None else None
+                for event in self.history(int(since * 1e9), until_ns):
+                    if matches(event, filters):
+                        yield event
+                    sent_up_to = event.time_nano
+            while (live := await _next_before(queue, until)) is not None:
+                if live.time_nano > sent_up_to and matches(live, filters):
+                    yield live
+
+
+async def _next_before(queue: asyncio.Queue[Event], until: float | None) -> Event | None:
+    """The next event, or None once ``until`` (seconds since the epoch) has passed."""
+    if until is None:
+        return await queue.get()
+    timeout = until - time.time()
+    if timeout <= 0:
+        return None
+    try:
+        return await asyncio.wait_for(queue.get(), timeout)
+    except TimeoutError:
+        return None

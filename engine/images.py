@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, BinaryIO
 
 from pydocker.engine.events import EventBus
@@ -28,6 +28,14 @@ class ImageService:
                                            changes=changes, message=message, platform=platform)
         self._event("import", image_id, repo_tag or image_id)
         return image_id
+
+    async def import_progress(self, stream: BinaryIO, *, repo: str | None, tag: str,
+                              changes: builtins.list[str], message: str, platform: str | None
+                              ) -> AsyncGenerator[dict[str, Any], None]:
+        """``docker import``'s answer: one progress object, the new image's ID."""
+        repo_tag = f"{repo}:{tag}" if repo and tag else repo
+        yield {"status": await self.import_rootfs(stream, repo_tag=repo_tag, changes=changes,
+                                                  message=message, platform=platform)}
 
     async def inspect(self, ref: str) -> dict[str, Any]:
         img = await asyncio.to_thread(self.store.get, ref)
@@ -68,14 +76,37 @@ class ImageService:
                             {"reclaimed": str(out["SpaceReclaimed"])})
         return out
 
-    async def load(self, stream: BinaryIO, progress: Callable[[dict[str, Any]], None]
-                   ) -> builtins.list[str]:
+    async def load(self, stream: BinaryIO, *, quiet: bool
+                   ) -> AsyncGenerator[dict[str, Any], None]:
+        """``docker load``: the loader's progress as it happens (unless ``quiet``), then one
+        ``{"stream": "Loaded image: ..."}`` per image. The loader runs in a thread and hands
+        its progress to the loop through a queue."""
         from pydocker.images.transfer import load
-        lines = await asyncio.to_thread(load, self.store, stream, progress)
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+
+        def progress(obj: dict[str, Any]) -> None:
+            if not quiet:
+                loop.call_soon_threadsafe(queue.put_nowait, obj)
+
+        loading = asyncio.ensure_future(asyncio.to_thread(load, self.store, stream, progress))
+        # Queued after every progress object, which the thread queued before it returned.
+        loading.add_done_callback(lambda _: queue.put_nowait(None))
+        while (obj := await queue.get()) is not None:
+            yield obj
+        lines = await loading
         for line in lines:
             name = line.split(": ", 1)[1]
             self._event("load", name, name)
-        return lines
+        for line in lines:
+            yield {"stream": line + "\n"}
+
+    async def saver(self, refs: builtins.list[str]) -> Callable[[BinaryIO], Awaitable[None]]:
+        """``docker save``, in two steps: every name is resolved now (a 404 while one can
+        still be sent), and the tar is written by the function returned."""
+        for ref in refs:
+            await asyncio.to_thread(self.store.resolve, ref)
+        return lambda out: self.save(refs, out)
 
     async def save(self, refs: builtins.list[str], out: BinaryIO) -> None:
         from pydocker.images.transfer import save

@@ -120,7 +120,7 @@ async def serve(config: DaemonConfig) -> None:
     loop.add_signal_handler(signal.SIGINT, stop.set)
     loop.add_signal_handler(signal.SIGHUP, lambda: log.info("SIGHUP: nothing to reload"))
     log.info("API listening on %s", ", ".join(config.hosts))
-    daemon.events.publish("daemon", "start", "", {"name": socket.gethostname()})
+    daemon.announce_start()
     try:
         await stop.wait()
     finally:

@@ -6,7 +6,7 @@ import importlib
 
 from aiohttp import web
 
-from .backend import DAEMON, Backend
+from .backend import Backend, install
 from .errors import error_middleware
 from .versioning import add_common_headers, version_middleware, versioned
 
@@ -23,10 +23,11 @@ def all_routes() -> list[web.RouteDef]:
 
 
 def make_app(backend: Backend) -> web.Application:
+    """The API over ``backend`` (the engine's Daemon, or a fake in tests)."""
     # Image layers and archives arrive as request bodies of any size.
     app = web.Application(middlewares=[error_middleware, version_middleware],
                           client_max_size=1 << 62)
-    app[DAEMON] = backend
+    install(app, backend)
     app.router.add_routes(all_routes())
     app.on_response_prepare.append(add_common_headers)
     return app

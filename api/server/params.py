@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+import types
+import typing
+from typing import Any, TypeVar
 
 from aiohttp import web
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 from pydocker.engine.errors import InvalidParameter
+
+M = TypeVar("M", bound=BaseModel)
 
 _TRUE = {"1", "true", "True", "TRUE", "yes"}
 _FALSE = {"", "0", "false", "False", "FALSE", "no"}
@@ -25,10 +31,13 @@ def query_int(request: web.Request, name: str, default: int | None = None) -> in
     if value == "":
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise InvalidParameter(
             f'strconv.Atoi: parsing "{value}": invalid syntax') from None
+    if not -(2 ** 63) <= number < 2 ** 63:  # Go's int on the 64-bit hosts dockerd runs on
+        raise InvalidParameter(f'strconv.Atoi: parsing "{value}": value out of range')
+    return number
 
 
 def query_list(request: web.Request, name: str) -> list[str]:
@@ -64,17 +73,108 @@ def filters(request: web.Request, accepted: set[str] | None = None) -> dict[str,
     return parse_filters(request.query.get("filters"), accepted)
 
 
-async def json_body(request: web.Request, *, required: bool = False) -> Any:
-    """The request's JSON body; an empty body is ``{}`` unless required."""
+async def parse_body(request: web.Request, model: type[M], *, required: bool = False) -> M:
+    """The request's JSON body as ``model``; anything it cannot be is InvalidParameter (400).
+
+    An empty body is the model with nothing set unless ``required``; ``null`` is that too,
+    as Go's decoder leaves a struct untouched for it.
+    """
     raw = await request.read()
-    if not raw.strip():
-        if required:
+    if not raw.strip() or raw.strip() == b"null":
+        if required and not raw.strip():
             raise InvalidParameter("invalid JSON: body is empty")
-        return {}
+        raw = b"{}"
     try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise InvalidParameter(f"invalid JSON: {exc}") from None
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise InvalidParameter(describe(model, exc.errors(include_url=False)[0])) from None
+
+
+def describe(model: type[BaseModel], error: ErrorDetails) -> str:
+    """One validation error in the words of Go's encoding/json, which clients know:
+    ``json: cannot unmarshal string into Go struct field HostConfig.Memory of type int64``."""
+    if error["type"] == "json_invalid":
+        return f"invalid JSON: {(error.get('ctx') or {}).get('error', error['msg'])}"
+    path, go_type = _walk(model, error["loc"])
+    value = error.get("input")
+    kind = _json_kind(value, literal=error["type"] in _NUMBER_CONVERSIONS)
+    if not error["loc"]:
+        return f"json: cannot unmarshal {kind} into Go value of type {model.__name__}"
+    if go_type is None or error["type"] not in _TYPE_ERRORS | _NUMBER_CONVERSIONS:
+        return f"invalid value for {path}: {error['msg']}"
+    return f"json: cannot unmarshal {kind} into Go struct field {path} of type {go_type}"
+
+
+_TYPE_ERRORS = {"string_type", "bool_type", "int_type", "float_type", "list_type",
+                "dict_type", "model_type", "model_attributes_type"}
+# Errors of a number that is one, but not of this integer type: Go shows the number itself.
+_NUMBER_CONVERSIONS = {"less_than_equal", "greater_than_equal", "int_from_float"}
+_GO_INTS: dict[tuple[int | None, int | None], str] = {
+    (-(2 ** 63), 2 ** 63 - 1): "int64", (-(2 ** 31), 2 ** 31 - 1): "int32",
+    (0, 2 ** 16 - 1): "uint16", (0, 2 ** 32 - 1): "uint32", (0, 2 ** 64 - 1): "uint64"}
+
+
+def _json_kind(value: object, *, literal: bool) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return f"number {json.dumps(value)}" if literal or isinstance(value, float) else "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object" if isinstance(value, dict) else "null"
+
+
+def _walk(model: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[str, str | None]:
+    """The Go-style field path of ``loc`` (struct fields only, no map keys or indexes)
+    and the Go name of the type found there, None where it has none worth showing."""
+    path: list[str] = []
+    current: Any = model
+    for part in loc:
+        current = _without_none(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = next((f for n, f in current.model_fields.items()
+                          if part in (f.alias, n)), None)
+            if field is None:
+                break
+            path.append(str(part))
+            current = field.annotation
+        elif typing.get_origin(current) in (dict, list):
+            current = typing.get_args(current)[-1]  # a map key or an index: not in the path
+        else:
+            break  # a union member's tag, or past the end of what the model declares
+    return ".".join(path), _go_name(_without_none(current))
+
+
+def _without_none(annotation: Any) -> Any:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(members) == 1:
+            return members[0]
+    return annotation
+
+
+def _go_name(annotation: Any) -> str | None:
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        if args[0] is int:
+            bounds = [(getattr(m, "ge", None), getattr(m, "le", None))
+                      for info in args[1:] for m in getattr(info, "metadata", [info])]
+            low = next((g for g, _ in bounds if g is not None), None)
+            high = next((h for _, h in bounds if h is not None), None)
+            return _GO_INTS.get((low, high), "int") if low is not None else "int"
+        return _go_name(args[0])
+    if origin is list:
+        inner = _go_name(args[0])
+        return f"[]{inner}" if inner else None
+    if origin is dict:
+        inner = _go_name(_without_none(args[1]))
+        return f"map[string]{inner}" if inner else None
+    if origin in (typing.Union, types.UnionType):
+        members = {_go_name(a) for a in args}
+        return "strslice.StrSlice" if members >= {"string", "[]string"} else None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation.__name__
+    return {str: "string", bool: "bool", int: "int", float: "float64"}.get(annotation)
 
 
 def parse_timestamp(value: str, name: str) -> float | None:

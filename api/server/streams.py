@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import io
 import json
+import logging
 import struct
-from collections.abc import AsyncIterator
-from typing import Any, BinaryIO
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, BinaryIO, cast
 
 from aiohttp import web
+from pydocker.engine.errors import EngineError
+
+from .backend import JSON, ArchiveStart, JSONStream, TarWriter
+
+log = logging.getLogger(__name__)
 
 STDIN, STDOUT, STDERR = 0, 1, 2
 _HEADER = struct.Struct(">BxxxL")
@@ -70,6 +77,39 @@ class JsonStream:
             await self._response.prepare(self._request)
         await self._response.write_eof()
         return self._response
+
+
+async def json_progress(request: web.Request, items: JSONStream
+                        ) -> web.StreamResponse:
+    """Relay a progress stream (load, import) as a JsonStream.
+
+    An engine error before the first object is a proper HTTP error; after it, in-band.
+    """
+    out = JsonStream(request)
+    async with contextlib.aclosing(items):
+        try:
+            async for obj in items:
+                await out.write(obj)
+        except EngineError as exc:
+            if not out.started:
+                raise
+            await out.error(str(exc))
+    return await out.finish()
+
+
+async def json_lines(request: web.Request, items: JSONStream
+                     ) -> web.StreamResponse:
+    """A 200 of one JSON object per ``\\n`` line (events, stats) until ``items`` ends or
+    the client goes. The headers go out first: ``docker events`` waits for them."""
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    await response.prepare(request)
+    async with contextlib.aclosing(items):
+        try:
+            async for obj in items:
+                await response.write(json.dumps(obj).encode() + b"\n")
+        except (ConnectionResetError, asyncio.CancelledError):
+            pass  # the client went away: nothing left to tell it
+    return response
 
 
 class BodyReader(io.RawIOBase):
@@ -160,7 +200,7 @@ async def request_body(request: web.Request) -> AsyncIterator[BinaryIO]:
 class ResponseWriter:
     """A streaming response as a blocking file object, for a worker thread (save/export)."""
 
-    def __init__(self, response: web.StreamResponse, loop: Any) -> None:
+    def __init__(self, response: web.StreamResponse, loop: asyncio.AbstractEventLoop) -> None:
         self._response = response
         self._loop = loop
         self._buf = bytearray()
@@ -184,23 +224,45 @@ class ResponseWriter:
         self.flush()
 
 
-async def stream_tar(request: web.Request, produce: Any, what: str) -> web.StreamResponse:
+async def stream_tar(request: web.Request, produce: TarWriter, what: str) -> web.StreamResponse:
     """Answer with the tar ``produce(writer)`` writes (save, export).
 
     The 200 is sent first; a failure after that cuts the connection so the client sees a
     short stream, never an error body spliced into the tar.
     """
-    import logging
     response = web.StreamResponse(headers={"Content-Type": "application/x-tar"})
     await response.prepare(request)
     writer = ResponseWriter(response, asyncio.get_running_loop())
     try:
-        await produce(writer)
+        await produce(cast(BinaryIO, writer))
         await asyncio.to_thread(writer.flush)
     except Exception:
-        logging.getLogger(__name__).exception("%s failed", what)
+        log.exception("%s failed", what)
         if request.transport is not None:
             request.transport.abort()
         return response
+    await response.write_eof()
+    return response
+
+
+def stat_header(info: JSON) -> str:
+    """The X-Docker-Container-Path-Stat value: base64 of the stat JSON."""
+    return base64.b64encode(json.dumps(info).encode()).decode()
+
+
+async def stream_archive(request: web.Request,
+                         fetch: Callable[[ArchiveStart, BinaryIO], Awaitable[None]]
+                         ) -> web.StreamResponse:
+    """GET .../archive: ``fetch(start, out)`` calls ``start(stat)`` once the path exists,
+    which sends the headers (with the stat), then writes the tar to ``out``."""
+    response = web.StreamResponse(headers={"Content-Type": "application/x-tar"})
+
+    async def start(info: JSON) -> None:
+        response.headers["X-Docker-Container-Path-Stat"] = stat_header(info)
+        await response.prepare(request)
+
+    writer = ResponseWriter(response, asyncio.get_running_loop())
+    await fetch(start, cast(BinaryIO, writer))
+    await asyncio.to_thread(writer.flush)
     await response.write_eof()
     return response

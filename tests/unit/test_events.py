@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from pydocker.api.server.params import parse_filters
@@ -57,3 +58,30 @@ async def test_subscribers_get_live_events_and_history_keeps_them() -> None:
     assert sent.to_json()["Actor"] == {"ID": "id1", "Attributes": {"name": "x"}}
     assert sent.to_json()["status"] == "create"
     await live.aclose()
+
+
+async def test_stream_replays_history_then_follows_live_until_until() -> None:
+    bus = EventBus()
+    old = bus.publish("container", "create", "id1")
+    bus.publish("image", "tag", "img")
+    since = (old.time_nano - 1_000_000) / 1e9  # seconds, as clients send it
+    stream = bus.stream(since, time.time() + 0.3, {"type": ["container"]})
+    assert await anext(stream) == old  # the history, filtered
+    pending = asyncio.ensure_future(anext(stream))
+    await asyncio.sleep(0)
+    live = bus.publish("container", "start", "id1")
+    assert await asyncio.wait_for(pending, 1) == live
+    with pytest.raises(StopAsyncIteration):  # ``until`` passes with nothing more to send
+        await asyncio.wait_for(anext(stream), 2)
+    assert not bus._subscribers  # the subscription ends with the stream
+
+
+async def test_stream_closed_early_unsubscribes() -> None:
+    bus = EventBus()
+    stream = bus.stream(None, None, {})
+    pending = asyncio.ensure_future(anext(stream))
+    await asyncio.sleep(0)
+    bus.publish("volume", "create", "v")
+    await asyncio.wait_for(pending, 1)
+    await stream.aclose()
+    assert not bus._subscribers

@@ -3,43 +3,51 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import logging
-from typing import Any
 
 from aiohttp import web
+from pydocker.api.models.containers import (
+    ContainerCommitConfig,
+    ContainerCreateRequest,
+    ContainerUpdateRequest,
+)
 from pydocker.api.server.responses import json_response
 from pydocker.engine.errors import InvalidParameter
 
-from ..backend import daemon
+from ..backend import CONTAINERS
 from ..hijack import Hijacked
-from ..params import filters, json_body, parse_timestamp, query_bool, query_int
-from ..streams import ResponseWriter, request_body, stream_content_type, stream_tar
+from ..params import filters, parse_body, parse_timestamp, query_bool, query_int
+from ..streams import (
+    json_lines,
+    request_body,
+    stat_header,
+    stream_archive,
+    stream_content_type,
+    stream_tar,
+)
 from ..versioning import api_version
 
 log = logging.getLogger(__name__)
 
 
 async def post_containers_create(request: web.Request) -> web.Response:
-    body = await json_body(request, required=True)
-    if not isinstance(body, dict):
-        raise InvalidParameter("invalid JSON: expected an object")
+    body = await parse_body(request, ContainerCreateRequest, required=True)
     name = request.query.get("name")
-    c, warnings = await daemon(request).containers.create(
+    container_id, warnings = await request.app[CONTAINERS].container_create(
         name, body, request.query.get("platform"))
-    return json_response({"Id": c.id, "Warnings": warnings}, status=201)
+    return json_response({"Id": container_id, "Warnings": warnings}, status=201)
 
 
 async def get_containers_json(request: web.Request) -> web.Response:
-    out = await daemon(request).list_containers(
+    out = await request.app[CONTAINERS].container_list(
         all_=query_bool(request, "all"), limit=query_int(request, "limit"),
         size=query_bool(request, "size"), filters=filters(request))
     return json_response(out)
 
 
 async def get_container_json(request: web.Request) -> web.Response:
-    return json_response(await daemon(request).inspect_container(
+    return json_response(await request.app[CONTAINERS].container_inspect(
         request.match_info["name"], size=query_bool(request, "size")))
 
 
@@ -50,41 +58,41 @@ async def post_container_start(request: web.Request) -> web.Response:
             raise InvalidParameter(
                 "starting container with non-empty request body was deprecated since "
                 "API v1.22 and removed in v1.24")
-    await daemon(request).containers.start(request.match_info["name"])
+    await request.app[CONTAINERS].container_start(request.match_info["name"])
     return web.Response(status=204)
 
 
 async def post_container_stop(request: web.Request) -> web.Response:
-    await daemon(request).containers.stop(request.match_info["name"], query_int(request, "t"),
-                                          request.query.get("signal") or None)
+    await request.app[CONTAINERS].container_stop(
+        request.match_info["name"], query_int(request, "t"), request.query.get("signal") or None)
     return web.Response(status=204)
 
 
 async def post_container_restart(request: web.Request) -> web.Response:
-    await daemon(request).containers.restart(
+    await request.app[CONTAINERS].container_restart(
         request.match_info["name"], query_int(request, "t"), request.query.get("signal") or None)
     return web.Response(status=204)
 
 
 async def post_container_kill(request: web.Request) -> web.Response:
-    await daemon(request).containers.kill(request.match_info["name"],
-                                          request.query.get("signal") or None)
+    await request.app[CONTAINERS].container_kill(request.match_info["name"],
+                                                 request.query.get("signal") or None)
     return web.Response(status=204)
 
 
 async def post_container_pause(request: web.Request) -> web.Response:
-    await daemon(request).containers.pause(request.match_info["name"])
+    await request.app[CONTAINERS].container_pause(request.match_info["name"])
     return web.Response(status=204)
 
 
 async def post_container_unpause(request: web.Request) -> web.Response:
-    await daemon(request).containers.unpause(request.match_info["name"])
+    await request.app[CONTAINERS].container_unpause(request.match_info["name"])
     return web.Response(status=204)
 
 
 async def post_container_wait(request: web.Request) -> web.StreamResponse:
-    waiting = await daemon(request).containers.wait(request.match_info["name"],
-                                                    request.query.get("condition", ""))
+    waiting = await request.app[CONTAINERS].container_wait(
+        request.match_info["name"], request.query.get("condition", ""))
     # Headers first: the docker CLI starts the container only after this answer begins.
     response = web.StreamResponse(headers={"Content-Type": "application/json"})
     await response.prepare(request)
@@ -98,26 +106,26 @@ async def post_container_wait(request: web.Request) -> web.StreamResponse:
 
 
 async def delete_container(request: web.Request) -> web.Response:
-    await daemon(request).containers.remove(request.match_info["name"],
-                                            force=query_bool(request, "force"),
-                                            volumes=query_bool(request, "v"))
+    await request.app[CONTAINERS].container_remove(
+        request.match_info["name"], force=query_bool(request, "force"),
+        volumes=query_bool(request, "v"))
     return web.Response(status=204)
 
 
 async def post_container_rename(request: web.Request) -> web.Response:
-    await daemon(request).containers.rename(request.match_info["name"],
-                                            request.query.get("name", ""))
+    await request.app[CONTAINERS].container_rename(request.match_info["name"],
+                                                   request.query.get("name", ""))
     return web.Response(status=204)
 
 
 async def post_containers_prune(request: web.Request) -> web.Response:
-    return json_response(await daemon(request).prune_containers(
+    return json_response(await request.app[CONTAINERS].containers_prune(
         filters(request, {"until", "label", "label!"})))
 
 
 async def get_container_logs(request: web.Request) -> web.StreamResponse:
     tail = request.query.get("tail", "all")
-    tty, chunks = daemon(request).container_logs(
+    tty, chunks = request.app[CONTAINERS].container_logs(
         request.match_info["name"], stdout=query_bool(request, "stdout"),
         stderr=query_bool(request, "stderr"),
         since=parse_timestamp(request.query.get("since", ""), "since") or 0,
@@ -142,101 +150,71 @@ def _tail(value: str) -> int:
 
 
 async def post_container_attach(request: web.Request) -> web.StreamResponse:
-    d = daemon(request)
-    c, tty, keys = d.attach_target(request.match_info["name"], request.query.get("detachKeys"))
+    backend = request.app[CONTAINERS]
+    container_id, tty, keys = backend.container_attach_target(
+        request.match_info["name"], request.query.get("detachKeys"))
     conn = await Hijacked.take(request, stream_content_type(tty, api_version(request)))
     try:
-        await d.attach_container(
-            c, conn, logs=query_bool(request, "logs"), stream=query_bool(request, "stream"),
-            stdin=query_bool(request, "stdin"), stdout=query_bool(request, "stdout"),
-            stderr=query_bool(request, "stderr"), detach_keys=keys)
+        await backend.container_attach(
+            container_id, conn, logs=query_bool(request, "logs"),
+            stream=query_bool(request, "stream"), stdin=query_bool(request, "stdin"),
+            stdout=query_bool(request, "stdout"), stderr=query_bool(request, "stderr"),
+            detach_keys=keys)
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     except Exception:
-        log.exception("attach to %s failed", c.id[:12])
+        log.exception("attach to %s failed", container_id[:12])
     return await conn.close()
 
 
 async def post_container_resize(request: web.Request) -> web.Response:
-    await daemon(request).resize_container(request.match_info["name"],
-                                           query_int(request, "h", 0) or 0,
-                                           query_int(request, "w", 0) or 0)
+    await request.app[CONTAINERS].container_resize(
+        request.match_info["name"], query_int(request, "h", 0) or 0,
+        query_int(request, "w", 0) or 0)
     return web.Response(status=200)
 
 
 async def get_container_stats(request: web.Request) -> web.StreamResponse:
-    d = daemon(request)
-    c = d.containers.store.get(request.match_info["name"])
-    stream = query_bool(request, "stream", True)
-    one_shot = query_bool(request, "one-shot")
-    response = web.StreamResponse(headers={"Content-Type": "application/json"})
-    await response.prepare(request)
-    previous = None
-    try:
-        if not stream and not one_shot and c.state.running:
-            previous = await d.container_stats(c, None)  # so precpu_stats is filled
-            await asyncio.sleep(1)
-        while True:
-            current = await d.container_stats(c, previous)
-            await response.write(json.dumps(current).encode() + b"\n")
-            if not stream or not c.state.running:
-                break
-            previous = current
-            await asyncio.sleep(1)
-    except ConnectionResetError:
-        pass
-    return response
+    samples = request.app[CONTAINERS].container_stats(
+        request.match_info["name"], stream=query_bool(request, "stream", True),
+        one_shot=query_bool(request, "one-shot"))
+    return await json_lines(request, samples)
 
 
 async def post_container_update(request: web.Request) -> web.Response:
-    body = await json_body(request)
-    warnings = await daemon(request).containers.update(request.match_info["name"], body)
+    body = await parse_body(request, ContainerUpdateRequest)
+    warnings = await request.app[CONTAINERS].container_update(request.match_info["name"], body)
     return json_response({"Warnings": warnings})
 
 
 async def get_container_changes(request: web.Request) -> web.Response:
-    return json_response(await daemon(request).filesystem.changes(request.match_info["name"]))
+    return json_response(
+        await request.app[CONTAINERS].container_changes(request.match_info["name"]))
 
 
 async def get_container_export(request: web.Request) -> web.StreamResponse:
-    d = daemon(request)
-    d.containers.store.get(request.match_info["name"])  # 404 before the stream starts
     name = request.match_info["name"]
-    return await stream_tar(request, lambda out: d.filesystem.export(name, out),
-                            f"export of {name}")
-
-
-def stat_header(info: dict[str, Any]) -> str:
-    """The X-Docker-Container-Path-Stat value: base64 of the stat JSON."""
-    return base64.b64encode(json.dumps(info).encode()).decode()
+    export = await request.app[CONTAINERS].container_export(name)  # 404 before the stream
+    return await stream_tar(request, export, f"export of {name}")
 
 
 async def head_container_archive(request: web.Request) -> web.Response:
-    info = await daemon(request).archives.stat(request.match_info["name"],
-                                               _archive_path(request))
+    info = await request.app[CONTAINERS].container_archive_stat(request.match_info["name"],
+                                                                _archive_path(request))
     return web.Response(status=200, headers={"X-Docker-Container-Path-Stat": stat_header(info),
                                              "Content-Type": "application/x-tar"})
 
 
 async def get_container_archive(request: web.Request) -> web.StreamResponse:
-    response = web.StreamResponse(headers={"Content-Type": "application/x-tar"})
-    loop = asyncio.get_running_loop()
-
-    async def start(info: dict[str, Any]) -> None:
-        response.headers["X-Docker-Container-Path-Stat"] = stat_header(info)
-        await response.prepare(request)
-
-    writer = ResponseWriter(response, loop)
-    await daemon(request).archives.get(request.match_info["name"], _archive_path(request),
-                                       start, writer)  # type: ignore[arg-type]
-    await asyncio.to_thread(writer.flush)
-    await response.write_eof()
-    return response
+    name, path = request.match_info["name"], _archive_path(request)
+    backend = request.app[CONTAINERS]
+    return await stream_archive(
+        request, lambda start, out: backend.container_archive_get(name, path, start, out))
 
 
 async def put_container_archive(request: web.Request) -> web.Response:
     async with request_body(request) as stream:
-        await daemon(request).archives.put(
+        await request.app[CONTAINERS].container_archive_put(
             request.match_info["name"], _archive_path(request), stream,
             copy_uid_gid=query_bool(request, "copyUIDGID"),
             no_overwrite_dir_non_dir=query_bool(request, "noOverwriteDirNonDir"))
@@ -251,18 +229,18 @@ def _archive_path(request: web.Request) -> str:
 
 
 async def post_commit(request: web.Request) -> web.Response:
-    body = await json_body(request)
-    image_id = await daemon(request).filesystem.commit(
+    body = await parse_body(request, ContainerCommitConfig)
+    image_id = await request.app[CONTAINERS].container_commit(
         request.query.get("container", ""), repo=request.query.get("repo", ""),
         tag=request.query.get("tag", ""), comment=request.query.get("comment", ""),
         author=request.query.get("author", ""), pause=query_bool(request, "pause", True),
-        changes=request.query.getall("changes", []), config=body or None)
+        changes=request.query.getall("changes", []), config=body)
     return json_response({"Id": image_id}, status=201)
 
 
 async def get_container_top(request: web.Request) -> web.Response:
-    return json_response(await daemon(request).top(request.match_info["name"],
-                                                       request.query.get("ps_args", "")))
+    return json_response(await request.app[CONTAINERS].container_top(
+        request.match_info["name"], request.query.get("ps_args", "")))
 
 
 ROUTES = [

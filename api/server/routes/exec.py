@@ -5,35 +5,33 @@ from __future__ import annotations
 import asyncio
 
 from aiohttp import web
+from pydocker.api.models.containers import ExecCreateRequest, ExecStartRequest
 from pydocker.api.server.responses import json_response
-from pydocker.engine.errors import InvalidParameter
 
-from ..backend import daemon
+from ..backend import EXECS
 from ..hijack import Hijacked
-from ..params import json_body, query_int
+from ..params import parse_body, query_int
 from ..streams import STDOUT, frame, stream_content_type
 from ..versioning import api_version
 
 
 async def post_container_exec(request: web.Request) -> web.Response:
-    body = await json_body(request, required=True)
-    if not isinstance(body, dict):
-        raise InvalidParameter("invalid JSON: expected an object")
-    e = await daemon(request).exec_create(request.match_info["name"], body)
-    return json_response({"Id": e.id}, status=201)
+    body = await parse_body(request, ExecCreateRequest, required=True)
+    exec_id = await request.app[EXECS].exec_create(request.match_info["name"], body)
+    return json_response({"Id": exec_id}, status=201)
 
 
 async def post_exec_start(request: web.Request) -> web.StreamResponse:
-    body = await json_body(request)
-    d = daemon(request)
-    e = d.exec_check_start(request.match_info["id"])
-    if body.get("Detach"):
-        await d.exec_start(e, None, tty=bool(body.get("Tty")))
+    body = await parse_body(request, ExecStartRequest)
+    backend, exec_id = request.app[EXECS], request.match_info["id"]
+    own_tty = backend.exec_check_start(exec_id)
+    if body.detach:
+        await backend.exec_start(exec_id, None, tty=bool(body.tty), console_size=None)
         return web.Response(status=200)
-    tty = bool(body.get("Tty", e.config.get("Tty")))
+    tty = bool(body.tty) if "tty" in body.model_fields_set else own_tty
     conn = await Hijacked.take(request, stream_content_type(tty, api_version(request)))
     try:
-        await d.exec_start(e, conn, tty=tty, console_size=body.get("ConsoleSize"))
+        await backend.exec_start(exec_id, conn, tty=tty, console_size=body.console_size)
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     except Exception as exc:  # noqa: BLE001 - after the hijack errors go in-band, as dockerd writes them
@@ -44,13 +42,13 @@ async def post_exec_start(request: web.Request) -> web.StreamResponse:
 
 
 async def post_exec_resize(request: web.Request) -> web.Response:
-    await daemon(request).exec_resize(request.match_info["id"], query_int(request, "h", 0) or 0,
-                                      query_int(request, "w", 0) or 0)
+    await request.app[EXECS].exec_resize(
+        request.match_info["id"], query_int(request, "h", 0) or 0, query_int(request, "w", 0) or 0)
     return web.Response(status=200)
 
 
 async def get_exec_json(request: web.Request) -> web.Response:
-    return json_response(daemon(request).execs.get(request.match_info["id"]).inspect())
+    return json_response(request.app[EXECS].exec_inspect(request.match_info["id"]))
 
 
 ROUTES = [

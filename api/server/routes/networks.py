@@ -3,54 +3,54 @@
 from __future__ import annotations
 
 from aiohttp import web
+from pydocker.api.models.networks import (
+    NetworkConnectRequest,
+    NetworkCreateRequest,
+    NetworkDisconnectRequest,
+)
 from pydocker.api.server.responses import json_response
-from pydocker.engine.errors import InvalidParameter
 
-from ..backend import daemon
-from ..params import filters, json_body
+from ..backend import NETWORKS
+from ..params import filters, parse_body
 
 LIST_FILTERS = {"dangling", "driver", "id", "label", "name", "scope", "type"}
 
 
 async def get_networks(request: web.Request) -> web.Response:
-    return json_response(await daemon(request).list_networks(
+    return json_response(await request.app[NETWORKS].networks_list(
         filters(request, LIST_FILTERS)))
 
 
 async def get_network(request: web.Request) -> web.Response:
-    return json_response(await daemon(request).network_manager.get_network(
+    return json_response(await request.app[NETWORKS].network_inspect(
         request.match_info["id"]))
 
 
 async def post_networks_create(request: web.Request) -> web.Response:
-    body = await json_body(request, required=True)
-    if not isinstance(body, dict) or not body.get("Name"):
-        raise InvalidParameter("network name must not be empty")
-    net = await daemon(request).create_network(body)
+    body = await parse_body(request, NetworkCreateRequest, required=True)
+    net = await request.app[NETWORKS].network_create(body)
     return json_response({"Id": net["Id"], "Warning": ""}, status=201)
 
 
 async def delete_network(request: web.Request) -> web.Response:
-    await daemon(request).remove_network(request.match_info["id"])
+    await request.app[NETWORKS].network_remove(request.match_info["id"])
     return web.Response(status=204)
 
 
 async def post_network_connect(request: web.Request) -> web.Response:
-    body = await json_body(request, required=True)
-    await daemon(request).connect_network(request.match_info["id"], body.get("Container", ""),
-                                          body.get("EndpointConfig") or {})
+    body = await parse_body(request, NetworkConnectRequest, required=True)
+    await request.app[NETWORKS].network_connect(request.match_info["id"], body)
     return web.Response(status=200)
 
 
 async def post_network_disconnect(request: web.Request) -> web.Response:
-    body = await json_body(request, required=True)
-    await daemon(request).disconnect_network(request.match_info["id"],
-                                             body.get("Container", ""), bool(body.get("Force")))
+    body = await parse_body(request, NetworkDisconnectRequest, required=True)
+    await request.app[NETWORKS].network_disconnect(request.match_info["id"], body)
     return web.Response(status=200)
 
 
 async def post_networks_prune(request: web.Request) -> web.Response:
-    return json_response(await daemon(request).prune_networks(
+    return json_response(await request.app[NETWORKS].networks_prune(
         filters(request, {"until", "label", "label!"})))
 
 

@@ -3,30 +3,31 @@
 from __future__ import annotations
 
 from aiohttp import web
+from pydocker.api.models.volumes import VolumeCreateRequest
 from pydocker.api.server.responses import json_response
 
-from ..backend import daemon
-from ..params import filters, json_body, query_bool
+from ..backend import VOLUMES
+from ..params import filters, parse_body, query_bool
 from ..versioning import api_version
 
 
 async def post_volumes_create(request: web.Request) -> web.Response:
-    body = await json_body(request)
-    return json_response(await daemon(request).volume_service.create(body), status=201)
+    body = await parse_body(request, VolumeCreateRequest)
+    return json_response(await request.app[VOLUMES].volume_create(body), status=201)
 
 
 async def get_volumes(request: web.Request) -> web.Response:
-    return json_response(await daemon(request).volume_service.list_volumes(filters(request)))
+    return json_response(await request.app[VOLUMES].volumes_list(filters(request)))
 
 
 async def get_volume(request: web.Request) -> web.Response:
-    return json_response(await daemon(request).volume_service.inspect(
+    return json_response(await request.app[VOLUMES].volume_inspect(
         request.match_info["name"]))
 
 
 async def delete_volume(request: web.Request) -> web.Response:
-    await daemon(request).volume_service.remove(request.match_info["name"],
-                                                query_bool(request, "force"))
+    await request.app[VOLUMES].volume_remove(request.match_info["name"],
+                                             query_bool(request, "force"))
     return web.Response(status=204)
 
 
@@ -34,7 +35,7 @@ async def post_volumes_prune(request: web.Request) -> web.Response:
     prune_filters = filters(request)
     if api_version(request) < (1, 42):
         prune_filters["all"] = ["true"]  # before 1.42 prune took named volumes too
-    return json_response(await daemon(request).volume_service.prune(prune_filters))
+    return json_response(await request.app[VOLUMES].volumes_prune(prune_filters))
 
 
 ROUTES = [

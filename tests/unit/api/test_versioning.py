@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from aiohttp.test_utils import TestClient
 from pydocker.api.server.app import make_app
+from pydocker.api.server.backend import Backend
 from pydocker.api.server.errors import STATUS_BY_ERROR, status_for
 from pydocker.engine import errors
-from pydocker.engine.events import EventBus
 
 
-class FakeDaemon:
-    def __init__(self) -> None:
-        self.events = EventBus()
-
+class FakeSystem:
     def version(self) -> dict[str, Any]:
         return {"ApiVersion": "1.50", "Version": "test"}
 
 
 @pytest.fixture
 async def api(aiohttp_client: Any) -> TestClient:
-    return await aiohttp_client(make_app(FakeDaemon()))  # type: ignore[arg-type]
+    return await aiohttp_client(make_app(cast(Backend, FakeSystem())))
 
 
 @pytest.mark.parametrize("prefix", ["", "/v1.24", "/v1.44", "/v1.50", "/v1.4"])
