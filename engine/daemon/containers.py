@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from pathlib import Path
 from typing import Any, BinaryIO
 
 from pydocker.api.models.containers import (
@@ -21,6 +20,7 @@ from pydocker.engine.containers.attach import ClientConn, attach, parse_detach_k
 from pydocker.engine.containers.logs import LogOptions, read_logs
 from pydocker.engine.containers.model import Container
 from pydocker.engine.containers.service import ContainerService
+from pydocker.engine.containers.state import ContainerState
 from pydocker.engine.errors import Conflict, InvalidParameter, NotFound
 from pydocker.engine.events import EventBus
 from pydocker.engine.filesystem import Filesystem
@@ -85,17 +85,9 @@ class ContainerMethods:
 
     # --- views ------------------------------------------------------------------------
 
-    def _log_path(self, c: Container) -> Path:
-        return self._containers.store.dir(c.id) / f"{c.id}-json.log"
-
-    def _paths(self, c: Container) -> dict[str, str]:
-        d = self._containers.store.dir(c.id)
-        return {"resolv": str(d / "resolv.conf"), "hostname": str(d / "hostname"),
-                "hosts": str(d / "hosts"), "log": str(self._log_path(c))}
-
     async def container_inspect(self, ref: str, size: bool) -> JSON:
         c = self._containers.store.get(ref)
-        return views.inspect(c, self._paths(c), {"rw": 0, "rootfs": 0} if size else None)
+        return views.inspect(c, self._containers.paths.inspect_paths(c.id), {"rw": 0, "rootfs": 0} if size else None)
 
     def _image_matches(self, ref: str, c: Container) -> bool:
         if c.config.get("Image") == ref or c.image_id == ref or c.image_id.startswith(
@@ -150,12 +142,12 @@ class ContainerMethods:
         opts = LogOptions(stdout=stdout, stderr=stderr, since_ns=int(since * 1e9),
                           until_ns=int(until * 1e9), tail=tail, timestamps=timestamps,
                           follow=follow, tty=tty)
-        return tty, read_logs(self._log_path(c), opts, lambda: c.state.running)
+        return tty, read_logs(self._containers.paths.json_log(c.id), opts, lambda: c.state.running)
 
     def container_attach_target(self, ref: str, detach_keys: str | None
                                 ) -> tuple[str, bool, bytes]:
         c = self._containers.store.get(ref)
-        if c.state.status == "paused":
+        if c.state.status is ContainerState.PAUSED:
             raise Conflict(f"container {c.id} is paused, unpause the container before attach.")
         return c.id, bool(c.config.get("Tty")), parse_detach_keys(detach_keys)
 
@@ -166,7 +158,7 @@ class ContainerMethods:
         c = self._containers.store.get(container_id)
         if logs:
             opts = LogOptions(stdout=stdout, stderr=stderr, tty=bool(c.config.get("Tty")))
-            async for chunk in read_logs(self._log_path(c), opts, lambda: False):
+            async for chunk in read_logs(self._containers.paths.json_log(c.id), opts, lambda: False):
                 await conn.write(chunk)
         if stream:
             await attach(self._containers, c, conn, stdin=stdin, stdout=stdout, stderr=stderr,

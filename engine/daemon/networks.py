@@ -50,7 +50,7 @@ class NetworkMethods:
         c = self._containers.store.get(body.container or "")
         netns = None
         if c.state.running:
-            netns = str(self._config.exec_root / "netns" / c.id)
+            netns = str(self._containers.paths.netns(c.id))
         endpoint_config = body.endpoint_config.wire() if body.endpoint_config else {}
         await self._networking.connect(c, ref, endpoint_config, netns)
         self._containers.store.save(c)
