@@ -16,9 +16,9 @@ import warnings
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 from aiohttp import ClientSession, web
-
 from pydocker.images.registry import RegistryClient
 from pydocker.images.registry.manifest import (
     DOCKER_CONFIG,
@@ -82,7 +82,7 @@ class FaultProxy:
         self._runner: web.AppRunner | None = None
         self.port = 0
 
-    async def __aenter__(self) -> FaultProxy:
+    async def __aenter__(self) -> Self:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._forward)
         self._runner = web.AppRunner(app)
@@ -208,7 +208,7 @@ class TokenService:
 
     async def _post(self, request: web.Request) -> web.Response:
         form = await request.post()
-        self.requests.append(f"POST {form.get('grant_type')}")
+        self.requests.append("POST " + str(form.get("grant_type")))
         granted = (form.get("grant_type") == "refresh_token"
                    and form.get("refresh_token") == self.refresh_token) or (
             form.get("grant_type") == "password"

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-
 from pydocker.engine.errors import NotFound, SystemFailure
 from pydocker.images.registry import (
     BytesSink,
