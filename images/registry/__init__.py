@@ -6,7 +6,7 @@ picks an index entry; ``sinks`` is where verified blobs land.
 """
 
 from .auth import RegistryAuth, decode_registry_auth, encode_registry_auth, parse_challenges
-from .blobs import RetryPolicy, UploadOutcome
+from .blobs import RetryPolicy, UploadOutcome, retry_message
 from .client import FetchedManifest, RegistryClient, ResolvedImage
 from .manifest import Descriptor, ImageManifest, ManifestIndex, parse_manifest
 from .platforms import Platform, parse_platform
@@ -16,5 +16,5 @@ __all__ = [
     "BlobSink", "BytesSink", "Descriptor", "FetchedManifest", "FileSink", "ImageManifest",
     "ManifestIndex", "Platform", "RegistryAuth", "RegistryClient", "ResolvedImage",
     "RetryPolicy", "UploadOutcome", "decode_registry_auth", "encode_registry_auth",
-    "parse_challenges", "parse_manifest", "parse_platform",
+    "parse_challenges", "parse_manifest", "parse_platform", "retry_message",
 ]

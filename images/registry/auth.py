@@ -133,6 +133,14 @@ def repository_scope(repository: str, actions: tuple[str, ...]) -> str:
     return f"repository:{repository}:{','.join(actions)}"
 
 
+@dataclass(frozen=True)
+class TokenOptions:
+    force_oauth: bool = False   # POST the OAuth password grant even without a refresh token
+    offline: bool = False       # ask for a refresh token (docker login's offline_token)
+    clock: Clock = time.monotonic
+    verify_tls: bool = True
+
+
 class TokenAuthority:
     """Fetches and caches bearer tokens for one registry endpoint and one set of credentials.
 
@@ -141,14 +149,10 @@ class TokenAuthority:
     """
 
     def __init__(self, session: aiohttp.ClientSession, auth: RegistryAuth,
-                 *, force_oauth: bool = False, offline: bool = False,
-                 clock: Clock = time.monotonic, ssl: bool = True) -> None:
+                 options: TokenOptions | None = None) -> None:
         self._session = session
         self._auth = auth
-        self._force_oauth = force_oauth
-        self._offline = offline
-        self._clock = clock
-        self._ssl = ssl
+        self._options = options or TokenOptions()
         self._cache: dict[tuple[str, str, str], Token] = {}
         self.identity_token = auth.identitytoken
 
@@ -166,7 +170,7 @@ class TokenAuthority:
             return f"Bearer {self._auth.registrytoken}"
         key = self._key(challenge, scopes)
         token = self._cache.get(key)
-        if token is None or not token.fresh(self._clock()):
+        if token is None or not token.fresh(self._options.clock()):
             token = await self._fetch(challenge, scopes)
             self._cache[key] = token
         return f"Bearer {token.value}"
@@ -178,7 +182,7 @@ class TokenAuthority:
     async def _fetch(self, challenge: Challenge, scopes: tuple[str, ...]) -> Token:
         if not challenge.realm:
             raise Unauthorized("token auth attempt for registry: no realm in challenge")
-        if self.identity_token or (self._force_oauth and self._auth.has_password):
+        if self.identity_token or (self._options.force_oauth and self._auth.has_password):
             return await self._fetch_oauth(challenge, scopes)
         return await self._fetch_basic(challenge, scopes)
 
@@ -190,14 +194,14 @@ class TokenAuthority:
         if self._auth.has_password:
             headers["Authorization"] = basic_header(self._auth.username, self._auth.password)
             query.append(("account", self._auth.username))
-            if self._offline:
+            if self._options.offline:
                 query += [("offline_token", "true"), ("client_id", CLIENT_ID)]
         return await self._token_request("GET", challenge.realm, params=query, headers=headers)
 
     async def _fetch_oauth(self, challenge: Challenge, scopes: tuple[str, ...]) -> Token:
         form = {"service": challenge.service, "client_id": CLIENT_ID,
                 "scope": " ".join(scopes)}
-        if self._offline:
+        if self._options.offline:
             form["access_type"] = "offline"
         if self.identity_token:
             form.update(grant_type="refresh_token", refresh_token=self.identity_token)
@@ -208,7 +212,7 @@ class TokenAuthority:
 
     async def _token_request(self, method: str, url: str, **kwargs: object) -> Token:
         try:
-            async with self._session.request(method, url, ssl=self._ssl,
+            async with self._session.request(method, url, ssl=self._options.verify_tls,
                                              **kwargs) as resp:  # type: ignore[arg-type]
                 body = await resp.read()
                 if resp.status != 200:
@@ -226,7 +230,7 @@ class TokenAuthority:
         refresh = str(data.get("refresh_token") or "")
         if refresh:
             self.identity_token = refresh
-        return Token(value, self._clock() + lifetime, refresh)
+        return Token(value, self._options.clock() + lifetime, refresh)
 
 
 def _verb(method: str) -> str:

@@ -35,6 +35,11 @@ class RetryPolicy:
         return attempt * self.delay_unit
 
 
+def retry_message(seconds: int) -> str:
+    """dockerd's progress line while it waits, counting down once a second."""
+    return f"Retrying in {seconds} second{'' if seconds == 1 else 's'}"
+
+
 class _Dropped(Exception):
     """The transfer broke off in a way another attempt may fix."""
 
@@ -50,37 +55,36 @@ def _hasher(digest: str) -> hashlib._Hash:
     return hashlib.new(algorithm)
 
 
+@dataclass
 class Download:
     """One blob into one sink; ``run`` commits it or leaves the sink discarded."""
 
-    def __init__(self, transport: Transport, repository: str, digest: str, sink: BlobSink,
-                 *, size: int = 0, urls: tuple[str, ...] = (), retry: RetryPolicy,
-                 on_progress: ProgressCallback | None = None,
-                 on_retry: RetryCallback | None = None) -> None:
-        self._transport = transport
-        self._repository = repository
-        self._digest = digest
-        self._sink = sink
-        self._size = size
-        self._urls = urls
-        self._retry = retry
-        self._on_progress = on_progress
-        self._on_retry = on_retry
-        self._hash = _hasher(digest)
+    transport: Transport
+    repository: str
+    digest: str
+    sink: BlobSink
+    retry: RetryPolicy
+    size: int = 0
+    urls: tuple[str, ...] = ()      # a foreign layer's own locations
+    on_progress: ProgressCallback | None = None
+    on_retry: RetryCallback | None = None
+
+    def __post_init__(self) -> None:
+        self._hash = _hasher(self.digest)
 
     async def run(self) -> None:
         try:
-            async for held in self._sink.read_back():
+            async for held in self.sink.read_back():
                 self._hash.update(held)
             await self._with_retries()
             actual = f"{self._hash.name}:{self._hash.hexdigest()}"
-            if actual != self._digest:
+            if actual != self.digest:
                 raise SystemFailure(
-                    f"filesystem layer verification failed for digest {self._digest}")
+                    f"filesystem layer verification failed for digest {self.digest}")
         except BaseException:
-            await self._sink.discard()
+            await self.sink.discard()
             raise
-        await self._sink.commit(self._digest)
+        await self.sink.commit(self.digest)
 
     async def _with_retries(self) -> None:
         attempt = 0
@@ -92,43 +96,43 @@ class Download:
                 raise
             except _TRANSIENT as exc:
                 attempt += 1
-                if attempt >= self._retry.attempts:
+                if attempt >= self.retry.attempts:
                     raise SystemFailure(str(exc) or type(exc).__name__) from exc
-                delay = self._retry.delay(attempt)
-                if self._on_retry is not None:
-                    self._on_retry(attempt, delay, exc)
+                delay = self.retry.delay(attempt)
+                if self.on_retry is not None:
+                    self.on_retry(attempt, delay, exc)
                 await asyncio.sleep(delay)
 
     async def _stream_once(self) -> None:
-        offset = self._sink.size
+        offset = self.sink.size
         headers = {"Range": f"bytes={offset}-"} if offset else {}
-        if self._urls:
-            async with self._transport.session.get(self._urls[0], headers=headers) as resp:
+        if self.urls:
+            async with self.transport.session.get(self.urls[0], headers=headers) as resp:
                 await self._consume(resp, offset)
             return
-        scopes = (f"repository:{self._repository}:pull",)
-        async with self._transport.request("GET", f"{self._repository}/blobs/{self._digest}",
+        scopes = (f"repository:{self.repository}:pull",)
+        async with self.transport.request("GET", f"{self.repository}/blobs/{self.digest}",
                                            scopes=scopes, headers=headers) as resp:
             await self._consume(resp, offset)
 
     async def _consume(self, resp: aiohttp.ClientResponse, offset: int) -> None:
         if resp.status >= 500:
             raise _Dropped(f"received unexpected HTTP status: {resp.status} {resp.reason}")
-        if resp.status == 416 and offset and offset == self._size:
+        if resp.status == 416 and offset and offset == self.size:
             return  # everything was already held
         if resp.status not in (200, 206):
-            await self._transport.fail(resp, f"blob {self._digest} not found")
+            await self.transport.fail(resp, f"blob {self.digest} not found")
         if offset and not _continues_at(resp, offset):
-            await self._sink.truncate()  # no Range support: start over from byte 0
-            self._hash = _hasher(self._digest)
-        total = self._size or _total_length(resp)
+            await self.sink.truncate()  # no Range support: start over from byte 0
+            self._hash = _hasher(self.digest)
+        total = self.size or _total_length(resp)
         async for chunk in resp.content.iter_chunked(1 << 16):
-            await self._sink.write(chunk)
+            await self.sink.write(chunk)
             self._hash.update(chunk)
-            if self._on_progress is not None:
-                self._on_progress(self._sink.size, total)
-        if self._size and self._sink.size < self._size:
-            raise _Dropped(f"unexpected EOF after {self._sink.size} of {self._size} bytes")
+            if self.on_progress is not None:
+                self.on_progress(self.sink.size, total)
+        if self.size and self.sink.size < self.size:
+            raise _Dropped(f"unexpected EOF after {self.sink.size} of {self.size} bytes")
 
 
 def _continues_at(resp: aiohttp.ClientResponse, offset: int) -> bool:

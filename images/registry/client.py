@@ -15,7 +15,7 @@ from pydocker.engine.errors import SystemFailure, Unauthorized
 from yarl import URL
 
 from ..reference import Reference
-from .auth import RegistryAuth, TokenAuthority
+from .auth import RegistryAuth, TokenAuthority, TokenOptions
 from .blobs import (
     ChunkSource,
     Download,
@@ -67,8 +67,8 @@ class RegistryClient:
                  force_oauth: bool = False) -> None:
         self.endpoint: Endpoint = resolve_endpoint(domain, insecure_registries)
         self.retry = retry or RetryPolicy()
-        authority = TokenAuthority(session, auth or RegistryAuth(), offline=offline_token,
-                                   force_oauth=force_oauth)
+        authority = TokenAuthority(session, auth or RegistryAuth(),
+                                   TokenOptions(force_oauth=force_oauth, offline=offline_token))
         self._transport = Transport(session, self.endpoint, authority)
 
     # --- naming -------------------------------------------------------------------------
@@ -181,8 +181,8 @@ class RegistryClient:
                          on_retry: RetryCallback | None = None) -> None:
         """Stream a blob into ``sink``; ``sink.commit(digest)`` runs only once it verified.
         ``urls`` are a foreign layer's own locations, fetched without registry credentials."""
-        await Download(self._transport, repository, digest, sink, size=size, urls=urls,
-                       retry=self.retry, on_progress=on_progress, on_retry=on_retry).run()
+        await Download(self._transport, repository, digest, sink, self.retry, size=size,
+                       urls=urls, on_progress=on_progress, on_retry=on_retry).run()
 
     async def fetch_small_blob(self, repository: str, digest: str) -> bytes:
         """A config blob or similar, verified, in memory."""

@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import aiohttp
-from pydocker.engine.errors import SystemFailure, Unauthorized
+from pydocker.engine.errors import SystemFailure
 
 from .auth import Challenge, TokenAuthority, parse_challenges
 from .errcode import error_for
@@ -163,11 +163,7 @@ class Transport:
 
     async def fail(self, resp: aiohttp.ClientResponse, not_found_prefix: str = "") -> None:
         """Raise the engine error for an unsuccessful response."""
-        body = await resp.read()
-        error = error_for(resp.status, body, not_found_prefix)
-        if isinstance(error, Unauthorized) and not body.strip():
-            error = Unauthorized("unauthorized: authentication required")
-        raise error
+        raise error_for(resp.status, await resp.read(), not_found_prefix)
 
 
 def _preferred(challenges: Sequence[Challenge]) -> Challenge | None:

@@ -47,6 +47,15 @@ def source(data: bytes, piece: int = 1000):
     return chunks
 
 
+async def push_random_blob(session: ClientSession, domain: str, repository: str,
+                           size: int) -> tuple[bytes, str]:
+    blob = layer_blob(repository, size)
+    digest = sha256_digest(blob)
+    await RegistryClient(session, domain).push_blob(repository, digest, len(blob),
+                                                    source(blob, 65_536))
+    return blob, digest
+
+
 @dataclass
 class PushedImage:
     config: bytes

@@ -9,6 +9,7 @@ import aiohttp
 import pytest
 from pydocker.engine.errors import Unauthorized
 from pydocker.images.registry import RegistryAuth, RegistryClient
+from pydocker.images.registry.auth import Challenge, TokenAuthority, TokenOptions
 
 from .helpers import TokenService, push_image, write_htpasswd
 
@@ -92,3 +93,20 @@ async def test_token_is_cached_per_scope(start_registry, token_service: TokenSer
         for _ in range(3):
             await client.get_manifest("cached/app", "v1")
         assert token_service.requests == ["GET"]
+
+
+async def test_expired_token_is_fetched_again(start_registry,
+                                              token_service: TokenService) -> None:
+    start_registry(token_service.auth_yaml())
+    now = [1000.0]
+    async with aiohttp.ClientSession() as session:
+        authority = TokenAuthority(session, RegistryAuth(USER, PASSWORD),
+                                   TokenOptions(clock=lambda: now[0]))
+        challenge = Challenge("bearer", {"realm": f"http://127.0.0.1:{token_service.port}/token",
+                                         "service": TokenService.SERVICE})
+        scopes = ("repository:a:pull",)
+        first = await authority.authorization(challenge, scopes)
+        assert await authority.authorization(challenge, scopes) == first
+        now[0] += 301
+        assert await authority.authorization(challenge, scopes) != first
+        assert token_service.requests == ["GET", "GET"]

@@ -25,7 +25,7 @@ from pydocker.images.registry.manifest import (
     sha256_digest,
 )
 
-from .helpers import FaultProxy, layer_blob, push_image, source
+from .helpers import FaultProxy, layer_blob, push_image, push_random_blob, source
 
 pytestmark = pytest.mark.root
 
@@ -162,10 +162,7 @@ async def test_dropped_connection_is_retried_from_where_it_stopped(start_registr
                                                                    tmp_path: Path) -> None:
     registry = start_registry()
     async with aiohttp.ClientSession() as session:
-        blob = layer_blob("dropped", 300_000)
-        digest = sha256_digest(blob)
-        await RegistryClient(session, registry.domain).push_blob(
-            "drop", digest, len(blob), source(blob, 65_536))
+        blob, digest = await push_random_blob(session, registry.domain, "drop", 300_000)
         retries: list[tuple[int, float]] = []
         async with FaultProxy(registry.domain, "drop-once") as proxy:
             client = RegistryClient(session, f"127.0.0.1:{proxy.port}", retry=FAST_RETRY)
@@ -181,10 +178,7 @@ async def test_dropped_connection_is_retried_from_where_it_stopped(start_registr
 async def test_retries_are_bounded(start_registry, tmp_path: Path) -> None:
     registry = start_registry()
     async with aiohttp.ClientSession() as session:
-        blob = layer_blob("never", 300_000)
-        digest = sha256_digest(blob)
-        await RegistryClient(session, registry.domain).push_blob(
-            "never", digest, len(blob), source(blob, 65_536))
+        blob, digest = await push_random_blob(session, registry.domain, "never", 300_000)
         async with FaultProxy(registry.domain, "drop-always") as proxy:
             client = RegistryClient(session, f"127.0.0.1:{proxy.port}", retry=FAST_RETRY)
             retries: list[int] = []
@@ -193,3 +187,21 @@ async def test_retries_are_bounded(start_registry, tmp_path: Path) -> None:
                                         size=len(blob),
                                         on_retry=lambda n, delay, exc: retries.append(n))
         assert retries == [1, 2] and list((tmp_path / "out").iterdir()) == []
+
+
+async def test_foreign_layer_is_fetched_from_its_urls(start_registry) -> None:
+    registry = start_registry()
+    async with aiohttp.ClientSession() as session:
+        blob, digest = await push_random_blob(session, registry.domain, "elsewhere", 10_000)
+        client = RegistryClient(session, registry.domain)
+        sink = BytesSink()
+        url = f"http://{registry.domain}/v2/elsewhere/blobs/{digest}"
+        await client.fetch_blob("not/this/one", digest, sink, urls=(url,))
+        assert sink.data == blob and sink.committed == digest
+
+
+async def test_unreachable_registry() -> None:
+    async with aiohttp.ClientSession() as session:
+        client = RegistryClient(session, "127.0.0.1:1")
+        with pytest.raises(SystemFailure, match=r"127\.0\.0\.1:1/v2/"):
+            await client.get_manifest("x", "latest")

@@ -15,6 +15,7 @@ from pydocker.images.registry import (
     parse_challenges,
     parse_manifest,
     parse_platform,
+    retry_message,
 )
 from pydocker.images.registry.errcode import error_for
 from pydocker.images.registry.manifest import (
@@ -218,3 +219,8 @@ def test_error_wording() -> None:
     assert isinstance(denied, Unauthorized)
     assert str(denied) == "unauthorized: authentication required"
     assert str(error_for(500, b"")) == "received unexpected HTTP status: 500 Internal Server Error"
+
+
+def test_retry_message() -> None:
+    assert retry_message(5) == "Retrying in 5 seconds"
+    assert retry_message(1) == "Retrying in 1 second"
