@@ -86,7 +86,8 @@ class FaultProxy:
 
     def __init__(self, upstream: str, mode: str) -> None:
         self.upstream = upstream
-        self.mode = mode            # "drop-once" | "drop-always" | "corrupt"
+        # "drop-once" | "drop-always" | "corrupt" | "corrupt-manifest" | "redirect"
+        self.mode = mode
         self.blob_requests: list[str] = []   # the Range header of each blob GET ("" if none)
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -118,6 +119,11 @@ class FaultProxy:
             is_blob = request.method == "GET" and "/blobs/sha256:" in request.path
             if is_blob:
                 self.blob_requests.append(request.headers.get("Range", ""))
+                if self.mode == "redirect":
+                    # A blob host of its own: another origin, so no credentials follow.
+                    raise web.HTTPTemporaryRedirect(f"http://{self.upstream}{request.path_qs}")
+            if self.mode == "corrupt-manifest" and "/manifests/sha256:" in request.path:
+                body = body.replace(b"schemaVersion", b"schemaversion")
             if is_blob and self.mode == "corrupt":
                 body = bytes([body[0] ^ 0xFF]) + body[1:]
             dropping = self.mode == "drop-always" or (

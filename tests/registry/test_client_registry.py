@@ -205,3 +205,25 @@ async def test_unreachable_registry() -> None:
         client = RegistryClient(session, "127.0.0.1:1")
         with pytest.raises(SystemFailure, match=r"127\.0\.0\.1:1/v2/"):
             await client.get_manifest("x", "latest")
+
+
+async def test_blob_redirected_to_another_host(start_registry) -> None:
+    registry = start_registry()
+    async with aiohttp.ClientSession() as session:
+        blob, digest = await push_random_blob(session, registry.domain, "moved", 10_000)
+        async with FaultProxy(registry.domain, "redirect") as proxy:
+            client = RegistryClient(session, f"127.0.0.1:{proxy.port}")
+            sink = BytesSink()
+            await client.fetch_blob("moved", digest, sink)
+        assert sink.data == blob and proxy.blob_requests == [""]
+
+
+async def test_manifest_not_matching_its_digest_is_refused(start_registry) -> None:
+    registry = start_registry()
+    async with aiohttp.ClientSession() as session:
+        pushed = await push_image(RegistryClient(session, registry.domain), "m", "v1")
+        async with FaultProxy(registry.domain, "corrupt-manifest") as proxy:
+            client = RegistryClient(session, f"127.0.0.1:{proxy.port}")
+            with pytest.raises(SystemFailure) as caught:
+                await client.get_manifest("m", pushed.digest)
+        assert str(caught.value) == f"manifest verification failed for digest {pushed.digest}"
