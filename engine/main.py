@@ -41,6 +41,12 @@ def parse_args(argv: list[str] | None = None) -> DaemonConfig:
                    help="prefix of our iptables chains (tests run daemons side by side)")
     p.add_argument("--cgroup-parent", default="pydocker")
     p.add_argument("--label", action="append", default=[])
+    p.add_argument("--max-concurrent-downloads", type=int, default=3,
+                   help="layer downloads at once, per daemon")
+    p.add_argument("--max-concurrent-uploads", type=int, default=5,
+                   help="layer uploads at once, per push")
+    p.add_argument("--insecure-registry", action="append", dest="insecure_registries",
+                   default=[], help="host[:port] or CIDR spoken to over http / unverified TLS")
     a = p.parse_args(argv)
     hosts = tuple(a.hosts or [DEFAULT_SOCKET])
     for host in hosts:
@@ -52,7 +58,9 @@ def parse_args(argv: list[str] | None = None) -> DaemonConfig:
         log_level="debug" if a.debug else a.log_level, bridge=a.bridge, bip=a.bip,
         iptables=a.iptables == "true", ip_forward=a.ip_forward == "true",
         iptables_chain_prefix=a.iptables_chain_prefix, cgroup_parent=a.cgroup_parent,
-        labels=tuple(a.label))
+        labels=tuple(a.label), max_concurrent_downloads=max(1, a.max_concurrent_downloads),
+        max_concurrent_uploads=max(1, a.max_concurrent_uploads),
+        insecure_registries=tuple(a.insecure_registries))
 
 
 class StartupError(Exception):

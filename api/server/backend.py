@@ -159,6 +159,9 @@ class ImageBackend(Protocol):
 
     async def images_prune(self, filters: Filters) -> JSON: ...
 
+    def image_pull(self, from_image: str, *, tag: str, platform: str,
+                   auth: str | None) -> JSONStream: ...
+
 
 class NetworkBackend(Protocol):
     async def networks_list(self, filters: Filters) -> list[JSON]: ...

@@ -44,3 +44,7 @@ class ImageMethods:
 
     async def images_prune(self, filters: dict[str, list[str]]) -> JSON:
         return await self._images.prune(filters)
+
+    def image_pull(self, from_image: str, *, tag: str, platform: str,
+                   auth: str | None) -> AsyncGenerator[JSON, None]:
+        return self._images.distribution.pull(from_image, tag, platform, auth)

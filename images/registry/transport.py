@@ -17,6 +17,7 @@ import aiohttp
 from pydocker.engine.errors import SystemFailure
 
 from .auth import Challenge, TokenAuthority, parse_challenges
+from .dial import describe
 from .errcode import error_for
 
 DOCKER_HUB = "docker.io"
@@ -118,8 +119,9 @@ class Transport:
                         ", ".join(resp.headers.getall("WWW-Authenticate", [])))
                     return self._challenges
             except (aiohttp.ClientError, OSError) as exc:
-                failures.append(f"Get \"{base.url}/v2/\": {exc}")
-        raise SystemFailure(failures[-1] if failures else "no endpoint for registry")
+                failures.append(describe("GET", f"{base.url}/v2/", exc))
+        # dockerd reports the first endpoint's failure (plain http, for a local registry).
+        raise SystemFailure(failures[0] if failures else "no endpoint for registry")
 
     def url(self, path: str) -> str:
         return path if "://" in path else f"{self.base.url}/v2/{path}"

@@ -13,8 +13,10 @@ from ..streams import json_progress, request_body, stream_tar
 
 async def post_images_create(request: web.Request) -> web.StreamResponse:
     if request.query.get("fromSrc") is None:
-        image = request.query.get("fromImage", "")
-        raise errors.Unimplemented(f"pulling images is not supported yet by pydocker ({image})")
+        return await json_progress(request, request.app[IMAGES].image_pull(
+            request.query.get("fromImage", ""), tag=request.query.get("tag", ""),
+            platform=request.query.get("platform", ""),
+            auth=request.headers.get("X-Registry-Auth")))
     if request.query["fromSrc"] != "-":
         raise errors.Unimplemented("importing from a URL is not supported; send the tar as the body")
     async with request_body(request) as stream:

@@ -1,0 +1,100 @@
+"""The engine's registry side: pull, push, login and distribution inspect, each over a
+client session of its own, with one download manager (and upload limit) for the daemon.
+
+Pull and push answer as async generators of progress records. Everything that can fail
+before the first record (a bad reference, a missing manifest, bad credentials, an
+unreachable registry) is raised before it, so the API answers with a real HTTP status;
+later failures go in-band.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import aiohttp
+
+from ..layers import StagedLayer
+from ..reference import Reference
+from ..registry import RegistryAuth, RegistryClient, RetryPolicy, decode_registry_auth
+from ..registry.platforms import Platform, host_platform, parse_platform
+from ..store import ImageStore
+from .downloads import DownloadManager
+from .progress import Emit, Record
+from .pull import Puller, Target, name_only, status_line
+
+EventSink = Callable[[str, str], None]   # (action, image name)
+
+
+@dataclass(frozen=True)
+class RegistryOptions:
+    """The daemon's registry settings (dockerd's flags of the same names)."""
+
+    max_concurrent_downloads: int = 3
+    max_concurrent_uploads: int = 5
+    insecure_registries: tuple[str, ...] = ()
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+class Distribution:
+    def __init__(self, store: ImageStore, options: RegistryOptions,
+                 on_event: EventSink) -> None:
+        self.store = store
+        self.options = options
+        self.on_event = on_event
+        self.downloads = DownloadManager(store.scratch, self._stage,
+                                         options.max_concurrent_downloads)
+        self.upload_slots = asyncio.Semaphore(max(1, options.max_concurrent_uploads))
+
+    def _stage(self, stream: BinaryIO, source: Path) -> StagedLayer:
+        return self.store.stage_layer(stream, source_file=source)
+
+    def client(self, session: aiohttp.ClientSession, domain: str,
+               auth: RegistryAuth) -> RegistryClient:
+        return RegistryClient(session, domain, auth,
+                              insecure_registries=self.options.insecure_registries,
+                              retry=self.options.retry)
+
+    async def pull(self, from_image: str, tag: str, platform: str,
+                   auth_header: str | None) -> AsyncGenerator[Record, None]:
+        """``docker pull``: a tag, a digest, or every tag (no tag given)."""
+        ref = name_only(from_image, tag)
+        wanted = parse_platform(platform) if platform else host_platform()
+        auth = decode_registry_auth(auth_header)
+        async with aiohttp.ClientSession() as session:
+            client = self.client(session, ref.domain, auth)
+            targets = await _targets(client, ref, wanted)
+
+            async def work(emit: Emit) -> None:
+                puller = Puller(self.store, self.downloads, client, emit)
+                updated = [await puller.pull(target) for target in targets]
+                emit({"status": status_line(ref, any(updated))})
+                self.on_event("pull", ref.familiar())
+
+            async for record in relay(work):
+                yield record
+
+
+async def _targets(client: RegistryClient, ref: Reference,
+                   platform: Platform) -> list[Target]:
+    if ref.tag or ref.digest:
+        return [Target(ref, await client.resolve(ref.path, ref.digest or ref.tag, platform))]
+    tags = await client.list_tags(ref.path)
+    return [Target(Reference(ref.domain, ref.path, tag),
+                   await client.resolve(ref.path, tag, platform)) for tag in sorted(tags)]
+
+
+async def relay(work: Callable[[Emit], Awaitable[None]]) -> AsyncGenerator[Record, None]:
+    """Run ``work`` and yield what it emits as it emits it; its error ends the stream."""
+    queue: asyncio.Queue[Record | None] = asyncio.Queue()
+    task = asyncio.ensure_future(work(queue.put_nowait))
+    task.add_done_callback(lambda _: queue.put_nowait(None))
+    try:
+        while (record := await queue.get()) is not None:
+            yield record
+        await task
+    finally:
+        task.cancel()
