@@ -48,3 +48,7 @@ class ImageMethods:
     def image_pull(self, from_image: str, *, tag: str, platform: str,
                    auth: str | None) -> AsyncGenerator[JSON, None]:
         return self._images.distribution.pull(from_image, tag, platform, auth)
+
+    def image_push(self, name: str, *, tag: str, auth: str | None
+                   ) -> AsyncGenerator[JSON, None]:
+        return self._images.distribution.push(name, tag, auth)

@@ -26,6 +26,7 @@ from ..registry import RegistryClient, ResolvedImage
 from ..store import ImageStore
 from . import progress
 from .downloads import DownloadManager, discard
+from .metadata import BlobMetadata, BlobRecord
 from .progress import Emit
 
 
@@ -48,8 +49,9 @@ def status_line(ref: Reference, updated: bool) -> str:
 
 class Puller:
     def __init__(self, store: ImageStore, downloads: DownloadManager,
-                 client: RegistryClient, emit: Emit) -> None:
+                 client: RegistryClient, metadata: BlobMetadata, emit: Emit) -> None:
         self._store = store
+        self._metadata = metadata
         self._downloads = downloads
         self._client = client
         self._emit = emit
@@ -101,6 +103,9 @@ class Puller:
                                             diff_ids[index])
                 finally:
                     discard(staged)
+                self._metadata.add(diff_ids[index], BlobRecord(
+                    layers[index].digest, ref.repository, layers[index].size,
+                    layers[index].media_type))
                 self._emit(progress.action(layers[index].short_id, "Pull complete"))
         finally:
             await _cancel([t for t in tasks if t is not None and not t.done()])

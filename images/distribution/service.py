@@ -16,15 +16,19 @@ from pathlib import Path
 from typing import BinaryIO
 
 import aiohttp
+from pydocker.engine.errors import InvalidParameter
 
 from ..layers import StagedLayer
 from ..reference import Reference
 from ..registry import RegistryAuth, RegistryClient, RetryPolicy, decode_registry_auth
 from ..registry.platforms import Platform, host_platform, parse_platform
 from ..store import ImageStore
+from . import progress
 from .downloads import DownloadManager
+from .metadata import BlobMetadata
 from .progress import Emit, Record
 from .pull import Puller, Target, name_only, status_line
+from .push import Pusher, tags_to_push
 
 EventSink = Callable[[str, str], None]   # (action, image name)
 
@@ -48,6 +52,7 @@ class Distribution:
         self.downloads = DownloadManager(store.scratch, self._stage,
                                          options.max_concurrent_downloads)
         self.upload_slots = asyncio.Semaphore(max(1, options.max_concurrent_uploads))
+        self.metadata = BlobMetadata(store.root / "distribution.json")
 
     def _stage(self, stream: BinaryIO, source: Path) -> StagedLayer:
         return self.store.stage_layer(stream, source_file=source)
@@ -69,10 +74,31 @@ class Distribution:
             targets = await _targets(client, ref, wanted)
 
             async def work(emit: Emit) -> None:
-                puller = Puller(self.store, self.downloads, client, emit)
+                puller = Puller(self.store, self.downloads, client, self.metadata, emit)
                 updated = [await puller.pull(target) for target in targets]
                 emit({"status": status_line(ref, any(updated))})
                 self.on_event("pull", ref.familiar())
+
+            async for record in relay(work):
+                yield record
+
+    async def push(self, name: str, tag: str, auth_header: str | None
+                   ) -> AsyncGenerator[Record, None]:
+        """``docker push``: one tag, or every tag of the repository (no tag given)."""
+        ref = name_only(name, tag)
+        if ref.digest:
+            raise InvalidParameter("cannot push a digest reference")
+        auth = decode_registry_auth(auth_header)
+        async with aiohttp.ClientSession() as session:
+            client = self.client(session, ref.domain, auth)
+
+            async def work(emit: Emit) -> None:
+                emit(progress.message(f"The push refers to repository [{ref.repository}]"))
+                pusher = Pusher(self.store, client, self.metadata, self.upload_slots, emit)
+                for tag_name, image_id in await asyncio.to_thread(tags_to_push, self.store,
+                                                                   ref):
+                    await pusher.push(ref, tag_name, image_id)
+                self.on_event("push", ref.familiar())
 
             async for record in relay(work):
                 yield record

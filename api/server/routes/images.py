@@ -27,6 +27,12 @@ async def post_images_create(request: web.Request) -> web.StreamResponse:
             platform=request.query.get("platform") or None))
 
 
+async def post_image_push(request: web.Request) -> web.StreamResponse:
+    return await json_progress(request, request.app[IMAGES].image_push(
+        request.match_info["name"], tag=request.query.get("tag", ""),
+        auth=request.headers.get("X-Registry-Auth")))
+
+
 async def post_images_load(request: web.Request) -> web.StreamResponse:
     quiet = query_bool(request, "quiet")
     async with request_body(request) as stream:
@@ -80,5 +86,6 @@ ROUTES = [
     web.get("/images/{name:.+}/json", get_image_json),
     web.get("/images/{name:.+}/history", get_image_history),
     web.post("/images/{name:.+}/tag", post_image_tag),
+    web.post("/images/{name:.+}/push", post_image_push),
     web.delete("/images/{name:.+}", delete_image),
 ]
