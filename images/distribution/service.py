@@ -13,17 +13,18 @@ import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import aiohttp
 from pydocker.engine.errors import InvalidParameter
 
+from .. import reference
 from ..layers import StagedLayer
 from ..reference import Reference
 from ..registry import RegistryAuth, RegistryClient, RetryPolicy, decode_registry_auth
 from ..registry.platforms import Platform, host_platform, parse_platform
 from ..store import ImageStore
-from . import progress
+from . import progress, remote
 from .downloads import DownloadManager
 from .metadata import BlobMetadata
 from .progress import Emit, Record
@@ -102,6 +103,42 @@ class Distribution:
 
             async for record in relay(work):
                 yield record
+
+    async def login(self, auth: RegistryAuth) -> dict[str, str]:
+        """``POST /auth``: the credentials checked against the registry they name."""
+        domain = remote.server_domain(auth.serveraddress)
+        async with aiohttp.ClientSession() as session:
+            client = RegistryClient(session, domain, auth, offline_token=True,
+                                    insecure_registries=self.options.insecure_registries)
+            token = await client.login()
+        return {"IdentityToken": token, "Status": "Login Succeeded"}
+
+    async def inspect(self, name: str, auth_header: str | None) -> dict[str, Any]:
+        """``GET /distribution/{name}/json``."""
+        ref = reference.parse(name)
+        async with aiohttp.ClientSession() as session:
+            client = self.client(session, ref.domain, decode_registry_auth(auth_header))
+            return await remote.inspect(client, ref.path, ref.digest or ref.tag)
+
+    async def search(self, term: str, limit: int, filters: dict[str, list[str]]
+                     ) -> list[dict[str, Any]]:
+        """``GET /images/search`` on Docker Hub's index or the registry the term names."""
+        index, query = reference.DEFAULT_DOMAIN, term
+        first, sep, rest = term.partition("/")
+        if sep and ("." in first or ":" in first or first == "localhost"):
+            index, query = first, rest
+        async with aiohttp.ClientSession() as session:
+            results = await remote.search(session, index, query, limit or 25)
+        return [r for r in results if _search_match(r, filters)]
+
+
+def _search_match(result: dict[str, Any], filters: dict[str, list[str]]) -> bool:
+    for key, field_name in (("is-official", "is_official"), ("is-automated", "is_automated")):
+        for wanted in filters.get(key, []):
+            if bool(result.get(field_name)) != (wanted.lower() in ("1", "true")):
+                return False
+    return all(int(result.get("star_count") or 0) >= int(stars)
+               for stars in filters.get("stars", []) if stars.isdigit())
 
 
 async def _targets(client: RegistryClient, ref: Reference,

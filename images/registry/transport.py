@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import aiohttp
-from pydocker.engine.errors import SystemFailure
+from pydocker.engine.errors import SystemFailure, Unauthorized
 
 from .auth import Challenge, TokenAuthority, parse_challenges
 from .dial import describe
@@ -138,8 +138,8 @@ class Transport:
             send_headers = dict(headers or {})
             challenge = _preferred(challenges)
             if challenge is not None:
-                send_headers["Authorization"] = await self.authority.authorization(
-                    challenge, scopes)
+                send_headers["Authorization"] = await self._authorization(
+                    method, path, challenge, scopes)
             data = body() if callable(body) else body
             resp = await self.session.request(method, self.url(path), headers=send_headers,
                                               data=data, params=params, ssl=_ssl(self.base))
@@ -154,6 +154,15 @@ class Transport:
                 return
             finally:
                 resp.release()
+
+    async def _authorization(self, method: str, path: str, challenge: Challenge,
+                             scopes: tuple[str, ...]) -> str:
+        """The credentials for a request; failing, Go's ``Get "<url>": <why>``."""
+        try:
+            return await self.authority.authorization(challenge, scopes)
+        except Unauthorized as exc:
+            verb = method[:1] + method[1:].lower()
+            raise Unauthorized(f"{verb} \"{self.url(path)}\": {exc}") from exc
 
     def _worth_retrying(self, sent: Challenge | None, asked: Challenge | None,
                         scopes: tuple[str, ...]) -> bool:

@@ -9,6 +9,7 @@ from pydocker.engine import errors
 from ..backend import IMAGES
 from ..params import filters, query_bool
 from ..streams import json_progress, request_body, stream_tar
+from .distribution import ROUTES as DISTRIBUTION_ROUTES
 
 
 async def post_images_create(request: web.Request) -> web.StreamResponse:
@@ -76,7 +77,7 @@ async def post_images_prune(request: web.Request) -> web.Response:
     return json_response(await request.app[IMAGES].images_prune(filters(request)))
 
 
-ROUTES = [
+ROUTES = DISTRIBUTION_ROUTES + [
     web.post("/images/create", post_images_create),
     web.get("/images/json", get_images_json),
     web.post("/images/prune", post_images_prune),
