@@ -8,34 +8,31 @@ from pydocker.api.server.streams import go_json
 from pydocker.images.distribution import progress
 from pydocker.images.distribution.pull import name_only, pulling_id, status_line
 
-RECORDED = [
-    (progress.message("Pulling from pulltest", "v1"),
-     b'{"status":"Pulling from pulltest","id":"v1"}'),
-    (progress.action("4cb4dea655bf", "Pulling fs layer"),
-     b'{"status":"Pulling fs layer","progressDetail":{},"id":"4cb4dea655bf"}'),
-    (progress.progress("4cb4dea655bf", "Downloading", 32768, 3001189),
-     (b'{"status":"Downloading","progressDetail":{"current":32768,"total":3001189},'
-     b'"progress":"[\\u003e                                                  ]  32.77kB/3.001MB",'
-     b'"id":"4cb4dea655bf"}')),
-    (progress.progress("4cb4dea655bf", "Extracting", 3001189, 3001189),
-     (b'{"status":"Extracting","progressDetail":{"current":3001189,"total":3001189},'
-     b'"progress":"[==================================================\\u003e]  3.001MB/3.001MB",'
-     b'"id":"4cb4dea655bf"}')),
-    (progress.progress("a5eb17a98811", "Pushing", 1318912, 1984368),
-     (b'{"status":"Pushing","progressDetail":{"current":1318912,"total":1984368},'
-     b'"progress":"[=================================\\u003e                 ]  1.319MB/1.984MB",'
-     b'"id":"a5eb17a98811"}')),
-    (progress.progress("a5eb17a98811", "Pushing", 2129920, 1984368),
-     (b'{"status":"Pushing","progressDetail":{"current":2129920,"total":1984368},'
-     b'"progress":"[==================================================\\u003e]   2.13MB",'
-     b'"id":"a5eb17a98811"}')),
-    (progress.message("Digest: sha256:6dfe866a8c1c2f40c1049216f31b56bc8088e18ae49556a681d51"
-                      "dc46139059c"),
-     (b'{"status":"Digest: sha256:6dfe866a8c1c2f40c1049216f31b56bc8088e18ae49556a681d51dc461'
-     b'39059c"}')),
-    (progress.aux({"Tag": "latest", "Digest": "sha256:c758", "Size": 527}),
-     b'{"progressDetail":{},"aux":{"Tag":"latest","Digest":"sha256:c758","Size":527}}'),
+# Lines as dockerd sent them, one record each (pull of 127.0.0.1:5391/pulltest:v1, push of
+# 127.0.0.1:5391/busybox:latest).
+WIRE = rb"""
+{"status":"Pulling from pulltest","id":"v1"}
+{"status":"Pulling fs layer","progressDetail":{},"id":"4cb4dea655bf"}
+{"status":"Downloading","progressDetail":{"current":32768,"total":3001189},"progress":"[\u003e                                                  ]  32.77kB/3.001MB","id":"4cb4dea655bf"}
+{"status":"Extracting","progressDetail":{"current":3001189,"total":3001189},"progress":"[==================================================\u003e]  3.001MB/3.001MB","id":"4cb4dea655bf"}
+{"status":"Pushing","progressDetail":{"current":1318912,"total":1984368},"progress":"[=================================\u003e                 ]  1.319MB/1.984MB","id":"a5eb17a98811"}
+{"status":"Pushing","progressDetail":{"current":2129920,"total":1984368},"progress":"[==================================================\u003e]   2.13MB","id":"a5eb17a98811"}
+{"status":"Digest: sha256:6dfe866a8c1c2f40c1049216f31b56bc8088e18ae49556a681d51dc46139059c"}
+{"progressDetail":{},"aux":{"Tag":"latest","Digest":"sha256:c758","Size":527}}
+""".strip().splitlines()
+
+RECORDS = [
+    progress.message("Pulling from pulltest", "v1"),
+    progress.action("4cb4dea655bf", "Pulling fs layer"),
+    progress.progress("4cb4dea655bf", "Downloading", 32768, 3001189),
+    progress.progress("4cb4dea655bf", "Extracting", 3001189, 3001189),
+    progress.progress("a5eb17a98811", "Pushing", 1318912, 1984368),
+    progress.progress("a5eb17a98811", "Pushing", 2129920, 1984368),
+    progress.message("Digest: sha256:6dfe866a8c1c2f40c1049216f31b56bc8088e18ae49556a681d51dc46"
+                     "139059c"),
+    progress.aux({"Tag": "latest", "Digest": "sha256:c758", "Size": 527}),
 ]
+RECORDED = list(zip(RECORDS, WIRE, strict=True))
 
 
 @pytest.mark.parametrize(("record", "wire"), RECORDED)
