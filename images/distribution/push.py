@@ -11,12 +11,7 @@ is rebuilt byte for byte from the store and gzipped, so its diff ID holds.
 from __future__ import annotations
 
 import asyncio
-import gzip
-import hashlib
-import shutil
-import tempfile
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 from pydocker.engine.errors import EngineError, NotFound
 
@@ -32,10 +27,9 @@ from ..registry.manifest import (
 )
 from ..store import Image, ImageStore
 from . import progress
+from .gzipstream import GzipStream
 from .metadata import BlobMetadata, BlobRecord
 from .progress import Emit
-
-CHUNK = 1 << 20
 
 
 def tags_to_push(store: ImageStore, ref: Reference) -> list[tuple[str, str]]:
@@ -121,64 +115,23 @@ class Pusher:
 
     async def _upload(self, ref: Reference, diff_id: str, chain: str,
                       short: str) -> Descriptor:
-        blob, digest, size = await asyncio.to_thread(self._compress, chain)
-        try:
-            if await self._client.blob_size(ref.path, digest) is not None:
-                self._emit(progress.action(short, "Layer already exists"))
-            else:
-                throttle = progress.Throttle()
+        """Compress and send at once (dockerd's pusher does the same); the Pushing bar
+        counts the layer's tar bytes against its size, as dockerd's does."""
+        throttle = progress.Throttle()
 
-                def on_progress(current: int, total: int) -> None:
-                    if throttle.due(current):
-                        self._emit(progress.progress(short, "Pushing", current, total))
+        def on_progress(current: int, total: int) -> None:
+            if throttle.due(current):
+                self._emit(progress.progress(short, "Pushing", current, total))
 
-                await self._client.push_blob(ref.path, digest, size, _reading(blob),
-                                             on_progress=on_progress)
-                self._emit(progress.action(short, "Pushed"))
-        finally:
-            blob.unlink(missing_ok=True)
-        self._remember(ref, diff_id, digest, size, DOCKER_LAYER)
-        return Descriptor(DOCKER_LAYER, digest, size)
+        stream = GzipStream(lambda: self._store.open_layer_tar(chain), on_progress)
+        await self._client.push_blob(ref.path, lambda: stream.digest, 0, stream.chunks)
+        self._emit(progress.action(short, "Pushed"))
+        self._remember(ref, diff_id, stream.digest, stream.size, DOCKER_LAYER)
+        return Descriptor(DOCKER_LAYER, stream.digest, stream.size)
 
     def _remember(self, ref: Reference, diff_id: str, digest: str, size: int,
                   media_type: str) -> None:
         self._metadata.add(diff_id, BlobRecord(digest, ref.repository, size, media_type))
-
-    def _compress(self, chain: str) -> tuple[Path, str, int]:
-        """The layer's tar, gzipped (Go's default level, no name or time in the header) to
-        a scratch file; its digest and size."""
-        fd, name = tempfile.mkstemp(dir=self._store.scratch, suffix=".tar.gz")
-        path = Path(name)
-        hasher = _HashingFile(open(fd, "wb"))  # noqa: SIM115 - closed below
-        try:
-            _, tar = self._store.open_layer_tar(chain)
-            with tar, gzip.GzipFile(filename="", mode="wb", fileobj=hasher,
-                                    compresslevel=6, mtime=0) as packed:
-                shutil.copyfileobj(tar, packed, CHUNK)
-        except BaseException:
-            path.unlink(missing_ok=True)
-            raise
-        finally:
-            hasher.close()
-        return path, "sha256:" + hasher.sha256.hexdigest(), hasher.size
-
-
-class _HashingFile:
-    def __init__(self, out: object) -> None:
-        self._out = out
-        self.sha256 = hashlib.sha256()
-        self.size = 0
-
-    def write(self, data: bytes) -> int:
-        self.sha256.update(data)
-        self.size += len(data)
-        return self._out.write(data)  # type: ignore[attr-defined, no-any-return]
-
-    def flush(self) -> None:
-        self._out.flush()  # type: ignore[attr-defined]
-
-    def close(self) -> None:
-        self._out.close()  # type: ignore[attr-defined]
 
 
 def _short(diff_id: str) -> str:
@@ -189,14 +142,3 @@ async def _nothing() -> AsyncIterator[bytes]:
     """A mount sends no bytes; a registry refusing it gets them from a real upload."""
     return
     yield b""
-
-
-def _reading(path: Path) -> Callable[[], AsyncIterator[bytes]]:
-    async def chunks() -> AsyncIterator[bytes]:
-        f = await asyncio.to_thread(open, path, "rb")
-        try:
-            while data := await asyncio.to_thread(f.read, CHUNK):
-                yield data
-        finally:
-            f.close()
-    return chunks

@@ -7,7 +7,7 @@ dockerd does (``busybox``, ``127.0.0.1:5000/x:y``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import aiohttp
@@ -190,7 +190,8 @@ class RegistryClient:
         await self.fetch_blob(repository, digest, sink)
         return sink.data
 
-    async def push_blob(self, repository: str, digest: str, size: int, chunks: ChunkSource,
+    async def push_blob(self, repository: str, digest: str | Callable[[], str], size: int,
+                        chunks: ChunkSource,
                         *, mount_from: str = "", chunk_size: int = 0,
                         on_progress: ProgressCallback | None = None) -> UploadOutcome:
         """Upload a blob, or mount it from ``mount_from`` in the same registry if allowed.
