@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 import io
 import os
+import subprocess
 from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
@@ -15,13 +16,14 @@ from typing import Any
 import aiohttp
 import pytest
 from pydocker.engine.errors import NotFound, SystemFailure
+from pydocker.images.distribution.downloads import discard
 from pydocker.images.distribution.service import Distribution, RegistryOptions
-from pydocker.images.registry import RegistryClient, RetryPolicy
+from pydocker.images.registry import RegistryAuth, RegistryClient, RetryPolicy
 from pydocker.images.store import ImageStore
 
 from tests.fixtures.busybox import rootfs_tar_bytes
 
-from .conftest import StartRegistry
+from .conftest import REGISTRY_BIN, StartRegistry
 from .helpers import FaultProxy
 from .images import push_index, push_layers
 
@@ -30,8 +32,10 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="layers are extracted 
 Records = list[dict[str, Any]]
 
 
-def distribution(root: Path, **options: Any) -> Distribution:
-    retry = RetryPolicy(attempts=3, delay_unit=0.01)
+QUICK_RETRY = RetryPolicy(attempts=3, delay_unit=0.01)
+
+
+def distribution(root: Path, retry: RetryPolicy = QUICK_RETRY, **options: Any) -> Distribution:
     return Distribution(ImageStore(root), RegistryOptions(retry=retry, **options),
                         lambda action, name: None)
 
@@ -177,3 +181,37 @@ async def test_push_checks_mounts_and_round_trips(start_registry: StartRegistry,
                                        f"{domain}/nosuch"):
         await drain(source.push(f"{domain}/nosuch", "", None))
     assert scratch_left(source) == [] and scratch_left(target) == []
+
+
+async def test_registry_killed_mid_pull_resumes_once_back(start_registry: StartRegistry,
+                                                         tmp_path: Path) -> None:
+    registry = start_registry()
+    async with aiohttp.ClientSession() as session:
+        pushed = await push_layers(RegistryClient(session, registry.domain), "big", "v1",
+                                   ["gzip"], size=8_000_000)
+    loop = asyncio.get_running_loop()
+    seen: Records = []
+
+    def restart() -> None:
+        with open(registry.root / "registry.log", "ab") as log:
+            registry.proc = subprocess.Popen(
+                [str(REGISTRY_BIN), "serve", str(registry.root / "config.yml")],
+                stdout=log, stderr=subprocess.STDOUT)
+
+    def emit(record: dict[str, Any]) -> None:
+        seen.append(record)
+        if record["status"] == "Downloading" and registry.proc.poll() is None:
+            registry.proc.kill()  # mid-layer: the connection drops with the process
+            registry.proc.wait()
+            loop.call_later(0.5, restart)
+
+    dist = distribution(tmp_path / "store", RetryPolicy(attempts=5, delay_unit=1.0))
+    async with aiohttp.ClientSession() as session:
+        client = dist.client(session, registry.domain, RegistryAuth())
+        layer = (await client.resolve("big", "v1")).manifest.layers[0]
+        staged = await dist.downloads.fetch(client, "big", layer, emit)
+    assert staged.diff_id  # verified against the blob digest, then extracted
+    discard(staged)
+    assert {"status": "Retrying in 1 second", "id": layer.short_id} in seen
+    assert seen[-1]["status"] == "Extracting"
+    assert seen[-1]["progressDetail"]["total"] == len(pushed.blobs[0])
