@@ -4,9 +4,12 @@ digest, login with htpasswd, distribution inspect), and Docker Hub offline."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import docker
@@ -14,7 +17,7 @@ import pytest
 
 from tests.e2e.harness import Daemon
 from tests.registry.conftest import StartRegistry, start_registry  # noqa: F401 - fixture
-from tests.registry.helpers import write_htpasswd
+from tests.registry.helpers import TokenService, write_htpasswd
 
 pytestmark = [pytest.mark.root, pytest.mark.e2e]
 
@@ -126,6 +129,45 @@ def test_login_with_htpasswd(daemon: Daemon, busybox: str, tmp_path: Path,
             c.close()
     finally:
         _untag(daemon, f"{domain}/private:v1")
+
+
+@pytest.fixture
+def token_registry(tmp_path: Path, start_registry: StartRegistry  # noqa: F811
+                   ) -> Iterator[tuple[str, TokenService]]:
+    """A registry trusting the test token service (run on a loop of its own)."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    service = TokenService(tmp_path, "alice", "s3cret")
+    asyncio.run_coroutine_threadsafe(service.start(), loop).result()
+    try:
+        yield start_registry(service.auth_yaml()).domain, service
+    finally:
+        asyncio.run_coroutine_threadsafe(service.stop(), loop).result()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+        loop.close()
+
+
+def test_login_with_tokens(daemon: Daemon, busybox: str, tmp_path: Path,
+                           token_registry: tuple[str, TokenService]) -> None:
+    domain, service = token_registry
+    env = {"DOCKER_CONFIG": str(tmp_path / "cli")}
+    bad = daemon.cli("login", "-u", "alice", "--password-stdin", domain, input=b"wrong",
+                     check=False, env=env)
+    assert bad.returncode == 1 and "incorrect username or password" in bad.stderr
+    good = daemon.cli("login", "-u", "alice", "--password-stdin", domain, input=b"s3cret",
+                      env=env)
+    assert "Login Succeeded" in good.stdout
+    # The refresh token the service gave is the IdentityToken the CLI keeps and sends.
+    saved = json.loads((tmp_path / "cli" / "config.json").read_text())["auths"][domain]
+    assert saved["identitytoken"] == service.refresh_token
+    daemon.cli("tag", "busybox", f"{domain}/tokened:v1")
+    try:
+        assert "v1: digest:" in daemon.cli("push", f"{domain}/tokened:v1", env=env).stdout
+        assert "POST refresh_token" in service.requests
+    finally:
+        _untag(daemon, f"{domain}/tokened:v1")
 
 
 def test_docker_hub_offline(daemon: Daemon) -> None:
