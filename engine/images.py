@@ -27,8 +27,9 @@ class ImageService:
             max_concurrent_uploads=config.max_concurrent_uploads,
             insecure_registries=config.insecure_registries), self._event_by_name)
 
-    def _event_by_name(self, action: str, name: str) -> None:
-        self._event(action, name, name)
+    def _event_by_name(self, action: str, ref: str, repository: str) -> None:
+        """dockerd's pull and push events: the reference as ID, its repository as name."""
+        self._event(action, ref, repository)
 
     def _event(self, action: str, image_id: str, name: str = "") -> None:
         self.events.publish("image", action, image_id, {"name": name or image_id})

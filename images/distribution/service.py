@@ -31,7 +31,7 @@ from .progress import Emit, Record
 from .pull import Puller, Target, name_only, status_line
 from .push import Pusher, tags_to_push
 
-EventSink = Callable[[str, str], None]   # (action, image name)
+EventSink = Callable[[str, str, str], None]   # (action, reference, repository)
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ class Distribution:
                 puller = Puller(self.store, self.downloads, client, self.metadata, emit)
                 updated = [await puller.pull(target) for target in targets]
                 emit({"status": status_line(ref, any(updated))})
-                self.on_event("pull", ref.familiar())
+                self.on_event("pull", ref.familiar(), ref.familiar_repository)
 
             async for record in relay(work):
                 yield record
@@ -99,7 +99,7 @@ class Distribution:
                 for tag_name, image_id in await asyncio.to_thread(tags_to_push, self.store,
                                                                    ref):
                     await pusher.push(ref, tag_name, image_id)
-                self.on_event("push", ref.familiar())
+                self.on_event("push", ref.familiar(), ref.familiar_repository)
 
             async for record in relay(work):
                 yield record

@@ -70,6 +70,7 @@ def test_pull_with_docker_py(daemon: Daemon, busybox: str, client: docker.Docker
                              start_registry: StartRegistry) -> None:  # noqa: F811
     name = f"{start_registry().domain}/py"
     digest = ""
+    started = int(time.time()) - 1
     for tag in ("a", "b"):
         client.images.get("busybox").tag(name, tag)
     try:
@@ -92,6 +93,11 @@ def test_pull_with_docker_py(daemon: Daemon, busybox: str, client: docker.Docker
         assert lines == [{"status": "Pulling from py", "id": "a"},
                          {"status": f"Digest: {digest}"},
                          {"status": f"Status: Image is up to date for {name}:a"}]
+        events = client.events(since=started, until=int(time.time()) + 1, decode=True,
+                               filters={"type": "image"})
+        seen = {(e["Action"], e["Actor"]["ID"], e["Actor"]["Attributes"]["name"])
+                for e in events}
+        assert {("push", f"{name}:a", name), ("pull", f"{name}:a", name)} <= seen
         info = client.api.inspect_distribution(f"{name}:a")
         assert info["Descriptor"]["digest"] == digest
         assert info["Platforms"][0]["os"] == "linux"

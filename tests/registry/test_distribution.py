@@ -37,7 +37,7 @@ QUICK_RETRY = RetryPolicy(attempts=3, delay_unit=0.01)
 
 def distribution(root: Path, retry: RetryPolicy = QUICK_RETRY, **options: Any) -> Distribution:
     return Distribution(ImageStore(root), RegistryOptions(retry=retry, **options),
-                        lambda action, name: None)
+                        lambda action, ref, repository: None)
 
 
 async def drain(stream: AsyncGenerator[dict[str, Any], None]) -> Records:
