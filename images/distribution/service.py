@@ -69,7 +69,10 @@ class Distribution:
         """``docker pull``: a tag, a digest, or every tag (no tag given)."""
         ref = name_only(from_image, tag)
         wanted = parse_platform(platform) if platform else host_platform()
-        auth = decode_registry_auth(auth_header)
+        try:
+            auth = decode_registry_auth(auth_header)
+        except InvalidParameter:
+            auth = RegistryAuth()  # dockerd: a pull with unreadable credentials goes anonymous
         async with aiohttp.ClientSession() as session:
             client = self.client(session, ref.domain, auth)
             targets = await _targets(client, ref, wanted)
