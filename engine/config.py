@@ -33,6 +33,7 @@ class DaemonConfig:
     max_concurrent_downloads: int = 3
     max_concurrent_uploads: int = 5
     insecure_registries: tuple[str, ...] = field(default_factory=tuple)
+    registry_mirrors: tuple[str, ...] = field(default_factory=tuple)
 
     def socket_paths(self) -> list[Path]:
         return [Path(h.removeprefix("unix://")) for h in self.hosts]

@@ -25,7 +25,8 @@ class ImageService:
         self.distribution = Distribution(store, RegistryOptions(
             max_concurrent_downloads=config.max_concurrent_downloads,
             max_concurrent_uploads=config.max_concurrent_uploads,
-            insecure_registries=config.insecure_registries), self._event_by_name)
+            insecure_registries=config.insecure_registries,
+            registry_mirrors=config.registry_mirrors), self._event_by_name)
 
     def _event_by_name(self, action: str, ref: str, repository: str) -> None:
         """dockerd's pull and push events: the reference as ID, its repository as name."""

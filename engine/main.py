@@ -47,7 +47,12 @@ def parse_args(argv: list[str] | None = None) -> DaemonConfig:
                    help="layer uploads at once, per push")
     p.add_argument("--insecure-registry", action="append", dest="insecure_registries",
                    default=[], help="host[:port] or CIDR spoken to over http / unverified TLS")
+    p.add_argument("--registry-mirror", action="append", dest="registry_mirrors", default=[],
+                   help="a Docker Hub mirror (http[s]://host[:port]), tried before Docker Hub")
     a = p.parse_args(argv)
+    for mirror in a.registry_mirrors:
+        if not mirror.startswith(("http://", "https://")):
+            p.error(f'invalid mirror: unsupported scheme in "{mirror}" (http or https)')
     hosts = tuple(a.hosts or [DEFAULT_SOCKET])
     for host in hosts:
         if not host.startswith("unix://"):
@@ -60,7 +65,8 @@ def parse_args(argv: list[str] | None = None) -> DaemonConfig:
         iptables_chain_prefix=a.iptables_chain_prefix, cgroup_parent=a.cgroup_parent,
         labels=tuple(a.label), max_concurrent_downloads=max(1, a.max_concurrent_downloads),
         max_concurrent_uploads=max(1, a.max_concurrent_uploads),
-        insecure_registries=tuple(a.insecure_registries))
+        insecure_registries=tuple(a.insecure_registries),
+        registry_mirrors=tuple(a.registry_mirrors))
 
 
 class StartupError(Exception):

@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import aiohttp
-from pydocker.engine.errors import InvalidParameter
+from pydocker.engine.errors import EngineError, InvalidParameter
 
 from .. import reference
 from ..layers import StagedLayer
 from ..reference import Reference
 from ..registry import RegistryAuth, RegistryClient, RetryPolicy, decode_registry_auth
 from ..registry.platforms import Platform, host_platform, parse_platform
+from ..registry.transport import mirror_endpoint
 from ..store import ImageStore
 from . import progress, remote
 from .downloads import DownloadManager
@@ -41,6 +42,7 @@ class RegistryOptions:
     max_concurrent_downloads: int = 3
     max_concurrent_uploads: int = 5
     insecure_registries: tuple[str, ...] = ()
+    registry_mirrors: tuple[str, ...] = ()   # Docker Hub only, tried in order before it
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
@@ -74,8 +76,7 @@ class Distribution:
         except InvalidParameter:
             auth = RegistryAuth()  # dockerd: a pull with unreadable credentials goes anonymous
         async with aiohttp.ClientSession() as session:
-            client = self.client(session, ref.domain, auth)
-            targets = await _targets(client, ref, wanted)
+            client, targets = await self._resolve(session, ref, auth, wanted)
 
             async def work(emit: Emit) -> None:
                 puller = Puller(self.store, self.downloads, client, self.metadata, emit)
@@ -85,6 +86,23 @@ class Distribution:
 
             async for record in relay(work):
                 yield record
+
+    async def _resolve(self, session: aiohttp.ClientSession, ref: Reference,
+                       auth: RegistryAuth, wanted: Platform
+                       ) -> tuple[RegistryClient, list[Target]]:
+        """The client and images to pull: from the first Docker Hub mirror that has them
+        (dockerd's fall-back order), else from the reference's own registry."""
+        if ref.domain == reference.DEFAULT_DOMAIN:
+            for mirror in self.options.registry_mirrors:
+                client = RegistryClient(
+                    session, ref.domain, auth, retry=self.options.retry,
+                    endpoint=mirror_endpoint(mirror, self.options.insecure_registries))
+                try:
+                    return client, await _targets(client, ref, wanted)
+                except EngineError:
+                    continue  # not there, or the mirror is down: the next, then the origin
+        client = self.client(session, ref.domain, auth)
+        return client, await _targets(client, ref, wanted)
 
     async def push(self, name: str, tag: str, auth_header: str | None
                    ) -> AsyncGenerator[Record, None]:

@@ -64,8 +64,9 @@ class RegistryClient:
     def __init__(self, session: aiohttp.ClientSession, domain: str,
                  auth: RegistryAuth | None = None, *, insecure_registries: Sequence[str] = (),
                  retry: RetryPolicy | None = None, offline_token: bool = False,
-                 force_oauth: bool = False) -> None:
-        self.endpoint: Endpoint = resolve_endpoint(domain, insecure_registries)
+                 force_oauth: bool = False, endpoint: Endpoint | None = None) -> None:
+        """``endpoint``: where to go instead of ``domain``'s own (a Docker Hub mirror)."""
+        self.endpoint: Endpoint = endpoint or resolve_endpoint(domain, insecure_registries)
         self.retry = retry or RetryPolicy()
         authority = TokenAuthority(session, auth or RegistryAuth(),
                                    TokenOptions(force_oauth=force_oauth, offline=offline_token))

@@ -85,6 +85,16 @@ def resolve_endpoint(domain: str, insecure_registries: Sequence[str] = ()) -> En
     return Endpoint(domain, bases, domain)
 
 
+def mirror_endpoint(url: str, insecure_registries: Sequence[str] = ()) -> Endpoint:
+    """A ``--registry-mirror`` for Docker Hub: its URL as given (scheme included); names
+    and credentials stay Docker Hub's. TLS is verified unless the host is insecure."""
+    base = url.rstrip("/")
+    host = base.split("://", 1)[-1].split("/", 1)[0]
+    verify = base.startswith("https://") and not (
+        is_loopback(host) or is_insecure(host, insecure_registries))
+    return Endpoint(DOCKER_HUB, (Base(base, verify),), INDEX_SERVER)
+
+
 class Transport:
     """Requests to one endpoint with the credentials its challenges ask for."""
 

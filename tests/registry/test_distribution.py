@@ -215,3 +215,19 @@ async def test_registry_killed_mid_pull_resumes_once_back(start_registry: StartR
     assert {"status": "Retrying in 1 second", "id": layer.short_id} in seen
     assert seen[-1]["status"] == "Extracting"
     assert seen[-1]["progressDetail"]["total"] == len(pushed.blobs[0])
+
+
+async def test_docker_hub_names_come_from_the_mirror(start_registry: StartRegistry,
+                                                     tmp_path: Path) -> None:
+    mirror = start_registry().domain
+    async with aiohttp.ClientSession() as session:
+        pushed = await push_layers(RegistryClient(session, mirror), "library/mirrored", "v1",
+                                   ["gzip"])
+    dist = distribution(tmp_path / "store", registry_mirrors=("http://127.0.0.1:1",
+                                                              f"http://{mirror}"))
+    records = await drain(dist.pull("mirrored", "v1", "", None))
+    assert records[0] == {"status": "Pulling from library/mirrored", "id": "v1"}
+    assert records[-1] == {"status": "Status: Downloaded newer image for mirrored:v1"}
+    image = dist.store.get("docker.io/library/mirrored:v1")
+    assert image.id == pushed.config_digest
+    assert image.repo_digests == [f"mirrored@{pushed.manifest_digest}"]
