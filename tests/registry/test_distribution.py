@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import json
 import os
 import subprocess
 from collections.abc import AsyncGenerator
@@ -15,17 +16,26 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from pydocker.engine.errors import NotFound, SystemFailure
 from pydocker.images.distribution.downloads import discard
 from pydocker.images.distribution.service import Distribution, RegistryOptions
 from pydocker.images.registry import RegistryAuth, RegistryClient, RetryPolicy
+from pydocker.images.registry.manifest import (
+    DOCKER_CONFIG,
+    DOCKER_FOREIGN_LAYER,
+    DOCKER_MANIFEST,
+    Descriptor,
+    build_image_manifest,
+    sha256_digest,
+)
 from pydocker.images.store import ImageStore
 
 from tests.fixtures.busybox import rootfs_tar_bytes
 
 from .conftest import REGISTRY_BIN, StartRegistry
-from .helpers import FaultProxy
-from .images import push_index, push_layers
+from .helpers import FaultProxy, source
+from .images import compress, layer_tar, push_index, push_layers
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="layers are extracted as root")
 
@@ -231,3 +241,43 @@ async def test_docker_hub_names_come_from_the_mirror(start_registry: StartRegist
     image = dist.store.get("docker.io/library/mirrored:v1")
     assert image.id == pushed.config_digest
     assert image.repo_digests == [f"mirrored@{pushed.manifest_digest}"]
+
+
+async def test_a_foreign_layer_comes_from_its_own_url(start_registry: StartRegistry,
+                                                      tmp_path: Path) -> None:
+    # distribution refuses foreign URLs unless its configuration allows them
+    domain = start_registry("validation:\n  manifests:\n    urls:\n      allow:\n"
+                            "        - '^http://127\\.0\\.0\\.1:'\n").domain
+    tar = layer_tar("foreign-file", 20_000)
+    blob = compress(tar, "gzip")
+    served: list[str] = []
+
+    async def serve(request: web.Request) -> web.Response:
+        served.append(request.path)
+        return web.Response(body=blob)
+
+    app = web.Application()
+    app.router.add_get("/layer.tar.gz", serve)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {
+            "type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(tar).hexdigest()]}}
+        ).encode()
+        async with aiohttp.ClientSession() as session:
+            client = RegistryClient(session, domain)
+            await client.push_blob("win", sha256_digest(config), len(config), source(config))
+            manifest = build_image_manifest(
+                Descriptor(DOCKER_CONFIG, sha256_digest(config), len(config)),
+                [Descriptor(DOCKER_FOREIGN_LAYER, sha256_digest(blob), len(blob),
+                            urls=(f"http://127.0.0.1:{port}/layer.tar.gz",))])
+            await client.put_manifest("win", "v1", manifest, DOCKER_MANIFEST)
+        dist = distribution(tmp_path / "store")
+        await drain(dist.pull(f"{domain}/win", "v1", "", None))
+    finally:
+        await runner.cleanup()
+    assert served == ["/layer.tar.gz"]  # the registry never held it
+    assert dist.store.get(f"{domain}/win:v1").id == sha256_digest(config)
