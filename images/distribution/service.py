@@ -22,6 +22,7 @@ from .. import reference
 from ..layers import StagedLayer
 from ..reference import Reference
 from ..registry import RegistryAuth, RegistryClient, RetryPolicy, decode_registry_auth
+from ..registry.certs import CERTS_D
 from ..registry.platforms import Platform, host_platform, parse_platform
 from ..registry.transport import mirror_endpoint
 from ..store import ImageStore
@@ -43,6 +44,7 @@ class RegistryOptions:
     max_concurrent_uploads: int = 5
     insecure_registries: tuple[str, ...] = ()
     registry_mirrors: tuple[str, ...] = ()   # Docker Hub only, tried in order before it
+    certs_dir: Path | None = CERTS_D          # Docker's per-registry TLS folders
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
@@ -64,7 +66,7 @@ class Distribution:
                auth: RegistryAuth) -> RegistryClient:
         return RegistryClient(session, domain, auth,
                               insecure_registries=self.options.insecure_registries,
-                              retry=self.options.retry)
+                              retry=self.options.retry, certs_root=self.options.certs_dir)
 
     async def pull(self, from_image: str, tag: str, platform: str,
                    auth_header: str | None) -> AsyncGenerator[Record, None]:
@@ -130,7 +132,8 @@ class Distribution:
         domain = remote.server_domain(auth.serveraddress)
         async with aiohttp.ClientSession() as session:
             client = RegistryClient(session, domain, auth, offline_token=True,
-                                    insecure_registries=self.options.insecure_registries)
+                                    insecure_registries=self.options.insecure_registries,
+                                    certs_root=self.options.certs_dir)
             token = await client.login()
         return {"IdentityToken": token, "Status": "Login Succeeded"}
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 from pydocker.engine.errors import SystemFailure, Unauthorized
@@ -25,6 +26,7 @@ from .blobs import (
     UploadOutcome,
     upload_blob,
 )
+from .certs import CERTS_D
 from .manifest import (
     ACCEPT,
     MAX_MANIFEST_SIZE,
@@ -64,9 +66,12 @@ class RegistryClient:
     def __init__(self, session: aiohttp.ClientSession, domain: str,
                  auth: RegistryAuth | None = None, *, insecure_registries: Sequence[str] = (),
                  retry: RetryPolicy | None = None, offline_token: bool = False,
-                 force_oauth: bool = False, endpoint: Endpoint | None = None) -> None:
-        """``endpoint``: where to go instead of ``domain``'s own (a Docker Hub mirror)."""
-        self.endpoint: Endpoint = endpoint or resolve_endpoint(domain, insecure_registries)
+                 force_oauth: bool = False, endpoint: Endpoint | None = None,
+                 certs_root: Path | None = CERTS_D) -> None:
+        """``endpoint``: where to go instead of ``domain``'s own (a Docker Hub mirror);
+        ``certs_root``: Docker's certs.d folder (None: none)."""
+        self.endpoint: Endpoint = endpoint or resolve_endpoint(domain, insecure_registries,
+                                                               certs_root)
         self.retry = retry or RetryPolicy()
         authority = TokenAuthority(session, auth or RegistryAuth(),
                                    TokenOptions(force_oauth=force_oauth, offline=offline_token))

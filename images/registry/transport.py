@@ -9,14 +9,17 @@ well as https; every other registry is https only, verified with the system CAs.
 from __future__ import annotations
 
 import ipaddress
+import ssl
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 from pydocker.engine.errors import SystemFailure, Unauthorized
 
 from .auth import Challenge, TokenAuthority, parse_challenges
+from .certs import CERTS_D, tls_context
 from .dial import describe
 from .errcode import error_for
 
@@ -31,6 +34,7 @@ Body = bytes | Callable[[], AsyncIterator[bytes]] | None
 class Base:
     url: str           # "https://host:port"
     verify_tls: bool
+    tls: ssl.SSLContext | None = None   # from certs.d: extra CAs, a client certificate
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,8 @@ def is_insecure(domain: str, insecure_registries: Iterable[str]) -> bool:
     return False
 
 
-def resolve_endpoint(domain: str, insecure_registries: Sequence[str] = ()) -> Endpoint:
+def resolve_endpoint(domain: str, insecure_registries: Sequence[str] = (),
+                     certs_root: Path | None = CERTS_D) -> Endpoint:
     if domain in (DOCKER_HUB, "index.docker.io", DOCKER_HUB_REGISTRY):
         return Endpoint(DOCKER_HUB, (Base(f"https://{DOCKER_HUB_REGISTRY}", True),),
                         INDEX_SERVER)
@@ -82,7 +87,13 @@ def resolve_endpoint(domain: str, insecure_registries: Sequence[str] = ()) -> En
         bases = (Base(f"https://{domain}", False), Base(f"http://{domain}", False))
     else:
         bases = (Base(f"https://{domain}", True),)
-    return Endpoint(domain, bases, domain)
+    return Endpoint(domain, tuple(_with_certs(b, domain, certs_root) for b in bases), domain)
+
+
+def _with_certs(base: Base, domain: str, certs_root: Path | None) -> Base:
+    if not base.url.startswith("https://"):
+        return base
+    return Base(base.url, base.verify_tls, tls_context(domain, base.verify_tls, certs_root))
 
 
 def mirror_endpoint(url: str, insecure_registries: Sequence[str] = ()) -> Endpoint:
@@ -196,6 +207,7 @@ def _preferred(challenges: Sequence[Challenge]) -> Challenge | None:
     return None
 
 
-def _ssl(base: Base) -> bool:
-    """``True``: verified with the system CAs (aiohttp's default); ``False``: unverified."""
-    return base.verify_tls
+def _ssl(base: Base) -> ssl.SSLContext | bool:
+    """certs.d's context if there is one; else ``True``: verified with the system CAs
+    (aiohttp's default), ``False``: unverified."""
+    return base.tls if base.tls is not None else base.verify_tls
