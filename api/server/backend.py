@@ -17,6 +17,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any, BinaryIO, Protocol
 
 from aiohttp import web
+from pydocker.api.models.auth import AuthConfig
 from pydocker.api.models.containers import (
     ContainerCommitConfig,
     ContainerCreateRequest,
@@ -158,6 +159,18 @@ class ImageBackend(Protocol):
                            ) -> list[dict[str, str]]: ...
 
     async def images_prune(self, filters: Filters) -> JSON: ...
+
+    def image_pull(self, from_image: str, *, tag: str, platform: str,
+                   auth: str | None) -> JSONStream: ...
+
+    def image_push(self, name: str, *, tag: str, auth: str | None) -> JSONStream: ...
+
+    async def auth_login(self, body: AuthConfig) -> dict[str, str]: ...
+
+    async def distribution_inspect(self, name: str, *, auth: str | None) -> JSON: ...
+
+    async def images_search(self, term: str, *, limit: int, filters: Filters
+                            ) -> list[JSON]: ...
 
 
 class NetworkBackend(Protocol):

@@ -55,7 +55,7 @@ class Daemon(ContainerMethods, ExecMethods, ImageMethods, NetworkMethods, Volume
         self._containers = ContainerService(
             config, store, self._image_store, self._runtime, self._networking,
             self._volume_service, self._events)
-        self._images = ImageService(self._image_store, self._events, self._image_users)
+        self._images = ImageService(self._image_store, self._events, self._image_users, config)
         self._filesystem = Filesystem(self._containers, self._image_store, self._events)
         self._archives = Archives(self._containers)
         self._execs = ExecStore()
