@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import platform
 import socket
@@ -119,13 +120,6 @@ def host_info() -> dict[str, Any]:
         "Isolation": "",
         "InitBinary": "tini",
         "SecurityOptions": ["name=seccomp,profile=builtin"] + (["name=cgroupns"] if v2 else []),
-        "RegistryConfig": {
-            "AllowNondistributableArtifactsCIDRs": [],
-            "AllowNondistributableArtifactsHostnames": [],
-            "InsecureRegistryCIDRs": ["127.0.0.0/8"],  # loopback registries speak plain http
-            "IndexConfigs": {"docker.io": {"Name": "docker.io", "Mirrors": [], "Secure": True,
-                                           "Official": True}},
-            "Mirrors": []},
         "GenericResources": None,
         # dockerd reports the proxies of its own environment.
         "HttpProxy": os.environ.get("HTTP_PROXY") or os.environ.get("http_proxy", ""),
@@ -137,6 +131,26 @@ def host_info() -> dict[str, Any]:
         "InitCommit": {"ID": "", "Expected": ""},
         "Warnings": [],
     }
+
+
+def registry_config(insecure: tuple[str, ...], mirrors: tuple[str, ...]) -> dict[str, Any]:
+    """``/info``'s RegistryConfig, as dockerd builds it from the same flags: CIDRs (loopback
+    always) are insecure ranges, names are index entries marked not secure."""
+    cidrs, names = ["127.0.0.0/8"], []
+    for entry in insecure:
+        try:
+            cidrs.append(str(ipaddress.ip_network(entry, strict=False)))
+        except ValueError:
+            names.append(entry)
+    urls = [m if m.endswith("/") else m + "/" for m in mirrors]
+    indexes: dict[str, Any] = {"docker.io": {"Name": "docker.io", "Mirrors": urls,
+                                             "Secure": True, "Official": True}}
+    for name in names:
+        indexes[name] = {"Name": name, "Mirrors": [], "Secure": False, "Official": False}
+    return {"AllowNondistributableArtifactsCIDRs": [],
+            "AllowNondistributableArtifactsHostnames": [],
+            "InsecureRegistryCIDRs": sorted(set(cidrs), key=cidrs.index),
+            "IndexConfigs": indexes, "Mirrors": urls}
 
 
 def _read(path: str) -> str:

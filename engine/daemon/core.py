@@ -101,6 +101,8 @@ class Daemon(ContainerMethods, ExecMethods, ImageMethods, NetworkMethods, Volume
             "NGoroutines": len(asyncio.all_tasks()),
             "SystemTime": rfc3339_now(),
             "NEventsListener": 0,
+            "RegistryConfig": system.registry_config(self._config.insecure_registries,
+                                                     self._config.registry_mirrors),
         })
         return info
 
