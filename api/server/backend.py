@@ -17,6 +17,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any, BinaryIO, Protocol
 
 from aiohttp import web
+from pydocker.api.models.build import BuildQuery
 from pydocker.api.models.containers import (
     ContainerCommitConfig,
     ContainerCreateRequest,
@@ -201,8 +202,14 @@ class SystemBackend(Protocol):
         ...
 
 
+class BuildBackend(Protocol):
+    async def build(self, context: BinaryIO, query: BuildQuery) -> JSONStream:
+        """Unpacks the context and reads the Dockerfile (errors: a 4xx), then the stream."""
+        ...
+
+
 class Backend(ContainerBackend, ExecBackend, ImageBackend, NetworkBackend, VolumeBackend,
-              SystemBackend, Protocol):
+              SystemBackend, BuildBackend, Protocol):
     """Every area at once: what the engine's Daemon is."""
 
 
@@ -212,6 +219,7 @@ IMAGES: web.AppKey[ImageBackend] = web.AppKey("images", ImageBackend)
 NETWORKS: web.AppKey[NetworkBackend] = web.AppKey("networks", NetworkBackend)
 VOLUMES: web.AppKey[VolumeBackend] = web.AppKey("volumes", VolumeBackend)
 SYSTEM: web.AppKey[SystemBackend] = web.AppKey("system", SystemBackend)
+BUILD: web.AppKey[BuildBackend] = web.AppKey("build", BuildBackend)
 
 
 def install(app: web.Application, backend: Backend) -> None:
@@ -222,3 +230,4 @@ def install(app: web.Application, backend: Backend) -> None:
     app[NETWORKS] = backend
     app[VOLUMES] = backend
     app[SYSTEM] = backend
+    app[BUILD] = backend

@@ -1,0 +1,71 @@
+"""/build: the classic builder (POST /build with the context as the body)."""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+from pydocker.api.models.build import BuildQuery
+from pydocker.engine import errors
+
+from ..backend import BUILD
+from ..params import query_bool, query_int
+from ..streams import json_progress, request_body
+
+
+def _json_query(request: web.Request, name: str, what: str, kind: type) -> object:
+    raw = request.query.get(name, "")
+    if not raw:
+        return kind()
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise errors.InvalidParameter(f"error reading {what}: {exc}") from None
+    if value is None:
+        return kind()
+    if not isinstance(value, kind):
+        raise errors.InvalidParameter(f"error reading {what}: json: cannot unmarshal "
+                                      f"{type(value).__name__} into Go value of type "
+                                      f"{'map[string]string' if kind is dict else '[]string'}")
+    return value
+
+
+def build_query(request: web.Request) -> BuildQuery:
+    """The query as dockerd's newImageBuildOptions reads it (400s before anything runs)."""
+    if query_bool(request, "squash"):
+        raise errors.InvalidParameter("squash is only supported with experimental mode")
+    hosts = [h for v in request.query.getall("extrahosts", []) for h in v.split(",") if h]
+    return BuildQuery.model_validate({
+        "tags": request.query.getall("t", []),
+        "dockerfile": request.query.get("dockerfile", ""),
+        "build_args": _json_query(request, "buildargs", "build args", dict),
+        "labels": _json_query(request, "labels", "labels", dict),
+        "cache_from": _json_query(request, "cachefrom", "cache from", list),
+        "ulimits": _json_query(request, "ulimits", "ulimits", list),
+        "no_cache": query_bool(request, "nocache"),
+        "rm": query_bool(request, "rm", True),
+        "force_rm": query_bool(request, "forcerm"),
+        "quiet": query_bool(request, "q"),
+        "pull": query_bool(request, "pull"),
+        "target": request.query.get("target", ""),
+        "platform": request.query.get("platform", ""),
+        "remote": request.query.get("remote", ""),
+        "network_mode": request.query.get("networkmode", ""),
+        "extra_hosts": hosts,
+        "shm_size": query_int(request, "shmsize", 0),
+        "memory": query_int(request, "memory", 0),
+        "memory_swap": query_int(request, "memswap", 0),
+        "cpu_shares": query_int(request, "cpushares", 0),
+        "cpuset_cpus": request.query.get("cpusetcpus", ""),
+        "cpu_period": query_int(request, "cpuperiod", 0),
+        "cpu_quota": query_int(request, "cpuquota", 0),
+    })
+
+
+async def post_build(request: web.Request) -> web.StreamResponse:
+    query = build_query(request)
+    async with request_body(request) as body:
+        return await json_progress(request, await request.app[BUILD].build(body, query))
+
+
+ROUTES = [web.post("/build", post_build)]

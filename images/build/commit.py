@@ -1,0 +1,132 @@
+"""Build steps become images: a layer (or none) over the parent, the config, a history line.
+
+The image document records ``container_config`` (the step's config with its ``#(nop)``
+Cmd) and ``parent``, as dockerd's classic builder does: the cache finds a step's earlier
+result among the parent's children by that config.
+"""
+
+from __future__ import annotations
+
+import os
+import tarfile
+import tempfile
+from collections.abc import Callable
+from typing import Any, BinaryIO
+
+from pydocker.engine.timeutil import rfc3339_now
+from pydocker.images.image import Image, import_document
+from pydocker.images.layers import chain_ids
+from pydocker.images.store import ImageStore
+
+JSON = dict[str, Any]
+# The config fields a cached step must match (moby image/cache compare()).
+CACHE_KEYS = ("Cmd", "Env", "Labels", "ExposedPorts", "Entrypoint", "Volumes", "User",
+              "WorkingDir", "Shell", "Healthcheck", "StopSignal", "OnBuild", "OpenStdin",
+              "Tty")
+
+
+def child_document(store: ImageStore, parent_id: str, config: JSON, container_config: JSON,
+                   *, created_by: str, diff_id: str | None, container: str = "",
+                   author: str = "", platform: str | None = None) -> JSON:
+    """The image of one step: ``diff_id`` None is an ``empty_layer`` history entry."""
+    now = rfc3339_now()
+    if parent_id:
+        parent = store.get(parent_id)
+        doc = {k: v for k, v in parent.document.items()
+               if k in ("architecture", "os", "variant", "os.version", "author", "history",
+                        "rootfs")}
+        doc["parent"] = parent.id
+    else:
+        doc = import_document({}, "", "", platform)
+        doc["rootfs"] = {"type": "layers", "diff_ids": []}
+        doc["history"] = []
+    entry: JSON = {"created": now, "created_by": created_by}
+    if author:
+        doc["author"] = author
+    if diff_id is None:
+        entry["empty_layer"] = True
+    else:
+        rootfs = dict(doc.get("rootfs") or {"type": "layers"})
+        rootfs["diff_ids"] = list(rootfs.get("diff_ids") or []) + [diff_id]
+        doc["rootfs"] = rootfs
+    doc.update({"config": config, "container": container, "container_config": container_config,
+                "created": now, "docker_version": "20.10.0",
+                "history": list(doc.get("history") or []) + [entry]})
+    return doc
+
+
+def add_layer(store: ImageStore, parent_id: str, write: Callable[[tarfile.TarFile], None]
+              ) -> str:
+    """A layer whose tar ``write`` fills, over ``parent_id``'s chain; its diff ID."""
+    parent_chain = None
+    if parent_id:
+        chains = chain_ids(store.get(parent_id).diff_ids)
+        parent_chain = chains[-1] if chains else None
+    with tempfile.TemporaryFile(dir=store.scratch) as spool:
+        with tarfile.open(fileobj=spool, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+            write(tar)
+        spool.seek(0)
+        diff_id, _ = store.add_layer(spool, parent_chain)
+    return diff_id
+
+
+def add_upper(store: ImageStore, parent_id: str, upper_tar: Callable[[BinaryIO], None]
+              ) -> str:
+    """A layer from a container's writable layer (``upper_tar`` writes it)."""
+    parent_chain = None
+    if parent_id:
+        chains = chain_ids(store.get(parent_id).diff_ids)
+        parent_chain = chains[-1] if chains else None
+    with tempfile.TemporaryFile(dir=store.scratch) as spool:
+        upper_tar(spool)
+        spool.seek(0)
+        diff_id, _ = store.add_layer(spool, parent_chain)
+    return diff_id
+
+
+def cache_key(config: JSON) -> JSON:
+    return {k: config.get(k) or None for k in CACHE_KEYS}
+
+
+def find_cached(store: ImageStore, parent_id: str, container_config: JSON,
+                sources: set[str] | None = None) -> Image | None:
+    """The newest image built here from ``parent_id`` with the same step config.
+
+    ``sources`` limits the search to those images (``cachefrom``), when given."""
+    want = cache_key(container_config)
+    best: Image | None = None
+    for image_id in store.ids():
+        if sources is not None and image_id not in sources:
+            continue
+        img = store.find(image_id)
+        if img is None or img.document.get("parent", "") != parent_id:
+            continue
+        if cache_key(img.document.get("container_config") or {}) != want:
+            continue
+        if best is None or img.created > best.created:
+            best = img
+    return best
+
+
+def lower_stat(store: ImageStore, image_id: str, path: str) -> os.stat_result | None:
+    """``path`` as the image has it (its top-most layer holding it), or None."""
+    if not image_id:
+        return None
+    for layer in store.lower_dirs(image_id):
+        try:
+            return os.lstat(os.path.join(layer, path.lstrip("/")))
+        except OSError:
+            continue
+    return None
+
+
+def read_image_file(store: ImageStore, image_id: str, path: str, limit: int = 1 << 20) -> str:
+    """A small file of the image (/etc/passwd for ``--chown`` and USER names), or ""."""
+    if not image_id:
+        return ""
+    for layer in store.lower_dirs(image_id):
+        full = os.path.join(layer, path.lstrip("/"))
+        if os.path.isfile(full) and not os.path.islink(full):
+            with open(full, "rb") as f:
+                return f.read(limit).decode(errors="replace")
+    return ""
