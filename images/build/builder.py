@@ -57,19 +57,23 @@ class Builder:
 
     async def run(self) -> AsyncGenerator[JSON, None]:
         quiet = self.options.quiet
+        error: EngineError | OSError | None = None
         try:
             async for obj in self._build():
-                if not quiet or "error" in obj:
+                if not quiet:
                     yield obj
         except (EngineError, OSError) as exc:
-            code = exc.code if isinstance(exc, StepFailed) else None
-            detail: JSON = {"message": str(exc)}
-            if code is not None:
-                detail = {"code": code, "message": str(exc)}
-            yield {"errorDetail": detail, "error": str(exc)}
-            return
+            error = exc
         finally:
+            # Before the error goes out: a client exits on it (dockerd cleans up first).
             await self.steps.cleanup()
+        if error is not None:
+            code = error.code if isinstance(error, StepFailed) else None
+            detail: JSON = {"message": str(error)}
+            if code is not None:
+                detail = {"code": code, "message": str(error)}
+            yield {"errorDetail": detail, "error": str(error)}
+            return
         if quiet:
             yield stream(self.steps.final_id + "\n")
 
@@ -113,7 +117,7 @@ class Builder:
         for tag in self.options.tags:
             ref = reference.parse(tag)
             await asyncio.to_thread(self.store.tag, state.image_id, ref.repository, ref.tag)
-            yield stream(f"Successfully tagged {ref.repository}:{ref.tag}\n")
+            yield stream(f"Successfully tagged {ref.familiar()}\n")
 
     def _meta_args(self) -> dict[str, str]:
         values: dict[str, str] = {}

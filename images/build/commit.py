@@ -15,10 +15,12 @@ from typing import Any, BinaryIO
 
 from pydocker.engine.timeutil import rfc3339_now
 from pydocker.images.image import Image, import_document
+from pydocker.images.layerdiff import upper_tar
 from pydocker.images.layers import chain_ids
 from pydocker.images.store import ImageStore
 
 JSON = dict[str, Any]
+RUNTIME_FILES = ("etc/hosts", "etc/hostname", "etc/resolv.conf")
 # The config fields a cached step must match (moby image/cache compare()).
 CACHE_KEYS = ("Cmd", "Env", "Labels", "ExposedPorts", "Entrypoint", "Volumes", "User",
               "WorkingDir", "Shell", "Healthcheck", "StopSignal", "OnBuild", "OpenStdin",
@@ -70,18 +72,45 @@ def add_layer(store: ImageStore, parent_id: str, write: Callable[[tarfile.TarFil
     return diff_id
 
 
-def add_upper(store: ImageStore, parent_id: str, upper_tar: Callable[[BinaryIO], None]
-              ) -> str:
-    """A layer from a container's writable layer (``upper_tar`` writes it)."""
-    parent_chain = None
-    if parent_id:
-        chains = chain_ids(store.get(parent_id).diff_ids)
-        parent_chain = chains[-1] if chains else None
-    with tempfile.TemporaryFile(dir=store.scratch) as spool:
-        upper_tar(spool)
+def add_upper(store: ImageStore, parent_id: str, upper: str) -> str | None:
+    """A layer from a RUN container's writable layer, None when it changed nothing.
+
+    The runtime's own files (/etc/hosts, hostname, resolv.conf: bind-mount targets it
+    makes in that layer) are left out, as dockerd keeps them in its init layer."""
+    with tempfile.TemporaryFile(dir=store.scratch) as raw, \
+            tempfile.TemporaryFile(dir=store.scratch) as spool:
+        upper_tar(upper, raw)
+        raw.seek(0)
+        if not _without_runtime_files(raw, spool):
+            return None
         spool.seek(0)
+        parent_chain = None
+        if parent_id:
+            chains = chain_ids(store.get(parent_id).diff_ids)
+            parent_chain = chains[-1] if chains else None
         diff_id, _ = store.add_layer(spool, parent_chain)
     return diff_id
+
+
+def _without_runtime_files(raw: BinaryIO, out: BinaryIO) -> int:
+    kept = 0
+    held: tarfile.TarInfo | None = None  # "etc": written only if something under it is
+    with tarfile.open(fileobj=raw, mode="r|") as src, \
+            tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as dst:
+        for member in src:
+            name = member.name.strip("/")
+            if name in RUNTIME_FILES:
+                continue
+            if name == "etc" and member.isdir():
+                held = member
+                continue
+            if held is not None and name.startswith("etc/"):
+                dst.addfile(held)
+                kept += 1
+                held = None
+            dst.addfile(member, src.extractfile(member) if member.isreg() else None)
+            kept += 1
+    return kept
 
 
 def cache_key(config: JSON) -> JSON:

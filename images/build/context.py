@@ -46,7 +46,7 @@ class Context:
             ex = Extractor(ctx.root, owner=None, whiteouts=False)
             with tarfile.open(fileobj=decompressing(stream), mode="r|", encoding="utf-8",
                               errors="surrogateescape") as tar:
-                for member in tar:
+                while (member := _next_member(tar)) is not None:
                     ex.add(tar, member)
             ex.finish()
             ignore = ctx.root / ".dockerignore"
@@ -139,6 +139,18 @@ class Context:
                     for chunk in iter(lambda: f.read(1 << 20), b""):
                         h.update(chunk)
         return h.hexdigest()
+
+
+def _next_member(tar: tarfile.TarFile) -> tarfile.TarInfo | None:
+    """The next member; a stream that stops right after a member's data (the docker CLI's
+    ``-f -`` context has neither padding nor end blocks) ends there, as Go's reader lets
+    it. A member cut short still fails when its data is read."""
+    try:
+        return tar.next()
+    except tarfile.ReadError as exc:
+        if str(exc) == "unexpected end of data":
+            return None
+        raise
 
 
 def _tree(real: str, rel: str, ignore: Matcher) -> list[tuple[str, str]]:

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydocker.engine.errors import EngineError, InvalidParameter
-from pydocker.images.layerdiff import upper_tar
 from pydocker.images.store import ImageStore
 
 from . import commit
@@ -238,11 +236,7 @@ class Steps:
             raise StepFailed(f"The command '{' '.join(cmd)}' returned a non-zero code: {code}",
                              code)
         upper = self.host.upper_dir(cid)
-        diff_id = None
-        if os.listdir(upper):
-            diff_id = await asyncio.to_thread(
-                commit.add_upper, self.store, state.image_id,
-                lambda out: upper_tar(upper, out))
+        diff_id = await asyncio.to_thread(commit.add_upper, self.store, state.image_id, upper)
         state.image_id = await self.new_image(state, cc, diff_id=diff_id, container=cid)
         async for obj in self.remove(cid):
             yield obj
