@@ -25,6 +25,7 @@ from .shell import expand_word
 from .steps import StageState, StepFailed, Steps
 
 JSON = dict[str, Any]
+DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # Accepted as --build-arg without an ARG (moby's builtinAllowedBuildArgs).
 BUILTIN_ARGS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY",
                 "ftp_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy")
@@ -140,6 +141,9 @@ class Builder:
         if image_id:
             img = self.store.get(image_id)
             state.config = dict(img.config or {})
+        if not any(e.startswith("PATH=") for e in state.config.get("Env") or []):
+            # dockerd's setDefaultPath: every stage's RUN finds the usual tools.
+            state.config["Env"] = [*(state.config.get("Env") or []), DEFAULT_PATH]
         return state
 
     async def _triggers(self, state: StageState) -> AsyncIterator[JSON]:

@@ -77,13 +77,13 @@ def apply_metadata(node: Node, config: JSON, env: Mapping[str, str], escape: str
         for p in ports:
             exposed[_port(p)] = {}
         config["ExposedPorts"] = exposed
-        return "EXPOSE " + " ".join(_port(p) for p in ports)
+        return "EXPOSE " + " ".join(sorted(ports))
     if cmd == "volume":
         paths = [word(a) for a in node.args]
         if any(not p.strip() for p in paths):
             raise InvalidParameter("VOLUME specified can not be an empty string")
         config["Volumes"] = {**(config.get("Volumes") or {}), **{p: {} for p in paths}}
-        return f"VOLUME {go_quote_list(paths)}"
+        return f"VOLUME [{' '.join(paths)}]"  # %v
     if cmd == "user":
         user = config["User"] = word(node.args[0])
         return "USER " + user
@@ -97,7 +97,7 @@ def apply_metadata(node: Node, config: JSON, env: Mapping[str, str], escape: str
         return "STOPSIGNAL " + signal
     if cmd == "shell":
         config["Shell"] = list(node.args)
-        return f"SHELL {go_quote_list(node.args)}"
+        return f"SHELL [{' '.join(node.args)}]"  # Go's %v here, not %q
     if cmd == "onbuild":
         trigger = re.sub(r"(?i)^\s*ONBUILD\s*", "", node.original)
         config["OnBuild"] = list(config.get("OnBuild") or []) + [trigger]

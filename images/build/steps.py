@@ -63,10 +63,24 @@ class Steps:
         self.live: set[str] = set()        # containers not removed yet
         self.failed: set[str] = set()      # a failed RUN's: kept unless forcerm (dockerd)
         self.final_id = ""
-        self.cache_sources: set[str] | None = None
+        self.cache_sources = self._cache_sources(options.cache_from)
         self.copies = CopyStep(store, host, ctx, self)
 
     # --- the build's bookkeeping -------------------------------------------------------
+
+    def _cache_sources(self, refs: list[str]) -> set[str] | None:
+        """``cachefrom``: only those images and their ancestors may be reused (an unknown
+        name contributes nothing, as in dockerd); None: any image built here."""
+        if not refs:
+            return None
+        out: set[str] = set()
+        for ref in refs:
+            img = self.store.find(ref)
+            while img is not None and img.id not in out:
+                out.add(img.id)
+                parent = img.document.get("parent") or ""
+                img = self.store.find(parent) if parent else None
+        return out
 
     def finish_stage(self, index: int, name: str, state: StageState) -> None:
         self.stages.append((name, state.image_id))
@@ -140,15 +154,13 @@ class Steps:
             steps = self.nop(state, shell_of(state.config) + ["#(nop) ",
                                                              "MAINTAINER " + node.args[0]])
         else:
-            before = dict(state.config)
             comment = apply_metadata(node, state.config, self.env(state), self.escape,
                                      state.cmd_set)
             state.cmd_set = state.cmd_set or cmd == "cmd"
             if cmd == "workdir":
                 steps = self.workdir(state, comment)
             else:
-                steps = self.nop(state, shell_of(before if cmd == "shell" else state.config)
-                                 + ["#(nop) ", comment])
+                steps = self.nop(state, shell_of(state.config) + ["#(nop) ", comment])
         async for obj in steps:
             yield obj
 
