@@ -78,27 +78,27 @@ class Context:
             return f.read().decode("utf-8", errors="replace")
 
     def resolve(self, rel: str, follow_last: bool = True) -> str:
-        """``rel`` inside the context with every symlink followed within it."""
-        root = str(self.root)
-        parts = [p for p in rel.split("/") if p not in ("", ".")]
-        current, hops = root, 0
-        while parts:
-            part = parts.pop(0)
-            if part == "..":
-                current = os.path.dirname(current) if current != root else root
+        """``rel`` inside the context with every symlink followed within it (an absolute
+        target starts again from the context's root)."""
+        return self._follow(str(self.root), rel.split("/"), follow_last, 0)
+
+    def _follow(self, at: str, names: list[str], follow_last: bool, hops: int) -> str:
+        for i, name in enumerate(names):
+            if name in ("", "."):
                 continue
-            candidate = os.path.join(current, part)
-            if os.path.islink(candidate) and (parts or follow_last):
-                hops += 1
-                if hops > _MAX_LINKS:
-                    raise InvalidParameter(f"too many symbolic links in {rel}")
-                target = os.readlink(candidate)
-                if target.startswith("/"):
-                    current = root
-                parts = [p for p in target.split("/") if p not in ("", ".")] + parts
+            if name == "..":
+                at = at if at == str(self.root) else os.path.dirname(at)
                 continue
-            current = candidate
-        return current
+            step = os.path.join(at, name)
+            rest = names[i + 1:]
+            if os.path.islink(step) and (follow_last or any(n not in ("", ".") for n in rest)):
+                if hops >= _MAX_LINKS:
+                    raise InvalidParameter(f"too many symbolic links in {'/'.join(names)}")
+                target = os.readlink(step)
+                origin = str(self.root) if target.startswith("/") else at
+                return self._follow(origin, target.split("/") + rest, follow_last, hops + 1)
+            at = step
+        return at
 
     def sources(self, pattern: str, instruction: str) -> list[tuple[str, str]]:
         """(context-relative path, real path) for a COPY/ADD source, globs expanded."""

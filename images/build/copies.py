@@ -70,13 +70,11 @@ class CopyStep:
             raise InvalidParameter(f"When using {name} with more than one source file, the "
                                    "destination must be a directory and end with a /")
         src_hash = await asyncio.to_thread(self._hash, ctx, sources)
-        cc = dict(state.config)
-        cc["Cmd"] = shell_of(state.config) + [f"#(nop) {name} {src_hash} in {dest} "]
-        hit = self.steps.probe(state, cc)
+        cc, hit = self.steps.probe(
+            state, shell_of(state.config) + [f"#(nop) {name} {src_hash} in {dest} "])
         if hit:
-            state.image_id = hit
-            yield {"stream": " ---> Using cache\n"}
-            yield {"stream": f" ---> {hit.removeprefix('sha256:')[:12]}\n"}
+            for obj in self.steps.reuse(state, hit):
+                yield obj
             return
         plan = CopyPlan(sources, self._dest(state, dest), self._dest_is_dir(state, dest, sources),
                         self._owner(state, flags.get("chown", "")), unpack=name == "ADD")

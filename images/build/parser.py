@@ -191,28 +191,19 @@ def split_words(text: str, escape: str) -> list[str]:
             if ch.isspace():
                 continue
             in_word = True
-        if quote:
-            if ch == quote:
-                quote = ""
-            elif ch == escape and quote != "'":
-                if pos == len(text):
-                    continue
-                word += ch
-                ch = text[pos]
-                pos += 1
-            word += ch
-            continue
-        if ch.isspace():
+        if quote and ch == quote:
+            quote = ""
+        elif not quote and ch.isspace():
             if blank_ok or word:
                 words.append(word)
             word, in_word, blank_ok = "", False, False
             continue
-        if ch in "'\"":
+        elif not quote and ch in "'\"":
             quote, blank_ok = ch, True
-        if ch == escape:
+        elif ch == escape and quote != "'":
             if pos == len(text):
-                continue
-            word += ch
+                continue  # an escape at the very end is dropped
+            word += ch  # kept with the next character, even a quote
             ch = text[pos]
             pos += 1
         word += ch
@@ -253,20 +244,20 @@ def _parse_string(node: Node, rest: str, escape: str) -> None:
 
 
 def _parse_maybe_json(node: Node, rest: str, escape: str) -> None:
-    rest = rest.strip()
-    array = _json_array(rest)
-    if array is not None:
-        node.args, node.json = array, True
-    elif rest:
-        node.args = [rest]
+    """The exec form when the text is a JSON array of strings, else the text as one arg."""
+    _json_or(node, rest, lambda text: [text] if text else [])
 
 
 def _parse_maybe_json_list(node: Node, rest: str, escape: str) -> None:
-    array = _json_array(rest.strip())
-    if array is not None:
-        node.args, node.json = array, True
-    else:
-        _parse_whitespace(node, rest, escape)
+    """The exec form, else blank-separated words (COPY, ADD, VOLUME)."""
+    _json_or(node, rest, lambda text: [w for w in _WHITESPACE.split(text) if w])
+
+
+def _json_or(node: Node, rest: str, fallback: Callable[[str], list[str]]) -> None:
+    rest = rest.strip()
+    array = _json_array(rest)
+    node.json = array is not None
+    node.args = array if array is not None else fallback(rest)
 
 
 def _parse_name_val(key: str) -> Callable[[Node, str, str], None]:

@@ -91,16 +91,13 @@ class _Scanner:
         return text, words.words
 
     def _single_quoted(self) -> str:
-        self.next()
-        out = ""
-        while True:
-            ch = self.next()
-            if not ch:
-                raise InvalidParameter(
-                    "unexpected end of statement while looking for matching single-quote")
-            if ch == "'":
-                return out
-            out += ch
+        """Everything up to the next ``'``, literally (no escapes inside single quotes)."""
+        end = self.text.find("'", self.pos + 1)
+        if end < 0:
+            raise InvalidParameter(
+                "unexpected end of statement while looking for matching single-quote")
+        out, self.pos = self.text[self.pos + 1:end], end + 1
+        return out
 
     def _double_quoted(self) -> str:
         self.next()

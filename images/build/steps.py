@@ -107,15 +107,23 @@ class Steps:
         values.update(env_map(list(state.config.get("Env") or [])))
         return values
 
-    def probe(self, state: StageState, container_config: JSON) -> str | None:
+    def probe(self, state: StageState, cmd: list[str]) -> tuple[JSON, str | None]:
+        """The step's container config (its Cmd: ``cmd``) and an earlier image of it."""
+        container_config = {**state.config, "Cmd": cmd}
         if self.options.no_cache or state.busted:
-            return None
+            return container_config, None
         hit = commit.find_cached(self.store, state.image_id, container_config,
                                  self.cache_sources)
         if hit is None:
             state.busted = True  # the first miss: nothing after it can hit
-            return None
-        return hit.id
+            return container_config, None
+        return container_config, hit.id
+
+    @staticmethod
+    def reuse(state: StageState, hit: str) -> list[JSON]:
+        """A cache hit: the step's image is the earlier one."""
+        state.image_id = hit
+        return [_line(" ---> Using cache\n"), _line(f" ---> {_short(hit)}\n")]
 
     async def new_image(self, state: StageState, container_config: JSON, *,
                         diff_id: str | None, container: str = "") -> str:
@@ -167,13 +175,10 @@ class Steps:
     async def nop(self, state: StageState, cmd: list[str], diff_id: str | None = None
                   ) -> AsyncIterator[JSON]:
         """A config-only step: a container is made (and removed) as dockerd does."""
-        cc = dict(state.config)
-        cc["Cmd"] = cmd
-        hit = self.probe(state, cc)
+        cc, hit = self.probe(state, cmd)
         if hit:
-            state.image_id = hit
-            yield _line(" ---> Using cache\n")
-            yield _line(f" ---> {_short(hit)}\n")
+            for obj in self.reuse(state, hit):
+                yield obj
             return
         cid = ""
         if state.image_id:
@@ -224,13 +229,10 @@ class Steps:
             raise InvalidParameter("RUN requires at least one argument")
         args = self.build_env(state)
         save = [f"|{len(args)}", *args, *cmd] if args else cmd
-        cc = dict(state.config)
-        cc["Cmd"] = save
-        hit = self.probe(state, cc)
+        cc, hit = self.probe(state, save)
         if hit:
-            state.image_id = hit
-            yield _line(" ---> Using cache\n")
-            yield _line(f" ---> {_short(hit)}\n")
+            for obj in self.reuse(state, hit):
+                yield obj
             return
         proxies = [f"{k}={v}" for k, v in self.options.build_args.items()
                    if k in PROXY_ARGS and v is not None and k not in state.args]

@@ -8,6 +8,7 @@ import json
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import docker
 import pytest
@@ -42,14 +43,23 @@ CMD ["cat /app/level.txt"]
 """
 
 
-def _bundle() -> bytes:
+def _tar(files: dict[str, bytes], mode: Literal["w", "w:gz"] = "w",
+         symlinks: dict[str, str] | None = None) -> bytes:
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        data = b"from the bundle\n"
-        info = tarfile.TarInfo("bundle/inside.txt")
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
+    with tarfile.open(fileobj=buf, mode=mode) as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        for name, target in (symlinks or {}).items():
+            link = tarfile.TarInfo(name)
+            link.type, link.linkname = tarfile.SYMTYPE, target
+            tar.addfile(link)
     return buf.getvalue()
+
+
+def _bundle() -> bytes:
+    return _tar({"bundle/inside.txt": b"from the bundle\n"}, "w:gz")
 
 
 @pytest.fixture
@@ -176,26 +186,12 @@ def test_low_level_stream_quiet_labels_and_buildargs(client: docker.DockerClient
 
 def test_hostile_context_is_refused(daemon: Daemon, busybox: str,
                                     client: docker.DockerClient) -> None:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        for name, data in (("Dockerfile", b"FROM busybox\nCOPY link/passwd /x\n"),
-                           ("../escape", b"x")):
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    status, _, body = daemon.request("POST", "/build", buf.getvalue(),
+    escaping = _tar({"Dockerfile": b"FROM busybox\n", "../escape": b"x"})
+    status, _, body = daemon.request("POST", "/build", escaping,
                                      {"Content-Type": "application/x-tar"})
     assert status == 400 and b"escapes" in body
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        data = b"FROM busybox\nCOPY link/passwd /x\n"
-        info = tarfile.TarInfo("Dockerfile")
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
-        link = tarfile.TarInfo("link")
-        link.type, link.linkname = tarfile.SYMTYPE, "/etc"
-        tar.addfile(link)
-    buf.seek(0)
+    outside = _tar({"Dockerfile": b"FROM busybox\nCOPY link/passwd /x\n"},
+                   symlinks={"link": "/etc"})
     with pytest.raises(BuildError, match="file not found in build context"):
-        client.images.build(fileobj=buf, custom_context=True)
+        client.images.build(fileobj=io.BytesIO(outside), custom_context=True)
     assert not client.containers.list(all=True)
