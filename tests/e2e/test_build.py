@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import tarfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
@@ -14,7 +15,7 @@ import docker
 import pytest
 from docker.errors import APIError, BuildError
 
-from tests.e2e.harness import Daemon
+from tests.e2e.harness import Daemon, UnixHTTPConnection
 
 pytestmark = [pytest.mark.root, pytest.mark.e2e]
 
@@ -195,3 +196,22 @@ def test_hostile_context_is_refused(daemon: Daemon, busybox: str,
     with pytest.raises(BuildError, match="file not found in build context"):
         client.images.build(fileobj=io.BytesIO(outside), custom_context=True)
     assert not client.containers.list(all=True)
+
+
+def test_client_hanging_up_mid_build_leaves_nothing(daemon: Daemon, busybox: str,
+                                                    client: docker.DockerClient) -> None:
+    conn = UnixHTTPConnection(str(daemon.socket))
+    body = _tar({"Dockerfile": b"FROM busybox\nRUN echo $((6*7)); sleep 60\n"})
+    conn.request("POST", "/build?rm=1", body=body, headers={"Content-Type": "application/x-tar"})
+    resp = conn.getresponse()
+    seen = b""
+    while b'"42\\n"' not in seen:  # the RUN's own output: it is running
+        seen += resp.read1(4096)
+    assert client.containers.list(all=True)
+    conn.close()  # mid-RUN: the build stops, its container and context go
+    deadline = time.monotonic() + 30
+    while client.containers.list(all=True) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not client.containers.list(all=True)
+    builder = daemon.data_root / "builder"
+    assert not builder.exists() or not any(builder.iterdir())

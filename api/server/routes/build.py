@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from aiohttp import web
@@ -11,6 +12,8 @@ from pydocker.engine import errors
 from ..backend import BUILD
 from ..params import query_bool, query_int
 from ..streams import json_progress, request_body
+
+HANGUP_POLL = 0.5  # seconds between looks at the client's connection
 
 
 def _json_query(request: web.Request, name: str, what: str, kind: type) -> object:
@@ -65,7 +68,24 @@ def build_query(request: web.Request) -> BuildQuery:
 async def post_build(request: web.Request) -> web.StreamResponse:
     query = build_query(request)
     async with request_body(request) as body:
-        return await json_progress(request, await request.app[BUILD].build(body, query))
+        items = await request.app[BUILD].build(body, query)
+    return await _until_hangup(request, asyncio.ensure_future(json_progress(request, items)))
+
+
+async def _until_hangup(request: web.Request, task: asyncio.Future[web.StreamResponse]
+                        ) -> web.StreamResponse:
+    """The build stops when its client goes, as dockerd's does (its context is cancelled):
+    a RUN may print nothing for minutes, so waiting for a failed write is not enough."""
+    try:
+        while not task.done():
+            await asyncio.wait({task}, timeout=HANGUP_POLL)
+            transport = request.transport
+            if not task.done() and (transport is None or transport.is_closing()):
+                task.cancel()
+    except asyncio.CancelledError:
+        task.cancel()  # the daemon is stopping: the build stops with it
+        raise
+    return task.result()
 
 
 ROUTES = [web.post("/build", post_build)]
