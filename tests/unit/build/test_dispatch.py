@@ -4,7 +4,6 @@
 from typing import Any
 
 import pytest
-
 from pydocker.engine.errors import InvalidParameter
 from pydocker.images.build.dispatch import apply_metadata, go_duration, shell_of
 from pydocker.images.build.parser import parse
