@@ -7,6 +7,7 @@ result among the parent's children by that config.
 
 from __future__ import annotations
 
+import json
 import os
 import tarfile
 import tempfile
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from pydocker.engine.timeutil import rfc3339_now
-from pydocker.images.image import Image, import_document
+from pydocker.images.image import import_document
 from pydocker.images.layerdiff import upper_tar
 from pydocker.images.layers import chain_ids
 from pydocker.images.store import ImageStore
@@ -117,24 +118,39 @@ def cache_key(config: JSON) -> JSON:
     return {k: config.get(k) or None for k in CACHE_KEYS}
 
 
-def find_cached(store: ImageStore, parent_id: str, container_config: JSON,
-                sources: set[str] | None = None) -> Image | None:
-    """The newest image built here from ``parent_id`` with the same step config.
+class CacheIndex:
+    """Each image's parent, creation time and step config, read once per build from its
+    raw config (images are content-addressed: what was read stays true)."""
 
-    ``sources`` limits the search to those images (``cachefrom``), when given."""
-    want = cache_key(container_config)
-    best: Image | None = None
-    for image_id in store.ids():
-        if sources is not None and image_id not in sources:
-            continue
-        img = store.find(image_id)
-        if img is None or img.document.get("parent", "") != parent_id:
-            continue
-        if cache_key(img.document.get("container_config") or {}) != want:
-            continue
-        if best is None or img.created > best.created:
-            best = img
-    return best
+    def __init__(self, store: ImageStore) -> None:
+        self.store = store
+        self._seen: dict[str, tuple[str, str, JSON]] = {}
+
+    def _entry(self, image_id: str) -> tuple[str, str, JSON] | None:
+        if image_id not in self._seen:
+            try:
+                doc = json.loads(self.store.configs.read(image_id))
+            except (OSError, ValueError):
+                return None
+            self._seen[image_id] = (doc.get("parent") or "", doc.get("created") or "",
+                                    cache_key(doc.get("container_config") or {}))
+        return self._seen[image_id]
+
+    def find(self, parent_id: str, container_config: JSON, sources: set[str] | None = None
+             ) -> str | None:
+        """The newest image built from ``parent_id`` with the same step config (among
+        ``sources`` only, for ``cachefrom``)."""
+        want = cache_key(container_config)
+        best: tuple[str, str] | None = None
+        for image_id in self.store.ids():
+            if sources is not None and image_id not in sources:
+                continue
+            entry = self._entry(image_id)
+            if entry is None or entry[0] != parent_id or entry[2] != want:
+                continue
+            if best is None or entry[1] > best[0]:
+                best = (entry[1], image_id)
+        return best[1] if best else None
 
 
 def lower_stat(store: ImageStore, image_id: str, path: str) -> os.stat_result | None:

@@ -64,6 +64,7 @@ class Steps:
         self.failed: set[str] = set()      # a failed RUN's: kept unless forcerm (dockerd)
         self.final_id = ""
         self.cache_sources = self._cache_sources(options.cache_from)
+        self.cache = commit.CacheIndex(store)
         self.copies = CopyStep(store, host, ctx, self)
 
     # --- the build's bookkeeping -------------------------------------------------------
@@ -112,12 +113,10 @@ class Steps:
         container_config = {**state.config, "Cmd": cmd}
         if self.options.no_cache or state.busted:
             return container_config, None
-        hit = commit.find_cached(self.store, state.image_id, container_config,
-                                 self.cache_sources)
+        hit = self.cache.find(state.image_id, container_config, self.cache_sources)
         if hit is None:
             state.busted = True  # the first miss: nothing after it can hit
-            return container_config, None
-        return container_config, hit.id
+        return container_config, hit
 
     @staticmethod
     def reuse(state: StageState, hit: str) -> list[JSON]:
