@@ -207,6 +207,10 @@ class BuildBackend(Protocol):
         """Unpacks the context and reads the Dockerfile (errors: a 4xx), then the stream."""
         ...
 
+    async def build_prune(self) -> JSON:
+        """``{"CachesDeleted", "SpaceReclaimed"}``: what builds left behind, removed."""
+        ...
+
 
 class Backend(ContainerBackend, ExecBackend, ImageBackend, NetworkBackend, VolumeBackend,
               SystemBackend, BuildBackend, Protocol):

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 import struct
 from collections.abc import AsyncGenerator, AsyncIterator
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from pydocker.api.models.build import BuildQuery
@@ -18,6 +20,7 @@ from pydocker.engine.config import DaemonConfig
 from pydocker.engine.containers.logs import LogOptions, read_logs
 from pydocker.engine.containers.service import ContainerService
 from pydocker.engine.errors import Unimplemented
+from pydocker.images.archive import du
 from pydocker.images.build.builder import Builder
 from pydocker.images.build.context import Context
 from pydocker.images.build.host import BuildOptions
@@ -25,6 +28,8 @@ from pydocker.images.store import ImageStore
 
 JSON = dict[str, Any]
 _HEADER = struct.Struct(">BxxxL")
+# Context directories of the builds under way (paths under a data_root/builder).
+_ACTIVE: set[str] = set()
 
 
 class EngineBuildHost:
@@ -78,13 +83,36 @@ class BuildMethods:
         options = build_options(query)
         scratch = self._config.data_root / "builder"
         ctx = await asyncio.to_thread(Context.unpack, context, scratch)
+        _ACTIVE.add(str(ctx.root))
         try:
             host = EngineBuildHost(self._containers, self._image_store)
             builder = await asyncio.to_thread(Builder, self._image_store, host, ctx, options)
         except BaseException:
+            _ACTIVE.discard(str(ctx.root))
             ctx.close()
             raise
         return _closing(builder, ctx)
+
+    async def build_prune(self) -> JSON:
+        """The classic builder's cache is its images (``docker image prune`` removes the
+        dangling ones); what it can leave on its own is a context directory a killed daemon
+        did not remove. Those go; a running build's stays."""
+        return await asyncio.to_thread(prune_scratch, self._config.data_root / "builder")
+
+
+def prune_scratch(scratch: Path) -> JSON:
+    deleted: list[str] = []
+    reclaimed = 0
+    for entry in sorted(scratch.iterdir()) if scratch.is_dir() else []:
+        if str(entry).split(".", 1)[0] in _ACTIVE:
+            continue  # a build under way: its context, and its COPY --from copies
+        reclaimed += du(entry) if entry.is_dir() else entry.lstat().st_size
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+        deleted.append(entry.name)
+    return {"CachesDeleted": deleted or None, "SpaceReclaimed": reclaimed}
 
 
 async def _closing(builder: Builder, ctx: Context) -> AsyncGenerator[JSON, None]:
@@ -94,6 +122,7 @@ async def _closing(builder: Builder, ctx: Context) -> AsyncGenerator[JSON, None]
                 yield obj
     finally:
         await asyncio.to_thread(ctx.close)
+        _ACTIVE.discard(str(ctx.root))
 
 
 def build_options(query: BuildQuery) -> BuildOptions:

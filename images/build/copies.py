@@ -6,9 +6,11 @@ import asyncio
 import hashlib
 import posixpath
 import re
+import shutil
 import stat
 import tarfile
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydocker.engine.errors import EngineError, InvalidParameter
@@ -34,10 +36,15 @@ class CopyStep:
         self.store, self.host, self.ctx, self.steps = store, host, ctx, steps
         self.opened: list[Context] = []
 
+    def _from_dir(self) -> Path:
+        """Where ``--from`` images are unpacked: next to the context, named after it."""
+        return self.ctx.root.with_name(self.ctx.root.name + ".from")
+
     def close(self) -> None:
         for ctx in self.opened:
             ctx.close()
         self.opened.clear()
+        shutil.rmtree(self._from_dir(), ignore_errors=True)
 
     async def _source_context(self, ref: str) -> Context:
         image_id = self.steps.stage_image(ref)
@@ -49,7 +56,7 @@ class CopyStep:
         if not image_id:
             return Context(self.ctx.root.parent / "empty-nonexistent")
         layers = self.store.lower_dirs(image_id)
-        ctx = await asyncio.to_thread(image_context, layers, self.ctx.root.parent)
+        ctx = await asyncio.to_thread(image_context, layers, self._from_dir())
         self.opened.append(ctx)
         return ctx
 

@@ -215,3 +215,16 @@ def test_client_hanging_up_mid_build_leaves_nothing(daemon: Daemon, busybox: str
     assert not client.containers.list(all=True)
     builder = daemon.data_root / "builder"
     assert not builder.exists() or not any(builder.iterdir())
+
+
+def test_builder_prune_removes_what_a_killed_build_left(daemon: Daemon) -> None:
+    stale = daemon.data_root / "builder" / "build-stale"
+    stale.mkdir(parents=True)
+    (stale / "Dockerfile").write_bytes(b"x" * 1000)
+    out = daemon.cli("builder", "prune", "-f").stdout
+    assert "build-stale" in out and "Total reclaimed space: 1" in out
+    assert not stale.exists()
+    status, _, body = daemon.request("POST", "/build/prune")
+    assert status == 200 and json.loads(body) == {"CachesDeleted": None, "SpaceReclaimed": 0}
+    status, _, body = daemon.request("POST", "/build/prune?filters=bad")
+    assert status == 400 and b"invalid filter" in body

@@ -7,12 +7,14 @@ import json
 
 from aiohttp import web
 from pydocker.api.models.build import BuildQuery
+from pydocker.api.server.responses import json_response
 from pydocker.engine import errors
 
 from ..backend import BUILD
-from ..params import query_bool, query_int
+from ..params import filters, query_bool, query_int
 from ..streams import json_progress, request_body
 
+PRUNE_FILTERS = {"until", "id", "parent", "type", "description", "inuse", "shared", "private"}
 HANGUP_POLL = 0.5  # seconds between looks at the client's connection
 
 
@@ -88,4 +90,9 @@ async def _until_hangup(request: web.Request, task: asyncio.Future[web.StreamRes
     return task.result()
 
 
-ROUTES = [web.post("/build", post_build)]
+async def post_build_prune(request: web.Request) -> web.Response:
+    filters(request, PRUNE_FILTERS)  # checked; the classic builder keeps nothing they select
+    return json_response(await request.app[BUILD].build_prune())
+
+
+ROUTES = [web.post("/build", post_build), web.post("/build/prune", post_build_prune)]
