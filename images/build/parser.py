@@ -19,7 +19,7 @@ from pydocker.engine.errors import InvalidParameter
 _DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
 _WHITESPACE = re.compile(r"[\t\v\f\r ]+")
 # Go's bufio.Scanner limit: a longer line fails the whole parse.
-MAX_LINE = 64 * 1024
+MAX_LINE = 64 * 1024 - 1
 EMPTY_CONTINUATION_END = "[WARNING]: Empty continuation lines will become errors in a future release."
 
 
@@ -95,6 +95,13 @@ def _trim_continuation(line: str, escape: str) -> tuple[str, bool]:
     return line, True
 
 
+def _line(lines: list[str], i: int) -> str:
+    raw = lines[i].rstrip("\r")
+    if len(raw) > MAX_LINE:
+        raise ParseError(f"dockerfile line greater than max allowed size of {MAX_LINE}")
+    return raw
+
+
 def parse(text: str) -> Dockerfile:
     """The instructions of ``text`` with their line numbers (1-based, inclusive)."""
     lines = text.removeprefix("\ufeff").split("\n")
@@ -105,10 +112,8 @@ def parse(text: str) -> Dockerfile:
     warnings: list[str] = []
     i = 0
     while i < len(lines):
-        raw = lines[i].rstrip("\r")
+        raw = _line(lines, i)
         i += 1
-        if len(raw) > MAX_LINE:
-            raise ParseError("bufio.Scanner: token too long")
         directives.feed(raw.lstrip(" \t"))
         start = i
         if _is_comment(raw):
@@ -118,10 +123,8 @@ def parse(text: str) -> Dockerfile:
             continue
         empty_continuation = False
         while not ended and i < len(lines):
-            raw = lines[i].rstrip("\r")
+            raw = _line(lines, i)
             i += 1
-            if len(raw) > MAX_LINE:
-                raise ParseError("bufio.Scanner: token too long")
             if _is_comment(raw):
                 continue
             if not raw.strip(" \t"):
