@@ -9,6 +9,7 @@ after, the last object is ``error``/``errorDetail`` and the stream ends.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
@@ -25,6 +26,7 @@ from .shell import expand_word
 from .steps import StageState, StepFailed, Steps
 
 JSON = dict[str, Any]
+_IMAGE_LINE = re.compile(r"^ ---> [0-9a-f]{12}\n$")
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # Accepted as --build-arg without an ARG (moby's builtinAllowedBuildArgs).
 BUILTIN_ARGS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY",
@@ -94,9 +96,9 @@ class Builder:
             yield stream(f"Step {n}/{total} : {stage.node.original}")
             yield stream("\n")
             state = await self._from(stage, meta)
-            yield stream(f" ---> {state.image_id.removeprefix('sha256:')[:12]}\n")
             async for obj in self._triggers(state):
                 yield obj
+            yield stream(f" ---> {state.image_id.removeprefix('sha256:')[:12]}\n")
             for node in stage.commands:
                 n += 1
                 yield stream(f"Step {n}/{total} : {node.original}")
@@ -151,12 +153,17 @@ class Builder:
         if not triggers:
             return
         state.config["OnBuild"] = None
-        yield stream(f"# Executing {len(triggers)} build trigger"
-                     f"{'s' if len(triggers) > 1 else ''}\n")
+        # dockerd's three writes; each trigger's own " ---> <id>" is not shown, the
+        # stage's is, once they have all run.
+        yield stream(f"# Executing {len(triggers)} build trigger")
+        if len(triggers) > 1:
+            yield stream("s")
+        yield stream("\n")
         for text in triggers:
             node: Node = node_from_line(text, self.dockerfile.escape)
             instructions.check(node)
             if node.cmd in ("onbuild", "from", "maintainer"):
                 raise InvalidParameter(f"{node.cmd.upper()} isn't allowed as an ONBUILD trigger")
             async for obj in self.steps.dispatch(state, node):
-                yield obj
+                if not _IMAGE_LINE.match(obj.get("stream", "")):
+                    yield obj

@@ -228,3 +228,20 @@ def test_builder_prune_removes_what_a_killed_build_left(daemon: Daemon) -> None:
     assert status == 200 and json.loads(body) == {"CachesDeleted": None, "SpaceReclaimed": 0}
     status, _, body = daemon.request("POST", "/build/prune?filters=bad")
     assert status == 400 and b"invalid filter" in body
+
+
+def test_onbuild_triggers_run_in_the_child(client: docker.DockerClient, busybox: str,
+                                           cleanup: list[str]) -> None:
+    cleanup.extend(["obchild:latest", "obparent:latest"])
+    client.images.build(fileobj=io.BytesIO(b"FROM busybox\nONBUILD RUN echo child\n"
+                                           b"ONBUILD ENV X=1\n"), tag="obparent")
+    chunks = list(client.api.build(fileobj=io.BytesIO(b"FROM obparent\nRUN echo $X\n"),
+                                   tag="obchild", rm=True, decode=True))
+    lines = [c["stream"] for c in chunks if "stream" in c]
+    # dockerd 20.10's exact sequence: no image line until every trigger ran
+    assert lines[:4] == ["Step 1/2 : FROM obparent", "\n", "# Executing 2 build trigger", "s"]
+    assert lines[4] == "\n" and lines[5].startswith(" ---> Running in ") and lines[6] == "child\n"
+    assert lines[7].startswith("Removing intermediate") and lines[8].startswith(" ---> Running")
+    assert lines[10].startswith(" ---> ") and lines[11] == "Step 2/2 : RUN echo $X"
+    assert "1\n" in lines
+    assert client.images.get("obchild").attrs["Config"]["OnBuild"] is None
