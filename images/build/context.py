@@ -111,7 +111,7 @@ class Context:
                     f".dockerignore: stat {pattern}: file does not exist")
             return [(clean, real)]
         found = [(rel, self.resolve(rel)) for rel in self._walk()
-                 if fnmatch.fnmatchcase(rel, clean) and not self.ignore.excluded(rel)]
+                 if _path_match(clean, rel) and not self.ignore.excluded(rel)]
         if not found:
             raise InvalidParameter(f"{instruction} failed: no source files were specified")
         return found
@@ -139,6 +139,13 @@ class Context:
                     for chunk in iter(lambda: f.read(1 << 20), b""):
                         h.update(chunk)
         return h.hexdigest()
+
+
+def _path_match(pattern: str, path: str) -> bool:
+    """Go's filepath.Match: ``*``, ``?`` and classes never cross a ``/``."""
+    want, have = pattern.split("/"), path.split("/")
+    return len(want) == len(have) and all(
+        fnmatch.fnmatchcase(name, part) for part, name in zip(want, have, strict=True))
 
 
 def _next_member(tar: tarfile.TarFile) -> tarfile.TarInfo | None:
