@@ -39,8 +39,8 @@ KEYS = ("Cmd", "Entrypoint", "Labels", "ExposedPorts", "WorkingDir", "User", "Vo
 
 def _build(client: docker.DockerClient) -> tuple[dict[str, Any], list[str], list[str]]:
     base = client.images.get("busybox:latest")
-    image, _ = client.images.build(fileobj=io.BytesIO(DOCKERFILE), rm=True, nocache=True,
-                                      network_mode="none")  # the reference has no bridge
+    image, _ = client.images.build(fileobj=io.BytesIO(DOCKERFILE), rm=True, forcerm=True,
+                                   nocache=True, network_mode="none")  # no bridge there
     try:
         history = [re.sub(r"file:[0-9a-f]{64}", "file:*", h["CreatedBy"])
                    for h in image.history()][:16]
