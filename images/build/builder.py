@@ -26,11 +26,19 @@ from .shell import expand_word
 from .steps import StageState, StepFailed, Steps
 
 JSON = dict[str, Any]
+_PLAIN = re.compile(r"[^\s\"'\\$`]+")
 _IMAGE_LINE = re.compile(r"^ ---> [0-9a-f]{12}\n$")
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # Accepted as --build-arg without an ARG (moby's builtinAllowedBuildArgs).
 BUILTIN_ARGS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY",
                 "ftp_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy")
+
+
+def _word(text: str) -> str:
+    """As written in the step line (``LABEL a=b``), quoted only when it must be."""
+    if _PLAIN.fullmatch(text):
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$") + '"'
 
 
 def stream(text: str) -> JSON:
@@ -51,7 +59,8 @@ class Builder:
         self.steps = Steps(store, host, ctx, options, self.dockerfile.escape)
 
     def _append_labels(self) -> None:
-        text = "LABEL " + " ".join(f'"{k}"="{v}"' for k, v in self.options.labels.items())
+        text = "LABEL " + " ".join(f"{_word(k)}={_word(v)}"
+                                   for k, v in self.options.labels.items())
         self.plan.stages[self.target].commands.append(node_from_line(text, "\\"))
 
     def total_steps(self) -> int:
@@ -91,7 +100,7 @@ class Builder:
             yield stream(f"Step {n}/{total} : {node.original}")
             yield stream("\n")
         state: StageState | None = None
-        for index, stage in enumerate(self.plan.stages[:self.target + 1]):
+        for stage in self.plan.stages[:self.target + 1]:
             n += 1
             yield stream(f"Step {n}/{total} : {stage.node.original}")
             yield stream("\n")
@@ -105,7 +114,7 @@ class Builder:
                 yield stream("\n")
                 async for obj in self.steps.dispatch(state, node):
                     yield obj
-            self.steps.finish_stage(index, stage.name, state)
+            self.steps.finish_stage(stage.name, state)
         assert state is not None
         if not state.image_id:
             raise InvalidParameter("No image was generated. Is your Dockerfile empty?")

@@ -83,7 +83,7 @@ class Steps:
                 img = self.store.find(parent) if parent else None
         return out
 
-    def finish_stage(self, index: int, name: str, state: StageState) -> None:
+    def finish_stage(self, name: str, state: StageState) -> None:
         self.stages.append((name, state.image_id))
 
     def stage_image(self, ref: str) -> str | None:

@@ -77,3 +77,12 @@ def test_bad_values(line: str, message: str) -> None:
                                      (90_000_000_000, "1m30s"), (3_600_000_000_000, "1h0m0s")])
 def test_go_duration(ns: int, text: str) -> None:
     assert go_duration(ns) == text
+
+
+@pytest.mark.parametrize("value", ["b", "two words", 'q"uote', "$HOME", "back\\slash", "", "é"])
+def test_label_option_round_trip(value: str) -> None:
+    """The ``labels`` query becomes a LABEL step whose text reads back as the value."""
+    from pydocker.images.build.builder import _word
+    comment, config = _apply(f"LABEL {_word('k k')}={_word(value)}", env={"HOME": "/root"})
+    assert config["Labels"] == {"k k": value}
+    assert _word("a") == "a" and comment.startswith("LABEL k k=")
