@@ -64,8 +64,7 @@ class CopyStep:
         name = node.cmd.upper()
         flags = parse_flags(node)
         if "chmod" in flags:
-            from .steps import StepFailed
-            raise StepFailed(NEEDS_BUILDKIT.format("chmod"))
+            raise InvalidParameter(NEEDS_BUILDKIT.format("chmod"))
         env = self.steps.env(state)
         words = [expand_word(a, env, self.steps.escape) for a in node.args]
         srcs, dest = words[:-1], words[-1]

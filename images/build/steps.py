@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydocker.engine.errors import EngineError, InvalidParameter
+from pydocker.engine.errors import EngineError, InvalidParameter, SystemFailure
 from pydocker.images.store import ImageStore
 
 from . import commit
@@ -26,8 +26,8 @@ PROXY_ARGS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PRO
               "ftp_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy")
 
 
-class StepFailed(EngineError):
-    """A step's in-band error; ``code`` is a failed RUN's exit status (errorDetail.code)."""
+class StepFailed(SystemFailure):
+    """A RUN that exited non-zero: in-band only (``code`` is errorDetail.code)."""
 
     def __init__(self, message: str, code: int | None = None) -> None:
         super().__init__(message)
@@ -222,7 +222,7 @@ class Steps:
 
     async def run(self, state: StageState, node: Node) -> AsyncIterator[JSON]:
         if "mount" in parse_flags(node):
-            raise StepFailed(NEEDS_BUILDKIT.format("mount"))
+            raise InvalidParameter(NEEDS_BUILDKIT.format("mount"))
         cmd = command_of(node, state.config)
         if not cmd:
             raise InvalidParameter("RUN requires at least one argument")
