@@ -18,6 +18,7 @@ from typing import Any, BinaryIO, Protocol
 
 from aiohttp import web
 from pydocker.api.models.auth import AuthConfig
+from pydocker.api.models.build import BuildQuery
 from pydocker.api.models.containers import (
     ContainerCommitConfig,
     ContainerCreateRequest,
@@ -214,8 +215,18 @@ class SystemBackend(Protocol):
         ...
 
 
+class BuildBackend(Protocol):
+    async def build(self, context: BinaryIO, query: BuildQuery) -> JSONStream:
+        """Unpacks the context and reads the Dockerfile (errors: a 4xx), then the stream."""
+        ...
+
+    async def build_prune(self) -> JSON:
+        """``{"CachesDeleted", "SpaceReclaimed"}``: what builds left behind, removed."""
+        ...
+
+
 class Backend(ContainerBackend, ExecBackend, ImageBackend, NetworkBackend, VolumeBackend,
-              SystemBackend, Protocol):
+              SystemBackend, BuildBackend, Protocol):
     """Every area at once: what the engine's Daemon is."""
 
 
@@ -225,6 +236,7 @@ IMAGES: web.AppKey[ImageBackend] = web.AppKey("images", ImageBackend)
 NETWORKS: web.AppKey[NetworkBackend] = web.AppKey("networks", NetworkBackend)
 VOLUMES: web.AppKey[VolumeBackend] = web.AppKey("volumes", VolumeBackend)
 SYSTEM: web.AppKey[SystemBackend] = web.AppKey("system", SystemBackend)
+BUILD: web.AppKey[BuildBackend] = web.AppKey("build", BuildBackend)
 
 
 def install(app: web.Application, backend: Backend) -> None:
@@ -235,3 +247,4 @@ def install(app: web.Application, backend: Backend) -> None:
     app[NETWORKS] = backend
     app[VOLUMES] = backend
     app[SYSTEM] = backend
+    app[BUILD] = backend

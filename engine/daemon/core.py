@@ -28,6 +28,7 @@ from pydocker.images.store import ImageStore
 from pydocker.network.manager import NetworkManager
 from pydocker.volumes.store import VolumeStore
 
+from .build import BuildMethods
 from .containers import ContainerMethods
 from .execs import ExecMethods
 from .images import ImageMethods
@@ -35,7 +36,8 @@ from .networks import NetworkMethods
 from .volumes import VolumeMethods
 
 
-class Daemon(ContainerMethods, ExecMethods, ImageMethods, NetworkMethods, VolumeMethods):
+class Daemon(BuildMethods, ContainerMethods, ExecMethods, ImageMethods, NetworkMethods,
+             VolumeMethods):
     """Every collaborator is private: the API reaches the engine only through methods."""
 
     def __init__(self, config: DaemonConfig) -> None:
