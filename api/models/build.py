@@ -33,3 +33,5 @@ class BuildQuery(DockerModel):
     platform: str = ""
     target: str = ""
     ulimits: list[dict[str, object]] = Field(default_factory=list)
+    # The X-Registry-Config header as sent: credentials for the images FROM pulls.
+    registry_config: str = ""

@@ -8,18 +8,22 @@ writable layer to commit from, images found in the store.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import shutil
 import struct
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from pydocker.api.models.auth import RegistryConfig
 from pydocker.api.models.build import BuildQuery
 from pydocker.engine.config import DaemonConfig
 from pydocker.engine.containers.logs import LogOptions, read_logs
 from pydocker.engine.containers.service import ContainerService
-from pydocker.engine.errors import Unimplemented
+from pydocker.engine.errors import NotFound, Unimplemented
+from pydocker.engine.images import ImageService
+from pydocker.images import reference
 from pydocker.images.archive import du
 from pydocker.images.build.builder import Builder
 from pydocker.images.build.context import Context
@@ -32,14 +36,24 @@ _HEADER = struct.Struct(">BxxxL")
 _ACTIVE: set[str] = set()
 
 
+# Pulls one image (a normalised reference, a platform or "") and streams its progress.
+Puller = Callable[[str, str], AsyncIterator[JSON]]
+
+
 class EngineBuildHost:
-    def __init__(self, containers: ContainerService, store: ImageStore) -> None:
-        self.containers, self.store = containers, store
+    def __init__(self, containers: ContainerService, store: ImageStore, pull: Puller) -> None:
+        self.containers, self.store, self._pull = containers, store, pull
 
     async def image_id(self, ref: str, *, pull: bool, platform: str) -> str:
-        img = await asyncio.to_thread(self.store.find, ref)
+        """A FROM image: the local one, or pulled (dockerd's classic builder pulls what it
+        lacks, and everything with ``pull=1``)."""
+        img = None if pull else await asyncio.to_thread(self.store.find, ref)
         if img is None:
-            raise Unimplemented(f"pulling images is not supported yet by pydocker ({ref})")
+            async for _ in self._pull(str(reference.parse(ref)), platform):
+                pass  # the builder's own stream says which step pulls
+            img = await asyncio.to_thread(self.store.find, ref)
+            if img is None:
+                raise NotFound(f"No such image: {ref}")
         return img.id
 
     async def create(self, image_id: str, config: JSON, host_config: JSON) -> str:
@@ -76,6 +90,7 @@ class BuildMethods:
     _config: DaemonConfig
     _containers: ContainerService
     _image_store: ImageStore
+    _images: ImageService
 
     async def build(self, context: BinaryIO, query: BuildQuery
                     ) -> AsyncGenerator[JSON, None]:
@@ -85,13 +100,31 @@ class BuildMethods:
         ctx = await asyncio.to_thread(Context.unpack, context, scratch)
         _ACTIVE.add(str(ctx.root))
         try:
-            host = EngineBuildHost(self._containers, self._image_store)
+            host = EngineBuildHost(self._containers, self._image_store,
+                                   self._puller(query.registry_config))
             builder = await asyncio.to_thread(Builder, self._image_store, host, ctx, options)
         except BaseException:
             _ACTIVE.discard(str(ctx.root))
             ctx.close()
             raise
         return _closing(builder, ctx)
+
+    def _puller(self, registry_config: str) -> Puller:
+        """Pulls with the credentials X-Registry-Config holds for the image's registry."""
+        try:
+            auths = RegistryConfig.from_header(registry_config).root
+        except ValueError:
+            auths = {}  # as a pull with unreadable credentials: anonymous
+
+        def pull(ref: str, platform: str) -> AsyncIterator[JSON]:
+            domain = reference.parse(ref).domain
+            keys = [domain, f"https://{domain}", f"http://{domain}"] + (
+                ["https://index.docker.io/v1/"] if domain == reference.DEFAULT_DOMAIN else [])
+            auth = next((auths[k] for k in keys if k in auths), None)
+            header = (base64.urlsafe_b64encode(auth.model_dump_json().encode()).decode()
+                      if auth is not None else None)
+            return self._images.distribution.pull(ref, "", platform, header)
+        return pull
 
     async def build_prune(self) -> JSON:
         """The classic builder's cache is its images (``docker image prune`` removes the

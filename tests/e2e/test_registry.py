@@ -191,3 +191,23 @@ def test_docker_hub_offline(daemon: Daemon) -> None:
     assert json.loads(body)["message"].startswith(
         'Get "https://index.docker.io/v1/search?q=busybox&n=25": dial tcp: lookup '
         "index.docker.io on ")
+
+
+def test_build_pulls_its_base_image(daemon: Daemon, busybox: str, tmp_path: Path,
+                                    start_registry: StartRegistry) -> None:  # noqa: F811
+    """The classic builder pulls a FROM image it lacks, as dockerd's does."""
+    name = f"{start_registry().domain}/base"
+    daemon.cli("tag", "busybox", f"{name}:v1")
+    daemon.cli("push", f"{name}:v1")
+    _untag(daemon, f"{name}:v1")
+    (tmp_path / "Dockerfile").write_text(f"FROM {name}:v1\nRUN echo built > /built\n")
+    try:
+        out = daemon.cli("build", "-t", "pydt-pulled-base", str(tmp_path), timeout=120,
+                         env={"DOCKER_BUILDKIT": "0"})
+        assert "Successfully tagged pydt-pulled-base:latest" in out.stdout
+        run = daemon.cli("run", "--rm", "pydt-pulled-base", "cat", "/built")
+        assert run.stdout == "built\n"
+        assert daemon.cli("image", "inspect", "-f", "{{.Id}}", f"{name}:v1").stdout.strip() \
+            == busybox
+    finally:
+        _untag(daemon, "pydt-pulled-base", f"{name}:v1")

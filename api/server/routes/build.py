@@ -53,6 +53,7 @@ def build_query(request: web.Request) -> BuildQuery:
         "quiet": query_bool(request, "q"),
         "pull": query_bool(request, "pull"),
         "target": request.query.get("target", ""),
+        "registry_config": request.headers.get("X-Registry-Config", ""),
         "platform": request.query.get("platform", ""),
         "remote": request.query.get("remote", ""),
         "network_mode": request.query.get("networkmode", ""),
