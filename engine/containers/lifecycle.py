@@ -36,6 +36,7 @@ from .sandbox import Sandbox
 from .state import ContainerState
 
 DEFAULT_STOP_TIMEOUT = 10
+KILL_WAIT = 10  # seconds a SIGKILL may take to reap (a process in D state)
 INIT_CANDIDATES = ("/usr/bin/tini-static", "/usr/bin/tini")
 UPDATABLE = ("Memory", "MemorySwap", "MemoryReservation", "CpuShares", "CpuQuota",
              "CpuPeriod", "NanoCpus", "CpusetCpus", "CpusetMems", "PidsLimit",
@@ -156,8 +157,14 @@ class Lifecycle:
             raise Conflict(f"Cannot kill container: {ref}: container {c.id} is paused")
         if number in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT):
             c.manually_stopped = True
+        # As dockerd: a SIGKILL returns once the process is gone, so an inspect right
+        # after `docker kill` sees it exited (other signals may be caught: no wait).
+        exited = self.live.waiters.on_exit(c.id) if number == signal.SIGKILL else None
         await shim.kill(number)
         self._publish(c, "kill", signal=str(number))
+        if exited is not None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(exited, KILL_WAIT)
 
     async def stop(self, ref: str, timeout: int | None = None, sig: str | None = None) -> None:
         c = self.parts.store.get(ref)

@@ -21,6 +21,7 @@ from pydocker.engine.containers.logs import LogOptions, read_logs
 from pydocker.engine.containers.model import Container
 from pydocker.engine.containers.service import ContainerService
 from pydocker.engine.containers.state import ContainerState
+from pydocker.engine.containers.usage import rw_size
 from pydocker.engine.errors import Conflict, InvalidParameter, NotFound
 from pydocker.engine.events import EventBus
 from pydocker.engine.filesystem import Filesystem
@@ -87,7 +88,17 @@ class ContainerMethods:
 
     async def container_inspect(self, ref: str, size: bool) -> JSON:
         c = self._containers.store.get(ref)
-        return views.inspect(c, self._containers.paths.inspect_paths(c.id), {"rw": 0, "rootfs": 0} if size else None)
+        sizes = None
+        if size:
+            rw = await asyncio.to_thread(rw_size, c)
+            sizes = {"rw": rw, "rootfs": rw + self._image_size(c.image_id)}
+        return views.inspect(c, self._containers.paths.inspect_paths(c.id), sizes)
+
+    def _image_size(self, image_id: str) -> int:
+        try:
+            return self._image_store.get(image_id).size
+        except (NotFound, InvalidParameter):
+            return 0
 
     def _image_matches(self, ref: str, c: Container) -> bool:
         if c.config.get("Image") == ref or c.image_id == ref or c.image_id.startswith(
@@ -106,18 +117,20 @@ class ContainerMethods:
                                  self._containers.now_ns())
 
     async def containers_prune(self, filters: dict[str, list[str]]) -> JSON:
-        deleted = []
+        deleted, reclaimed = [], 0
         for c in list(self._containers.store.all()):
             if c.state.running or not labels_match(c.config.get("Labels") or {},
                                                    filters.get("label", [])):
                 continue
+            size = await asyncio.to_thread(rw_size, c)  # measured before it is gone
             try:
                 await self._containers.remove(c.id)
             except (Conflict, NotFound):
                 continue
             deleted.append(c.id)
-        self._events.publish("container", "prune", "", {"reclaimed": "0"})
-        return {"ContainersDeleted": deleted or None, "SpaceReclaimed": 0}
+            reclaimed += size
+        self._events.publish("container", "prune", "", {"reclaimed": str(reclaimed)})
+        return {"ContainersDeleted": deleted or None, "SpaceReclaimed": reclaimed}
 
     async def container_top(self, ref: str, ps_args: str) -> JSON:
         from pydocker.engine.containers.top import top

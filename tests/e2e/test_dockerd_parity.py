@@ -1,0 +1,43 @@
+"""Behaviours where docker-py's integration suite caught us differing from dockerd
+(issue 15): each test here pins dockerd's answer, checked with docker-py."""
+
+from __future__ import annotations
+
+import json
+
+import docker
+import pytest
+
+from tests.e2e.harness import Daemon
+
+pytestmark = [pytest.mark.root, pytest.mark.e2e]
+
+
+def test_kill_returns_once_the_container_has_exited(client: docker.DockerClient,
+                                                     busybox: str) -> None:
+    c = client.containers.run("busybox", "sleep 9999", detach=True)
+    try:
+        c.kill()
+        state = client.api.inspect_container(c.id)["State"]  # no wait in between
+        assert state["Running"] is False
+        assert state["ExitCode"] == 137
+    finally:
+        c.remove()  # not a 409: it is already down
+
+
+def test_prune_reports_the_removed_containers_and_their_space(
+        daemon: Daemon, client: docker.DockerClient, busybox: str) -> None:
+    done = client.containers.run("busybox", ["sh", "-c", "head -c 5000 /dev/zero > /data"],
+                                 detach=True)
+    running = client.containers.run("busybox", "sleep 9999", detach=True)
+    try:
+        done.wait()
+        status, _, body = daemon.request("GET", f"/containers/{done.id}/json?size=1")
+        assert status == 200
+        assert json.loads(body)["SizeRw"] >= 5000
+        result = client.containers.prune()
+        assert done.id in result["ContainersDeleted"]
+        assert running.id not in result["ContainersDeleted"]
+        assert result["SpaceReclaimed"] >= 5000
+    finally:
+        running.remove(force=True)
