@@ -8,7 +8,7 @@ import json
 import docker
 import pytest
 
-from tests.e2e.harness import Daemon
+from tests.e2e.harness import Daemon, detached
 
 pytestmark = [pytest.mark.root, pytest.mark.e2e]
 
@@ -41,3 +41,15 @@ def test_prune_reports_the_removed_containers_and_their_space(
         assert result["SpaceReclaimed"] >= 5000
     finally:
         running.remove(force=True)
+
+
+def test_exec_pty_comes_from_create_and_framing_from_start(
+        client: docker.DockerClient, busybox: str) -> None:
+    """dockerd runs the exec in a pty (onlcr: \\r\\n) when its create asked for a tty,
+    and frames the stream when its start did not: docker-py's default exec_start."""
+    with detached(client, ["cat"], stdin_open=True) as c:
+        api = client.api
+        tty_exec = api.exec_create(c.id, ["sh", "-c", "echo out; echo err >&2"], tty=True)
+        assert api.exec_start(tty_exec, demux=True) == (b"out\r\nerr\r\n", None)
+        piped = api.exec_create(c.id, ["sh", "-c", "echo out; [ -t 1 ] || echo piped"])
+        assert api.exec_start(piped, tty=True) == b"out\npiped\n"  # raw, no frames
