@@ -53,3 +53,10 @@ def test_exec_pty_comes_from_create_and_framing_from_start(
         assert api.exec_start(tty_exec, demux=True) == (b"out\r\nerr\r\n", None)
         piped = api.exec_create(c.id, ["sh", "-c", "echo out; [ -t 1 ] || echo piped"])
         assert api.exec_start(piped, tty=True) == b"out\npiped\n"  # raw, no frames
+
+
+def test_followed_logs_come_line_by_line(client: docker.DockerClient, busybox: str) -> None:
+    """One frame per logged line, as dockerd: docker-py's stream yields each line."""
+    out = client.containers.run("busybox", ["sh", "-c", "echo hello; echo world; echo !"],
+                                stream=True, remove=True)
+    assert list(out) == [b"hello\n", b"world\n", b"!\n"]
