@@ -60,3 +60,24 @@ def test_followed_logs_come_line_by_line(client: docker.DockerClient, busybox: s
     out = client.containers.run("busybox", ["sh", "-c", "echo hello; echo world; echo !"],
                                 stream=True, remove=True)
     assert list(out) == [b"hello\n", b"world\n", b"!\n"]
+
+
+@pytest.mark.parametrize(("log_config", "message"), [
+    ({"Type": "asdf", "Config": {}}, 'error looking up logging plugin asdf: plugin "asdf" not found'),
+    ({"Type": "json-file", "Config": {"bogus": "1"}}, "unknown log opt 'bogus' for json-file log driver"),
+])
+def test_a_bad_log_config_is_refused_with_dockerds_message(
+        daemon: Daemon, busybox: str, log_config: dict[str, object], message: str) -> None:
+    status, _, body = daemon.request("POST", "/containers/create", {
+        "Image": "busybox", "Cmd": ["true"], "HostConfig": {"LogConfig": log_config}})
+    assert (status, json.loads(body)["message"]) == (400, message)
+
+
+def test_log_config_defaults_to_json_file(client: docker.DockerClient, busybox: str) -> None:
+    c = client.api.create_container("busybox", ["true"], host_config=client.api.create_host_config(
+        log_config=docker.types.LogConfig(type="", config={"max-file": "3"})))
+    try:
+        log_config = client.api.inspect_container(c["Id"])["HostConfig"]["LogConfig"]
+        assert log_config == {"Type": "json-file", "Config": {"max-file": "3"}}
+    finally:
+        client.api.remove_container(c["Id"])
