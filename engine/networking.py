@@ -8,6 +8,7 @@ NetworkSettings in step with the endpoints.
 from __future__ import annotations
 
 import contextlib
+import re
 from typing import Any
 
 from pydocker.engine.errors import InvalidParameter, NotFound
@@ -17,6 +18,7 @@ from pydocker.network.ports import PortSpec, from_port_bindings
 from .containers.model import Container
 
 NON_BRIDGE_MODES = ("host", "none")
+_MAC = re.compile(r"[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}")
 
 
 def network_mode(c: Container) -> str:
@@ -25,11 +27,31 @@ def network_mode(c: Container) -> str:
 
 
 def _blank_settings(network_id: str, endpoint_config: dict[str, Any]) -> dict[str, Any]:
-    return {"IPAMConfig": endpoint_config.get("IPAMConfig"), "Links": None,
-            "Aliases": endpoint_config.get("Aliases"), "MacAddress": "", "DriverOpts": None,
-            "GwPriority": 0, "NetworkID": network_id, "EndpointID": "", "Gateway": "",
-            "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "", "GlobalIPv6Address": "",
-            "GlobalIPv6PrefixLen": 0, "DNSNames": None}
+    return _with_request({
+        "IPAMConfig": None, "Links": None, "Aliases": endpoint_config.get("Aliases"),
+        "MacAddress": endpoint_config.get("MacAddress") or "", "DriverOpts": None,
+        "GwPriority": 0, "NetworkID": network_id, "EndpointID": "", "Gateway": "",
+        "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "", "GlobalIPv6Address": "",
+        "GlobalIPv6PrefixLen": 0, "DNSNames": None}, endpoint_config)
+
+
+def _with_request(settings: dict[str, Any], endpoint_config: dict[str, Any]
+                  ) -> dict[str, Any]:
+    """EndpointSettings as dockerd shows them: what the network gave (address, MAC ...)
+    plus what the request asked for and the network keeps no use of: its IPAMConfig as
+    sent (LinkLocalIPs too), DriverOpts and Links."""
+    if endpoint_config.get("IPAMConfig"):
+        settings["IPAMConfig"] = endpoint_config["IPAMConfig"]
+    settings["DriverOpts"] = endpoint_config.get("DriverOpts") or None
+    settings["Links"] = endpoint_config.get("Links") or None
+    return settings
+
+
+def check_mac(mac: str) -> None:
+    """A MAC address as Go's net.ParseMAC takes it (48-bit, ``:`` or ``-``), else a 400
+    with its wording, before anything is created."""
+    if not _MAC.fullmatch(mac):
+        raise InvalidParameter(f"address {mac}: invalid MAC address")
 
 
 class ContainerNetworking:
@@ -48,6 +70,9 @@ class ContainerNetworking:
         """Unknown networks are a 404 at create, before anything exists."""
         for name in self.networks_of(c):
             self.manager.lookup(name)
+        for ec in c.endpoints_config.values():
+            if (ec or {}).get("MacAddress"):
+                check_mac(ec["MacAddress"])
 
     def planned(self, c: Container) -> dict[str, dict[str, Any]]:
         out = {}
@@ -76,7 +101,7 @@ class ContainerNetworking:
                 ep = await self.manager.connect(
                     name, c.id, netns, name=c.name, aliases=list(ec.get("Aliases") or []),
                     ipv4=ipv4, mac=ec.get("MacAddress") or None, ports=ports if i == 0 else ())
-                c.networks[ep.network_name] = ep.settings()
+                c.networks[ep.network_name] = _with_request(ep.settings(), ec)
         except BaseException:
             await self.detach_container(c)
             raise
@@ -105,6 +130,8 @@ class ContainerNetworking:
             raise InvalidParameter(
                 "container cannot be disconnected from host network or connected to host "
                 "network")
+        if endpoint_config.get("MacAddress"):
+            check_mac(endpoint_config["MacAddress"])
         c.endpoints_config[net.name] = endpoint_config
         if netns is None:
             c.networks[net.name] = _blank_settings(net.id, endpoint_config)
@@ -112,8 +139,8 @@ class ContainerNetworking:
         ipv4 = ((endpoint_config.get("IPAMConfig") or {}).get("IPv4Address")) or None
         ep = await self.manager.connect(net.name, c.id, netns, name=c.name,
                                         aliases=list(endpoint_config.get("Aliases") or []),
-                                        ipv4=ipv4)
-        c.networks[net.name] = ep.settings()
+                                        ipv4=ipv4, mac=endpoint_config.get("MacAddress") or None)
+        c.networks[net.name] = _with_request(ep.settings(), endpoint_config)
 
     async def disconnect(self, c: Container, network: str, running: bool) -> None:
         net = self.manager.lookup(network)

@@ -30,6 +30,7 @@ class IPAMConfig(TypedDict, total=False):
     Subnet: str
     Gateway: str
     IPRange: str
+    AuxiliaryAddresses: dict[str, str]
 
 
 class IPAM(TypedDict, total=False):
@@ -89,11 +90,11 @@ def requested_pool(config: Sequence[IPAMConfig], ours: Iterable[IPv4Network]) ->
         return None
     entry = config[0]
     if not entry.get("Subnet"):
-        if entry.get("Gateway") or entry.get("IPRange"):
+        if entry.get("Gateway") or entry.get("IPRange") or entry.get("AuxiliaryAddresses"):
             raise InvalidParameter("a subnet is required with a gateway or ip-range")
         return None
     pool = Pool.create(entry["Subnet"], entry.get("Gateway") or None,
-                       entry.get("IPRange") or None)
+                       entry.get("IPRange") or None, entry.get("AuxiliaryAddresses") or {})
     if overlaps(pool.subnet, ours):
         raise Forbidden(POOL_OVERLAP)
     return pool

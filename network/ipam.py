@@ -85,10 +85,13 @@ class Pool:
     gateway: IPv4Address
     ip_range: IPv4Network | None = None
     allocated: set[IPv4Address] = field(default_factory=set)
+    # IPAM AuxiliaryAddresses: name -> an address of the subnet never handed out (dockerd
+    # reserves them for hosts of the network that are not containers).
+    aux: dict[str, IPv4Address] = field(default_factory=dict)
 
     @classmethod
     def create(cls, subnet: str | IPv4Network, gateway: str | None = None,
-               ip_range: str | None = None) -> Pool:
+               ip_range: str | None = None, aux: dict[str, str] | None = None) -> Pool:
         net = parse_subnet(subnet) if isinstance(subnet, str) else subnet
         if net.prefixlen > 30:
             raise InvalidParameter(f"invalid subnet {net}: too small for containers")
@@ -98,11 +101,11 @@ class Pool:
         gw = parse_address(gateway, "gateway") if gateway else next(net.hosts())
         if gw not in net:
             raise InvalidParameter(f"Invalid gateway {gw}: not within subnet {net}")
-        return cls(net, gw, rng)
+        return cls(net, gw, rng, aux=_aux_addresses(aux or {}, net))
 
     def _usable(self, ip: IPv4Address) -> bool:
         return ip not in (self.subnet.network_address, self.subnet.broadcast_address,
-                          self.gateway)
+                          self.gateway, *self.aux.values())
 
     def allocate(self, requested: str | IPv4Address | None = None) -> IPv4Address:
         """Reserve ``requested`` (a static IP) or the lowest free address."""
@@ -132,10 +135,28 @@ class Pool:
             "Subnet": str(self.subnet), "Gateway": str(self.gateway),
             "IPRange": str(self.ip_range) if self.ip_range else "",
             "Allocated": sorted(str(a) for a in self.allocated),
+            "AuxiliaryAddresses": {k: str(v) for k, v in self.aux.items()},
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Pool:
-        pool = cls.create(data["Subnet"], data["Gateway"], data.get("IPRange") or None)
+        pool = cls.create(data["Subnet"], data["Gateway"], data.get("IPRange") or None,
+                          data.get("AuxiliaryAddresses") or {})
         pool.allocated = {IPv4Address(a) for a in data.get("Allocated", [])}
         return pool
+
+
+def _aux_addresses(aux: dict[str, str], subnet: IPv4Network) -> dict[str, IPv4Address]:
+    """Checked as libnetwork does: each parses, and lies in the subnet."""
+    out = {}
+    for name, text in aux.items():
+        try:
+            addr = IPv4Address(text)
+        except ValueError:
+            raise InvalidParameter(
+                f"failed to parse secondary address {name} ({text})") from None
+        if addr not in subnet:
+            raise Forbidden(f"auxiliary address: ({name}:{text}) must belong to the master "
+                            f"pool: {subnet}")
+        out[name] = addr
+    return out

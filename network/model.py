@@ -134,6 +134,8 @@ class Network:
             entry = {"Subnet": str(self.pool.subnet), "Gateway": str(self.pool.gateway)}
             if self.pool.ip_range:
                 entry["IPRange"] = str(self.pool.ip_range)
+            if self.pool.aux:
+                entry["AuxiliaryAddresses"] = {k: str(v) for k, v in self.pool.aux.items()}
             config.append(entry)
         return {
             "Name": self.name, "Id": self.id, "Created": self.created, "Scope": "local",

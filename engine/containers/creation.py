@@ -22,9 +22,18 @@ from .model import Container
 
 
 def _endpoints_config(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """NetworkingConfig.EndpointsConfig, with "default" spelled "bridge" as dockerd does."""
+    """NetworkingConfig.EndpointsConfig, with "default" spelled "bridge" as dockerd does.
+    The container-wide Config.MacAddress (deprecated in API 1.44, still what docker-py's
+    ``mac_address`` sends) is the main network's, unless its endpoint names one."""
     configs = (body.get("NetworkingConfig") or {}).get("EndpointsConfig") or {}
-    return {"bridge" if k == "default" else k: v for k, v in configs.items()}
+    out = {"bridge" if k == "default" else k: dict(v or {}) for k, v in configs.items()}
+    mac = body.get("MacAddress")
+    mode = (body.get("HostConfig") or {}).get("NetworkMode") or "bridge"
+    mode = "bridge" if mode == "default" else mode
+    if mac and mode not in ("host", "none") and not mode.startswith("container:"):
+        endpoint = out.setdefault(mode, {})
+        endpoint["MacAddress"] = endpoint.get("MacAddress") or mac
+    return out
 
 
 async def create(parts: Collaborators, cgroup_info: CgroupInfo, name: str | None,

@@ -81,3 +81,63 @@ def test_log_config_defaults_to_json_file(client: docker.DockerClient, busybox: 
         assert log_config == {"Type": "json-file", "Config": {"max-file": "3"}}
     finally:
         client.api.remove_container(c["Id"])
+
+
+def test_mac_address_on_create_and_on_connect(client: docker.DockerClient, busybox: str
+                                              ) -> None:
+    api = client.api
+    created = api.create_container("busybox", ["sleep", "60"], mac_address="02:42:ac:11:00:0a")
+    net = client.networks.create("parity-mac")
+    try:
+        net.connect(created["Id"], mac_address="02:42:ac:11:00:0b")
+        shown = api.inspect_container(created["Id"])["NetworkSettings"]["Networks"]
+        assert shown["parity-mac"]["MacAddress"] == "02:42:ac:11:00:0b"  # before start too
+        api.start(created["Id"])
+        settings = api.inspect_container(created["Id"])["NetworkSettings"]
+        assert settings["MacAddress"] == "02:42:ac:11:00:0a"
+        run = api.exec_create(created["Id"], ["cat", "/sys/class/net/eth0/address",
+                                              "/sys/class/net/eth1/address"])
+        assert api.exec_start(run) == b"02:42:ac:11:00:0a\n02:42:ac:11:00:0b\n"
+    finally:
+        api.remove_container(created["Id"], force=True)
+        net.remove()
+
+
+def test_a_malformed_mac_address_is_refused_at_create(daemon: Daemon, busybox: str) -> None:
+    status, _, body = daemon.request("POST", "/containers/create", {
+        "Image": "busybox", "MacAddress": "zz:zz"})
+    assert (status, json.loads(body)["message"]) == (400, "address zz:zz: invalid MAC address")
+
+
+def test_endpoint_ipam_config_and_driver_opts_are_kept(client: docker.DockerClient,
+                                                       busybox: str) -> None:
+    api = client.api
+    endpoint = api.create_endpoint_config(link_local_ips=["169.254.8.8"],
+                                          driver_opt={"com.example.setting": "on"})
+    created = api.create_container(
+        "busybox", ["sleep", "60"], host_config=api.create_host_config(network_mode="bridge"),
+        networking_config=api.create_networking_config({"bridge": endpoint}))
+    try:
+        api.start(created["Id"])
+        shown = api.inspect_container(created["Id"])["NetworkSettings"]["Networks"]["bridge"]
+        assert shown["IPAMConfig"] == {"LinkLocalIPs": ["169.254.8.8"]}
+        assert shown["DriverOpts"] == {"com.example.setting": "on"}
+    finally:
+        api.remove_container(created["Id"], force=True)
+
+
+def test_ipam_auxiliary_addresses_are_shown_and_never_handed_out(
+        client: docker.DockerClient, busybox: str) -> None:
+    pool = docker.types.IPAMPool(subnet="172.29.7.0/29", gateway="172.29.7.1",
+                                 aux_addresses={"router": "172.29.7.2"})
+    net = client.networks.create("parity-aux", ipam=docker.types.IPAMConfig(pool_configs=[pool]))
+    try:
+        assert net.attrs["IPAM"]["Config"] == [{
+            "Subnet": "172.29.7.0/29", "Gateway": "172.29.7.1",
+            "AuxiliaryAddresses": {"router": "172.29.7.2"}}]
+        with detached(client, ["sleep", "60"], network="parity-aux") as c:
+            c.reload()
+            assert c.attrs["NetworkSettings"]["Networks"]["parity-aux"]["IPAddress"] == \
+                "172.29.7.3"
+    finally:
+        net.remove()
