@@ -129,9 +129,9 @@ class Network:
 
     def inspect(self) -> dict[str, Any]:
         """The body of ``GET /networks/{id}``."""
-        config: list[dict[str, str]] = []
+        config: list[dict[str, Any]] = []
         if self.pool is not None:
-            entry = {"Subnet": str(self.pool.subnet), "Gateway": str(self.pool.gateway)}
+            entry: dict[str, Any] = {"Subnet": str(self.pool.subnet), "Gateway": str(self.pool.gateway)}
             if self.pool.ip_range:
                 entry["IPRange"] = str(self.pool.ip_range)
             if self.pool.aux:
