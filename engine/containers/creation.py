@@ -16,7 +16,7 @@ from pydocker.engine.host.sysinfo import CgroupInfo
 from pydocker.engine.timeutil import rfc3339_now
 
 from . import config as cfg
-from . import logconfig, names, resources
+from . import initlayer, logconfig, names, resources
 from .context import Collaborators
 from .model import Container
 
@@ -70,8 +70,11 @@ async def create(parts: Collaborators, cgroup_info: CgroupInfo, name: str | None
     async with contextlib.AsyncExitStack() as undo:
         store.add(c)
         undo.callback(store.remove, c)
-        c.rootfs = await asyncio.to_thread(images.create_rw, c.id, image.id)
+        rootfs = await asyncio.to_thread(images.create_rw, c.id, image.id)
         undo.push_async_callback(asyncio.to_thread, images.remove_rw, c.id)
+        init = parts.paths.init_layer(c.id)  # removed with the state directory
+        await asyncio.to_thread(initlayer.create, init, list(rootfs["lower"]))
+        c.rootfs = {**rootfs, "lower": [str(init), *rootfs["lower"]]}
         if parts.volumes is not None:
             c.mounts = await parts.volumes.prepare_mounts(c)
             undo.push_async_callback(parts.volumes.release_mounts, c, True)

@@ -141,3 +141,20 @@ def test_ipam_auxiliary_addresses_are_shown_and_never_handed_out(
                 "172.29.7.3"
     finally:
         net.remove()
+
+
+def test_diff_shows_only_what_the_process_changed(client: docker.DockerClient, busybox: str
+                                                 ) -> None:
+    """The /etc files and mount points the engine makes live in an init layer below the
+    container's own, as dockerd's do: a fresh container's diff is empty, and the test
+    image has no /etc/hosts or /etc/resolv.conf of its own to hide them."""
+    fresh = client.containers.run("busybox", "true", detach=True)
+    touched = client.containers.run("busybox", "touch /test", detach=True)
+    try:
+        fresh.wait()
+        touched.wait()
+        assert fresh.diff() is None
+        assert touched.diff() == [{"Path": "/test", "Kind": 1}]
+    finally:
+        fresh.remove()
+        touched.remove()
