@@ -15,6 +15,7 @@ from pydocker.engine.errors import InvalidParameter, NotFound
 from pydocker.network.manager import NetworkManager
 from pydocker.network.ports import PortSpec, from_port_bindings
 
+from .containers import links
 from .containers.model import Container
 
 NON_BRIDGE_MODES = ("host", "none")
@@ -47,6 +48,12 @@ def _with_request(settings: dict[str, Any], endpoint_config: dict[str, Any]
     return settings
 
 
+def endpoint_links(endpoint_config: dict[str, Any]) -> dict[str, str]:
+    """EndpointSettings.Links (``name:alias``) as alias -> container name."""
+    parsed = (links.parse(spec) for spec in endpoint_config.get("Links") or [])
+    return {link.alias: link.target for link in parsed}
+
+
 def check_mac(mac: str) -> None:
     """A MAC address as Go's net.ParseMAC takes it (48-bit, ``:`` or ``-``), else a 400
     with its wording, before anything is created."""
@@ -73,6 +80,7 @@ class ContainerNetworking:
         for ec in c.endpoints_config.values():
             if (ec or {}).get("MacAddress"):
                 check_mac(ec["MacAddress"])
+            endpoint_links(ec or {})  # a malformed link is a 400 now
 
     def planned(self, c: Container) -> dict[str, dict[str, Any]]:
         out = {}
@@ -100,7 +108,8 @@ class ContainerNetworking:
                 ipv4 = ((ec.get("IPAMConfig") or {}).get("IPv4Address")) or None
                 ep = await self.manager.connect(
                     name, c.id, netns, name=c.name, aliases=list(ec.get("Aliases") or []),
-                    ipv4=ipv4, mac=ec.get("MacAddress") or None, ports=ports if i == 0 else ())
+                    ipv4=ipv4, mac=ec.get("MacAddress") or None, ports=ports if i == 0 else (),
+                    links=endpoint_links(ec))
                 c.networks[ep.network_name] = _with_request(ep.settings(), ec)
         except BaseException:
             await self.detach_container(c)
@@ -132,6 +141,7 @@ class ContainerNetworking:
                 "network")
         if endpoint_config.get("MacAddress"):
             check_mac(endpoint_config["MacAddress"])
+        endpoint_links(endpoint_config)
         c.endpoints_config[net.name] = endpoint_config
         if netns is None:
             c.networks[net.name] = _blank_settings(net.id, endpoint_config)
@@ -139,7 +149,8 @@ class ContainerNetworking:
         ipv4 = ((endpoint_config.get("IPAMConfig") or {}).get("IPv4Address")) or None
         ep = await self.manager.connect(net.name, c.id, netns, name=c.name,
                                         aliases=list(endpoint_config.get("Aliases") or []),
-                                        ipv4=ipv4, mac=endpoint_config.get("MacAddress") or None)
+                                        ipv4=ipv4, mac=endpoint_config.get("MacAddress") or None,
+                                        links=endpoint_links(endpoint_config))
         c.networks[net.name] = _with_request(ep.settings(), endpoint_config)
 
     async def disconnect(self, c: Container, network: str, running: bool) -> None:

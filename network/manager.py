@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -208,16 +208,18 @@ class NetworkManager:
     # ---------------------------------------------------------------- endpoints
     async def connect(self, network: str, container_id: str, netns_path: str | os.PathLike[str],
                       *, name: str = "", aliases: Iterable[str] = (), ipv4: str | None = None,
-                      mac: str | None = None,
-                      ports: Iterable[PortSpec | str] = ()) -> Endpoint:
-        """Attach a container's netns to ``network``: eth<N>, address, routes, ports."""
+                      mac: str | None = None, ports: Iterable[PortSpec | str] = (),
+                      links: Mapping[str, str] | None = None) -> Endpoint:
+        """Attach a container's netns to ``network``: eth<N>, address, routes, ports.
+        ``links``: alias -> container name, resolved by the embedded DNS for it alone."""
         async with self._lock:
             net = self._state.get(network)
             if container_id in net.endpoints:
                 raise Forbidden(f"endpoint with name {name.lstrip('/') or container_id} "
                                 f"already exists in network {net.name}")
             ep = Endpoint(net.id, net.name, container_id, new_id(), name=name,
-                          netns_path=os.fspath(netns_path), aliases=list(aliases))
+                          netns_path=os.fspath(netns_path), aliases=list(aliases),
+                          links=dict(links or {}))
             if net.driver != "bridge":
                 if net.driver == "null":
                     await self._kernel.run(ensure_loopback, ep.netns_path)

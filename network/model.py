@@ -45,6 +45,9 @@ class Endpoint:
     aliases: list[str] = field(default_factory=list)
     ports: list[PortMapping] = field(default_factory=list)
     static_ip: str = ""
+    # Endpoint links (alias -> the linked container's name): names only this container's
+    # queries resolve, to wherever that container is on the network at the time.
+    links: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)

@@ -64,10 +64,13 @@ class NetworkState:
         for net in self.networks.values():
             if not net.user_defined or container_id not in net.endpoints:
                 continue
+            linked = {a.lower(): t.lower() for a, t in net.endpoints[container_id].links.items()}
+            linked |= {f"{a}.{net.name.lower()}": t for a, t in linked.items()}
             for ep in net.endpoints.values():
                 names = {n.lower() for n in ep.dns_names()}
                 names |= {f"{n}.{net.name.lower()}" for n in names}
-                if name in names and ep.ip and ep.ip not in ips:
+                hit = name in names or linked.get(name) == ep.name.lstrip("/").lower()
+                if hit and ep.ip and ep.ip not in ips:
                     ips.append(ep.ip)
         return ips or None
 

@@ -16,7 +16,7 @@ from pydocker.engine.host.sysinfo import CgroupInfo
 from pydocker.engine.timeutil import rfc3339_now
 
 from . import config as cfg
-from . import initlayer, logconfig, names, resources
+from . import initlayer, links, logconfig, names, resources
 from .context import Collaborators
 from .model import Container
 
@@ -60,6 +60,7 @@ async def create(parts: Collaborators, cgroup_info: CgroupInfo, name: str | None
     if not config.get("Hostname"):
         config["Hostname"] = container_id[:12]
     name = name or names.random_name(store.names())
+    host_config["Links"] = links.settle(host_config.get("Links"), name, store.get)
     store.reserve_name(name, container_id)
     c = Container(id=container_id, name=name, created=rfc3339_now(), image_id=image.id,
                   config=config, host_config=host_config, path=path, args=args,

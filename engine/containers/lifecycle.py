@@ -28,7 +28,7 @@ from pydocker.engine.runtime.errors import RuntimeFailure
 from pydocker.engine.timeutil import rfc3339_now
 
 from . import config as cfg
-from . import resources, spec, users
+from . import links, resources, spec, users
 from .context import Collaborators, LiveState
 from .model import Container
 from .protocols import ShimHandle
@@ -52,6 +52,20 @@ def init_path() -> str:
         if os.path.exists(candidate):
             return candidate
     raise InvalidParameter("no init binary found (install Debian's tini)")
+
+
+def _legacy_links(c: Container) -> bool:
+    """HostConfig.Links apply on the default bridge only (dockerd's legacy links)."""
+    return (c.host_config.get("NetworkMode") or "bridge") in ("bridge", "default")
+
+
+def _with_env(config: dict[str, Any], before: list[str]) -> dict[str, Any]:
+    """``config`` with ``before`` ahead of its Env, whose own variables win."""
+    if not before:
+        return config
+    own = list(config.get("Env") or [])
+    keys = {e.partition("=")[0] for e in own}
+    return {**config, "Env": [e for e in before if e.partition("=")[0] not in keys] + own}
 
 
 class Lifecycle:
@@ -104,10 +118,12 @@ class Lifecycle:
         runtime, paths = self.parts.runtime, self.parts.paths
         async with contextlib.AsyncExitStack() as undo:
             paths.bundle(c.id).mkdir(parents=True, exist_ok=True)
-            netns, mounts = await self.sandbox.enter(c, undo)
+            linked = links.resolve(c, self.parts.store.get) if _legacy_links(c) else []
+            netns, mounts = await self.sandbox.enter(c, undo, links.hosts_entries(linked))
             user = await asyncio.to_thread(users.for_container, c)
             runtime_spec = spec.build(
-                container_id=c.id, config=c.config, host_config=c.host_config,
+                container_id=c.id, config=_with_env(c.config, links.environment(c, linked)),
+                host_config=c.host_config,
                 argv=[c.path, *c.args], hostname=c.config["Hostname"], rootfs=c.rootfs,
                 bundle=paths.bundle(c.id), log_path=paths.json_log(c.id), netns=netns,
                 mounts=mounts, user=user, cgroup_parent=self.cgroup_parent,

@@ -15,7 +15,7 @@ from pydocker.api.models.containers import (
 )
 from pydocker.engine.archive import Archives
 from pydocker.engine.config import DaemonConfig
-from pydocker.engine.containers import listing, views
+from pydocker.engine.containers import links, listing, views
 from pydocker.engine.containers.attach import ClientConn, attach, parse_detach_keys
 from pydocker.engine.containers.logs import LogOptions, read_logs
 from pydocker.engine.containers.model import Container
@@ -71,6 +71,19 @@ class ContainerMethods:
     async def container_remove(self, ref: str, *, force: bool, volumes: bool) -> None:
         await self._containers.remove(ref, force=force, volumes=volumes)
 
+    async def container_remove_link(self, ref: str) -> None:
+        """``DELETE /containers/{container}/{alias}?link=1``: the link goes, not a container."""
+        parent, sep, alias = ref.strip("/").rpartition("/")
+        if not sep:
+            raise Conflict(links.DEFAULT_LINK_REMOVAL)
+        try:
+            c = self._containers.store.get(parent)
+        except NotFound:
+            raise NotFound(f"No such container: {ref}") from None
+        if not links.remove(c, alias):
+            raise NotFound(f"No such container: {ref}")
+        self._containers.store.save(c)
+
     async def container_rename(self, ref: str, new_name: str) -> None:
         await self._containers.rename(ref, new_name)
 
@@ -111,10 +124,15 @@ class ContainerMethods:
 
     async def container_list(self, *, all_: bool, limit: int | None, size: bool,
                              filters: dict[str, list[str]]) -> list[JSON]:
-        selected = listing.select(self._containers.store.all(), filters, all_=all_,
+        everything = list(self._containers.store.all())
+        selected = listing.select(everything, filters, all_=all_,
                                   limit=limit, image_matches=self._image_matches)
-        return listing.summaries(selected, lambda c: c.config.get("Image", ""),
-                                 self._containers.now_ns())
+        out = listing.summaries(selected, lambda c: c.config.get("Image", ""),
+                                self._containers.now_ns())
+        link_names = links.names_by_target(everything)  # dockerd lists them among Names
+        for summary in out:
+            summary["Names"] += link_names.get(summary["Id"], [])
+        return out
 
     async def containers_prune(self, filters: dict[str, list[str]]) -> JSON:
         deleted, reclaimed = [], 0
