@@ -158,3 +158,23 @@ def test_diff_shows_only_what_the_process_changed(client: docker.DockerClient, b
     finally:
         fresh.remove()
         touched.remove()
+
+
+def test_exec_detach_keys_from_the_clients_config(client: docker.DockerClient, busybox: str
+                                                  ) -> None:
+    """docker-py sends its config file's detachKeys as ``detachKeys``; Go's decoder
+    takes it for DetachKeys, and so do we: ctrl-p alone detaches."""
+    with detached(client, ["cat"], stdin_open=True) as c:
+        api = client.api
+        api._general_configs["detachKeys"] = "ctrl-p"
+        exec_id = api.exec_create(c.id, "cat", stdin=True, tty=True)
+        assert api.exec_inspect(exec_id)["DetachKeys"] == "ctrl-p"
+        sock = api.exec_start(exec_id, tty=True, socket=True)
+        try:
+            raw = sock._sock
+            raw.settimeout(10)
+            raw.sendall(b"\x10")  # ctrl-p
+            while raw.recv(4096):  # the echo of the pty, then the end of the stream
+                pass
+        finally:
+            sock.close()
