@@ -178,3 +178,33 @@ def test_exec_detach_keys_from_the_clients_config(client: docker.DockerClient, b
                 pass
         finally:
             sock.close()
+
+
+def test_volume_subpath_mounts_a_directory_of_the_volume(client: docker.DockerClient,
+                                                         busybox: str) -> None:
+    """--mount type=volume,volume-subpath=DIR (API 1.45): only DIR, read-only if asked;
+    a subpath that is missing, absolute or a link out of the volume is refused."""
+    vol = client.volumes.create("subpath-vol")
+    try:
+        client.containers.run("busybox", ["sh", "-c", "mkdir -p /v/sub && echo hi > /v/sub/f "
+                                          "&& ln -s /etc /v/out"],
+                              volumes=["subpath-vol:/v"], remove=True)
+
+        def sub(path: str) -> docker.types.Mount:
+            return docker.types.Mount("/m", "subpath-vol", type="volume", read_only=True,
+                                      subpath=path)
+
+        out = client.containers.run("busybox", ["sh", "-c", "ls /m; touch /m/x || echo ro"],
+                                    mounts=[sub("sub")], remove=True)
+        assert out == b"f\nro\n"
+        with pytest.raises(docker.errors.APIError, match="subpath must be a relative path"):
+            client.containers.create("busybox", "true", mounts=[sub("../x")])
+        for bad in ("missing", "out"):
+            c = client.containers.create("busybox", "true", mounts=[sub(bad)])
+            try:
+                with pytest.raises(docker.errors.APIError, match="cannot access path"):
+                    c.start()
+            finally:
+                c.remove()
+    finally:
+        vol.remove()
