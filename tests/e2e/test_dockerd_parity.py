@@ -186,9 +186,9 @@ def test_volume_subpath_mounts_a_directory_of_the_volume(client: docker.DockerCl
     a subpath that is missing, absolute or a link out of the volume is refused."""
     vol = client.volumes.create("subpath-vol")
     try:
-        client.containers.run("busybox", ["sh", "-c", "mkdir -p /v/sub && echo hi > /v/sub/f "
-                                          "&& ln -s /etc /v/out"],
-                              volumes=["subpath-vol:/v"], remove=True)
+        setup = "mkdir -p /v/sub && echo hi > /v/sub/f && ln -s /etc /v/out"
+        client.containers.run("busybox", ["sh", "-c", setup], volumes=["subpath-vol:/v"],
+                              remove=True)
 
         def sub(path: str) -> docker.types.Mount:
             return docker.types.Mount("/m", "subpath-vol", type="volume", read_only=True,
