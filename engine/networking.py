@@ -105,11 +105,12 @@ class ContainerNetworking:
         try:
             for i, name in enumerate(self.networks_of(c)):
                 ec = c.endpoints_config.get(name) or {}
-                ipv4 = ((ec.get("IPAMConfig") or {}).get("IPv4Address")) or None
+                ipam = ec.get("IPAMConfig") or {}
+                ipv4, ipv6 = ipam.get("IPv4Address") or None, ipam.get("IPv6Address") or None
                 ep = await self.manager.connect(
                     name, c.id, netns, name=c.name, aliases=list(ec.get("Aliases") or []),
                     ipv4=ipv4, mac=ec.get("MacAddress") or None, ports=ports if i == 0 else (),
-                    links=endpoint_links(ec))
+                    links=endpoint_links(ec), ipv6=ipv6)
                 c.networks[ep.network_name] = _with_request(ep.settings(), ec)
         except BaseException:
             await self.detach_container(c)
@@ -146,11 +147,12 @@ class ContainerNetworking:
         if netns is None:
             c.networks[net.name] = _blank_settings(net.id, endpoint_config)
             return
-        ipv4 = ((endpoint_config.get("IPAMConfig") or {}).get("IPv4Address")) or None
+        ipam = endpoint_config.get("IPAMConfig") or {}
+        ipv4, ipv6 = ipam.get("IPv4Address") or None, ipam.get("IPv6Address") or None
         ep = await self.manager.connect(net.name, c.id, netns, name=c.name,
                                         aliases=list(endpoint_config.get("Aliases") or []),
                                         ipv4=ipv4, mac=endpoint_config.get("MacAddress") or None,
-                                        links=endpoint_links(endpoint_config))
+                                        links=endpoint_links(endpoint_config), ipv6=ipv6)
         c.networks[net.name] = _with_request(ep.settings(), endpoint_config)
 
     async def disconnect(self, c: Container, network: str, running: bool) -> None:

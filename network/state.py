@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from ipaddress import IPv4Network
 from pathlib import Path
 
 from pydocker.engine.errors import InvalidParameter, NotFound
 from pydocker.engine.host.atomic import write_atomic
+from pydocker.network.ipam import IPNetwork
 from pydocker.network.model import Endpoint, Network
 
 STATE_FILE = "networks.json"
@@ -45,8 +45,9 @@ class NetworkState:
                 f"network {ref} is ambiguous ({len(matches)} matches found based on ID prefix)")
         raise NotFound(f"network {ref} not found")
 
-    def subnets(self) -> list[IPv4Network]:
-        return [n.pool.subnet for n in self.networks.values() if n.pool]
+    def subnets(self) -> list[IPNetwork]:
+        """Every subnet of ours, IPv4 and IPv6: a new one must overlap none."""
+        return [p.subnet for n in self.networks.values() for p in (n.pool, n.pool6) if p]
 
     def endpoints_of(self, container_id: str) -> dict[str, Endpoint]:
         """Network name -> endpoint for one container."""
