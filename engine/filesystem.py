@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any, BinaryIO
 
 from pydocker.engine.containers.config import merge_image_config
@@ -52,8 +53,9 @@ class Filesystem:
         image_config = apply_changes(image_config, changes)
         paused_here = False
         if pause and c.state.status.can_pause():
-            await self.containers.pause(c.id)
-            paused_here = True
+            with contextlib.suppress(Conflict):  # it stopped meanwhile: nothing to pause
+                await self.containers.pause(c.id)
+                paused_here = True
         try:
             repo_tag = f"{repo}:{tag}" if repo and tag else (repo or None)
             image_id = await asyncio.to_thread(
@@ -61,7 +63,9 @@ class Filesystem:
                 created_by=" ".join([c.path, *c.args]), comment=comment, author=author,
                 repo_tag=repo_tag)
         finally:
-            if paused_here:
+            # Unless it ended meanwhile: a process that exited just before the freeze is
+            # reaped while we commit, and a stopped container is no longer paused.
+            if paused_here and c.state.status is ContainerState.PAUSED:
                 await self.containers.unpause(c.id)
         self.containers.event(c, "commit", comment=comment)
         self.events.publish("image", "commit", image_id, {"name": repo_tag or image_id})

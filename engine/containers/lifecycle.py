@@ -12,6 +12,7 @@ import contextlib
 import os
 import signal
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from pydocker.engine import tasks
@@ -28,7 +29,7 @@ from pydocker.engine.runtime.errors import RuntimeFailure
 from pydocker.engine.timeutil import rfc3339_now
 
 from . import config as cfg
-from . import links, resources, spec, users
+from . import links, logconfig, resources, spec, users
 from .context import Collaborators, LiveState
 from .model import Container
 from .protocols import ShimHandle
@@ -125,7 +126,9 @@ class Lifecycle:
                 container_id=c.id, config=_with_env(c.config, links.environment(c, linked)),
                 host_config=c.host_config,
                 argv=[c.path, *c.args], hostname=c.config["Hostname"], rootfs=c.rootfs,
-                bundle=paths.bundle(c.id), log_path=paths.json_log(c.id), netns=netns,
+                bundle=paths.bundle(c.id), netns=netns,
+                log_path=paths.json_log(c.id) if logconfig.keeps_logs(c.host_config)
+                else Path(os.devnull),
                 mounts=mounts, user=user, cgroup_parent=self.cgroup_parent,
                 init_path=init_path() if c.host_config.get("Init") else None)
             shim = await self._create_shim(runtime_spec)
@@ -271,8 +274,12 @@ class Lifecycle:
 
     async def _freeze(self, c: Container, *, frozen: bool) -> None:
         """Freeze (or thaw) the container's cgroup: docker pause / unpause."""
-        shim = self.live.shims[c.id]
+        shim = self.live.shims.get(c.id)
+        if shim is None:  # the process has just ended; its exit is being recorded
+            raise Conflict(f"Container {c.id} is not running")
         await (shim.pause() if frozen else shim.resume())
+        if self.live.shims.get(c.id) is not shim:  # it ended meanwhile: stays exited
+            raise Conflict(f"Container {c.id} is not running")
         c.state.become(ContainerState.PAUSED if frozen else ContainerState.RUNNING)
         self.parts.store.save(c)
         self._publish(c, "pause" if frozen else "unpause")

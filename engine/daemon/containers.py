@@ -15,14 +15,14 @@ from pydocker.api.models.containers import (
 )
 from pydocker.engine.archive import Archives
 from pydocker.engine.config import DaemonConfig
-from pydocker.engine.containers import links, listing, views
+from pydocker.engine.containers import links, listing, logconfig, views
 from pydocker.engine.containers.attach import ClientConn, attach, parse_detach_keys
 from pydocker.engine.containers.logs import LogOptions, read_logs
 from pydocker.engine.containers.model import Container
 from pydocker.engine.containers.service import ContainerService
 from pydocker.engine.containers.state import ContainerState
 from pydocker.engine.containers.usage import rw_size
-from pydocker.engine.errors import Conflict, InvalidParameter, NotFound
+from pydocker.engine.errors import Conflict, InvalidParameter, NotFound, Unimplemented
 from pydocker.engine.events import EventBus
 from pydocker.engine.filesystem import Filesystem
 from pydocker.engine.filters import labels_match
@@ -169,6 +169,8 @@ class ContainerMethods:
         c = self._containers.store.get(ref)
         if not (stdout or stderr):
             raise InvalidParameter("Bad parameters: you must choose at least one stream")
+        if not logconfig.keeps_logs(c.host_config):
+            raise Unimplemented(logconfig.NOT_READABLE)
         tty = bool(c.config.get("Tty"))
         opts = LogOptions(stdout=stdout, stderr=stderr, since_ns=int(since * 1e9),
                           until_ns=int(until * 1e9), tail=tail, timestamps=timestamps,

@@ -208,3 +208,31 @@ def test_volume_subpath_mounts_a_directory_of_the_volume(client: docker.DockerCl
                 c.remove()
     finally:
         vol.remove()
+
+
+def test_log_driver_none_keeps_nothing(client: docker.DockerClient, busybox: str) -> None:
+    out = client.containers.run("busybox", "echo hello", log_config={"type": "none"},
+                                remove=True)
+    assert out is None  # docker-py reads no logs of a none driver
+    c = client.containers.run("busybox", "echo hello", detach=True,
+                              log_config={"type": "none"})
+    try:
+        c.wait()
+        with pytest.raises(docker.errors.APIError,
+                           match="configured logging driver does not support reading"):
+            c.logs()
+    finally:
+        c.remove()
+
+
+def test_commit_of_a_container_that_exits_meanwhile(client: docker.DockerClient,
+                                                     busybox: str) -> None:
+    """docker-py's commit pauses; a process that ends around the pause must not turn the
+    commit into a 409 on the unpause."""
+    for _ in range(5):
+        c = client.containers.run("busybox", ["touch", "/test"], detach=True)
+        try:
+            image = c.commit()
+            client.images.remove(image.id)
+        finally:
+            c.remove(force=True)
