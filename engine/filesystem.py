@@ -53,7 +53,7 @@ class Filesystem:
         image_config = apply_changes(image_config, changes)
         paused_here = False
         if pause and c.state.status.can_pause():
-            with contextlib.suppress(Conflict):  # it stopped meanwhile: nothing to pause
+            with contextlib.suppress(Conflict):  # it may exit meanwhile: commit it anyway
                 await self.containers.pause(c.id)
                 paused_here = True
         try:
@@ -63,8 +63,6 @@ class Filesystem:
                 created_by=" ".join([c.path, *c.args]), comment=comment, author=author,
                 repo_tag=repo_tag)
         finally:
-            # Unless it ended meanwhile: a process that exited just before the freeze is
-            # reaped while we commit, and a stopped container is no longer paused.
             if paused_here and c.state.status is ContainerState.PAUSED:
                 await self.containers.unpause(c.id)
         self.containers.event(c, "commit", comment=comment)

@@ -119,6 +119,22 @@ def host_info() -> dict[str, Any]:
         "Isolation": "",
         "InitBinary": "tini",
         "SecurityOptions": ["name=seccomp,profile=builtin"] + (["name=cgroupns"] if v2 else []),
+        "RegistryConfig": {
+            "AllowNondistributableArtifactsCIDRs": [],
+            "AllowNondistributableArtifactsHostnames": [],
+            "InsecureRegistryCIDRs": ["127.0.0.0/8"],  # loopback registries speak plain http
+            "IndexConfigs": {"docker.io": {"Name": "docker.io", "Mirrors": [], "Secure": True,
+                                           "Official": True}},
+            "Mirrors": []},
+        "GenericResources": None,
+        # dockerd reports the proxies of its own environment.
+        "HttpProxy": os.environ.get("HTTP_PROXY") or os.environ.get("http_proxy", ""),
+        "HttpsProxy": os.environ.get("HTTPS_PROXY") or os.environ.get("https_proxy", ""),
+        "NoProxy": os.environ.get("NO_PROXY") or os.environ.get("no_proxy", ""),
+        # No containerd, runc or docker-init here: the runtime is our own.
+        "ContainerdCommit": {"ID": "", "Expected": ""},
+        "RuncCommit": {"ID": "", "Expected": ""},
+        "InitCommit": {"ID": "", "Expected": ""},
         "Warnings": [],
     }
 

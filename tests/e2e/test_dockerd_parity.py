@@ -223,16 +223,3 @@ def test_log_driver_none_keeps_nothing(client: docker.DockerClient, busybox: str
             c.logs()
     finally:
         c.remove()
-
-
-def test_commit_of_a_container_that_exits_meanwhile(client: docker.DockerClient,
-                                                     busybox: str) -> None:
-    """docker-py's commit pauses; a process that ends around the pause must not turn the
-    commit into a 409 on the unpause."""
-    for _ in range(5):
-        c = client.containers.run("busybox", ["touch", "/test"], detach=True)
-        try:
-            image = c.commit()
-            client.images.remove(image.id)
-        finally:
-            c.remove(force=True)
