@@ -8,6 +8,7 @@ NetworkSettings in step with the endpoints.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import re
 from typing import Any
 
@@ -54,6 +55,21 @@ def endpoint_links(endpoint_config: dict[str, Any]) -> dict[str, str]:
     return {link.alias: link.target for link in parsed}
 
 
+def link_local_ips(ipam: dict[str, Any]) -> list[str]:
+    """IPAMConfig.LinkLocalIPs, each an address in 169.254.0.0/16 or fe80::/10 (a 400
+    with dockerd's words otherwise)."""
+    out = []
+    for text in ipam.get("LinkLocalIPs") or []:
+        try:
+            addr = ipaddress.ip_address(text)
+        except ValueError:
+            raise InvalidParameter(f"invalid link-local IP address: {text}") from None
+        if not addr.is_link_local:
+            raise InvalidParameter(f"invalid link-local IP address: {text}")
+        out.append(str(addr))
+    return out
+
+
 def check_mac(mac: str) -> None:
     """A MAC address as Go's net.ParseMAC takes it (48-bit, ``:`` or ``-``), else a 400
     with its wording, before anything is created."""
@@ -81,6 +97,7 @@ class ContainerNetworking:
             if (ec or {}).get("MacAddress"):
                 check_mac(ec["MacAddress"])
             endpoint_links(ec or {})  # a malformed link is a 400 now
+            link_local_ips((ec or {}).get("IPAMConfig") or {})
 
     def planned(self, c: Container) -> dict[str, dict[str, Any]]:
         out = {}
@@ -110,7 +127,8 @@ class ContainerNetworking:
                 ep = await self.manager.connect(
                     name, c.id, netns, name=c.name, aliases=list(ec.get("Aliases") or []),
                     ipv4=ipv4, mac=ec.get("MacAddress") or None, ports=ports if i == 0 else (),
-                    links=endpoint_links(ec), ipv6=ipv6)
+                    links=endpoint_links(ec), ipv6=ipv6,
+                    link_local=link_local_ips(ipam))
                 c.networks[ep.network_name] = _with_request(ep.settings(), ec)
         except BaseException:
             await self.detach_container(c)
@@ -143,6 +161,7 @@ class ContainerNetworking:
         if endpoint_config.get("MacAddress"):
             check_mac(endpoint_config["MacAddress"])
         endpoint_links(endpoint_config)
+        link_local_ips(endpoint_config.get("IPAMConfig") or {})
         c.endpoints_config[net.name] = endpoint_config
         if netns is None:
             c.networks[net.name] = _blank_settings(net.id, endpoint_config)
@@ -152,7 +171,8 @@ class ContainerNetworking:
         ep = await self.manager.connect(net.name, c.id, netns, name=c.name,
                                         aliases=list(endpoint_config.get("Aliases") or []),
                                         ipv4=ipv4, mac=endpoint_config.get("MacAddress") or None,
-                                        links=endpoint_links(endpoint_config), ipv6=ipv6)
+                                        links=endpoint_links(endpoint_config), ipv6=ipv6,
+                                        link_local=link_local_ips(ipam))
         c.networks[net.name] = _with_request(ep.settings(), endpoint_config)
 
     async def disconnect(self, c: Container, network: str, running: bool) -> None:

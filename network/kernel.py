@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from ipaddress import IPv4Address, IPv4Network, IPv6Address
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, ip_address
 from typing import ParamSpec, TypeVar
 
 from pydocker.engine.errors import SystemFailure
@@ -132,7 +132,8 @@ class Kernel:
             ep.host_veth, ep.netns_path, IPv4Address(ep.ip), ep.prefixlen,
             IPv4Address(ep.gateway) if not net.internal else None, ep.mac, net.mtu, ep.ifname,
             IPv6Address(ep.ip6) if ep.ip6 else None, ep.prefixlen6,
-            IPv6Address(ep.gateway6) if ep.gateway6 and not net.internal else None))
+            IPv6Address(ep.gateway6) if ep.gateway6 and not net.internal else None,
+            tuple(ip_address(a) for a in ep.link_local)))
         if self.use_iptables and ep.ports:
             try:
                 ipt.apply_batch(add=self.port_rules(net, ep))

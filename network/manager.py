@@ -210,8 +210,8 @@ class NetworkManager:
     async def connect(self, network: str, container_id: str, netns_path: str | os.PathLike[str],
                       *, name: str = "", aliases: Iterable[str] = (), ipv4: str | None = None,
                       mac: str | None = None, ports: Iterable[PortSpec | str] = (),
-                      links: Mapping[str, str] | None = None, ipv6: str | None = None
-                      ) -> Endpoint:
+                      links: Mapping[str, str] | None = None, ipv6: str | None = None,
+                      link_local: Sequence[str] = ()) -> Endpoint:
         """Attach a container's netns to ``network``: eth<N>, address, routes, ports.
         ``links``: alias -> container name, resolved by the embedded DNS for it alone."""
         async with self._lock:
@@ -221,7 +221,8 @@ class NetworkManager:
                                 f"already exists in network {net.name}")
             ep = Endpoint(net.id, net.name, container_id, new_id(), name=name,
                           netns_path=os.fspath(netns_path), aliases=list(aliases),
-                          links=dict(links or {}), static_ip6=ipv6 or "")
+                          links=dict(links or {}), static_ip6=ipv6 or "",
+                          link_local=list(link_local))
             if net.driver != "bridge":
                 if net.driver == "null":
                     await self._kernel.run(ensure_loopback, ep.netns_path)

@@ -53,6 +53,7 @@ class Endpoint:
     prefixlen6: int = 0
     gateway6: str = ""
     static_ip6: str = ""
+    link_local: list[str] = field(default_factory=list)  # IPAMConfig.LinkLocalIPs
 
     def to_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)

@@ -38,6 +38,7 @@ class VethConfig:
     ip6: IPv6Address | None = None      # on a network with IPv6
     prefixlen6: int = 0
     gateway6: IPv6Address | None = None
+    link_local: tuple[IPv4Address | IPv6Address, ...] = ()  # added beside the address
 
 
 def create_endpoint(ipr: IPRoute, bridge_index: int, cfg: VethConfig) -> None:
@@ -61,6 +62,11 @@ def create_endpoint(ipr: IPRoute, bridge_index: int, cfg: VethConfig) -> None:
             if cfg.ip6 is not None:
                 nsr.addr("add", index=index, address=str(cfg.ip6), prefixlen=cfg.prefixlen6,
                          family=socket.AF_INET6, flags=IFA_F_NODAD)
+            for extra in cfg.link_local:  # dockerd's LinkLocalIPs: in the link-local prefix
+                v6 = extra.version == 6
+                nsr.addr("add", index=index, address=str(extra), prefixlen=64 if v6 else 16,
+                         family=socket.AF_INET6 if v6 else socket.AF_INET,
+                         flags=IFA_F_NODAD if v6 else 0)
             for dst, gateway in (("0.0.0.0/0", cfg.gateway), ("::/0", cfg.gateway6)):
                 if gateway is None:
                     continue

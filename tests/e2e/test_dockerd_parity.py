@@ -109,6 +109,15 @@ def test_a_malformed_mac_address_is_refused_at_create(daemon: Daemon, busybox: s
     assert (status, json.loads(body)["message"]) == (400, "address zz:zz: invalid MAC address")
 
 
+def test_a_link_local_ip_outside_the_link_local_range_is_refused(
+        client: docker.DockerClient, busybox: str) -> None:
+    api = client.api
+    endpoint = api.create_endpoint_config(link_local_ips=["10.0.0.1"])
+    with pytest.raises(docker.errors.APIError, match="invalid link-local IP address: 10.0.0.1"):
+        api.create_container("busybox", "true",
+                             networking_config=api.create_networking_config({"bridge": endpoint}))
+
+
 def test_endpoint_ipam_config_and_driver_opts_are_kept(client: docker.DockerClient,
                                                        busybox: str) -> None:
     api = client.api
@@ -122,6 +131,8 @@ def test_endpoint_ipam_config_and_driver_opts_are_kept(client: docker.DockerClie
         shown = api.inspect_container(created["Id"])["NetworkSettings"]["Networks"]["bridge"]
         assert shown["IPAMConfig"] == {"LinkLocalIPs": ["169.254.8.8"]}
         assert shown["DriverOpts"] == {"com.example.setting": "on"}
+        addrs = api.exec_start(api.exec_create(created["Id"], ["ip", "-4", "addr", "show", "eth0"]))
+        assert b"inet 169.254.8.8/16" in addrs  # given to the interface, as dockerd does
     finally:
         api.remove_container(created["Id"], force=True)
 
