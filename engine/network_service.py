@@ -52,7 +52,8 @@ class NetworkService:
             body["Name"], driver=body.get("Driver") or "bridge", ipam=body.get("IPAM"),
             internal=bool(body.get("Internal")), attachable=bool(body.get("Attachable")),
             labels=body.get("Labels") or {}, options=body.get("Options") or {},
-            check_duplicate=body.get("CheckDuplicate", True))
+            check_duplicate=body.get("CheckDuplicate", True),
+            ipv6=bool(body.get("EnableIPv6")))
         self.events.publish("network", "create", net["Id"],
                             {"name": net["Name"], "type": net["Driver"]})
         return net

@@ -8,15 +8,19 @@ NetworkSettings in step with the endpoints.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
+import re
 from typing import Any
 
 from pydocker.engine.errors import InvalidParameter, NotFound
 from pydocker.network.manager import NetworkManager
 from pydocker.network.ports import PortSpec, from_port_bindings
 
+from .containers import links
 from .containers.model import Container
 
 NON_BRIDGE_MODES = ("host", "none")
+_MAC = re.compile(r"[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}")
 
 
 def network_mode(c: Container) -> str:
@@ -25,11 +29,52 @@ def network_mode(c: Container) -> str:
 
 
 def _blank_settings(network_id: str, endpoint_config: dict[str, Any]) -> dict[str, Any]:
-    return {"IPAMConfig": endpoint_config.get("IPAMConfig"), "Links": None,
-            "Aliases": endpoint_config.get("Aliases"), "MacAddress": "", "DriverOpts": None,
-            "GwPriority": 0, "NetworkID": network_id, "EndpointID": "", "Gateway": "",
-            "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "", "GlobalIPv6Address": "",
-            "GlobalIPv6PrefixLen": 0, "DNSNames": None}
+    return _with_request({
+        "IPAMConfig": None, "Links": None, "Aliases": endpoint_config.get("Aliases"),
+        "MacAddress": endpoint_config.get("MacAddress") or "", "DriverOpts": None,
+        "GwPriority": 0, "NetworkID": network_id, "EndpointID": "", "Gateway": "",
+        "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "", "GlobalIPv6Address": "",
+        "GlobalIPv6PrefixLen": 0, "DNSNames": None}, endpoint_config)
+
+
+def _with_request(settings: dict[str, Any], endpoint_config: dict[str, Any]
+                  ) -> dict[str, Any]:
+    """EndpointSettings as dockerd shows them: what the network gave (address, MAC ...)
+    plus what the request asked for and the network keeps no use of: its IPAMConfig as
+    sent (LinkLocalIPs too), DriverOpts and Links."""
+    if endpoint_config.get("IPAMConfig"):
+        settings["IPAMConfig"] = endpoint_config["IPAMConfig"]
+    settings["DriverOpts"] = endpoint_config.get("DriverOpts") or None
+    settings["Links"] = endpoint_config.get("Links") or None
+    return settings
+
+
+def endpoint_links(endpoint_config: dict[str, Any]) -> dict[str, str]:
+    """EndpointSettings.Links (``name:alias``) as alias -> container name."""
+    parsed = (links.parse(spec) for spec in endpoint_config.get("Links") or [])
+    return {link.alias: link.target for link in parsed}
+
+
+def link_local_ips(ipam: dict[str, Any]) -> list[str]:
+    """IPAMConfig.LinkLocalIPs, each an address in 169.254.0.0/16 or fe80::/10 (a 400
+    with dockerd's words otherwise)."""
+    out = []
+    for text in ipam.get("LinkLocalIPs") or []:
+        try:
+            addr = ipaddress.ip_address(text)
+        except ValueError:
+            raise InvalidParameter(f"invalid link-local IP address: {text}") from None
+        if not addr.is_link_local:
+            raise InvalidParameter(f"invalid link-local IP address: {text}")
+        out.append(str(addr))
+    return out
+
+
+def check_mac(mac: str) -> None:
+    """A MAC address as Go's net.ParseMAC takes it (48-bit, ``:`` or ``-``), else a 400
+    with its wording, before anything is created."""
+    if not _MAC.fullmatch(mac):
+        raise InvalidParameter(f"address {mac}: invalid MAC address")
 
 
 class ContainerNetworking:
@@ -48,6 +93,11 @@ class ContainerNetworking:
         """Unknown networks are a 404 at create, before anything exists."""
         for name in self.networks_of(c):
             self.manager.lookup(name)
+        for ec in c.endpoints_config.values():
+            if (ec or {}).get("MacAddress"):
+                check_mac(ec["MacAddress"])
+            endpoint_links(ec or {})  # a malformed link is a 400 now
+            link_local_ips((ec or {}).get("IPAMConfig") or {})
 
     def planned(self, c: Container) -> dict[str, dict[str, Any]]:
         out = {}
@@ -72,11 +122,14 @@ class ContainerNetworking:
         try:
             for i, name in enumerate(self.networks_of(c)):
                 ec = c.endpoints_config.get(name) or {}
-                ipv4 = ((ec.get("IPAMConfig") or {}).get("IPv4Address")) or None
+                ipam = ec.get("IPAMConfig") or {}
+                ipv4, ipv6 = ipam.get("IPv4Address") or None, ipam.get("IPv6Address") or None
                 ep = await self.manager.connect(
                     name, c.id, netns, name=c.name, aliases=list(ec.get("Aliases") or []),
-                    ipv4=ipv4, mac=ec.get("MacAddress") or None, ports=ports if i == 0 else ())
-                c.networks[ep.network_name] = ep.settings()
+                    ipv4=ipv4, mac=ec.get("MacAddress") or None, ports=ports if i == 0 else (),
+                    links=endpoint_links(ec), ipv6=ipv6,
+                    link_local=link_local_ips(ipam))
+                c.networks[ep.network_name] = _with_request(ep.settings(), ec)
         except BaseException:
             await self.detach_container(c)
             raise
@@ -105,15 +158,22 @@ class ContainerNetworking:
             raise InvalidParameter(
                 "container cannot be disconnected from host network or connected to host "
                 "network")
+        if endpoint_config.get("MacAddress"):
+            check_mac(endpoint_config["MacAddress"])
+        endpoint_links(endpoint_config)
+        link_local_ips(endpoint_config.get("IPAMConfig") or {})
         c.endpoints_config[net.name] = endpoint_config
         if netns is None:
             c.networks[net.name] = _blank_settings(net.id, endpoint_config)
             return
-        ipv4 = ((endpoint_config.get("IPAMConfig") or {}).get("IPv4Address")) or None
+        ipam = endpoint_config.get("IPAMConfig") or {}
+        ipv4, ipv6 = ipam.get("IPv4Address") or None, ipam.get("IPv6Address") or None
         ep = await self.manager.connect(net.name, c.id, netns, name=c.name,
                                         aliases=list(endpoint_config.get("Aliases") or []),
-                                        ipv4=ipv4)
-        c.networks[net.name] = ep.settings()
+                                        ipv4=ipv4, mac=endpoint_config.get("MacAddress") or None,
+                                        links=endpoint_links(endpoint_config), ipv6=ipv6,
+                                        link_local=link_local_ips(ipam))
+        c.networks[net.name] = _with_request(ep.settings(), endpoint_config)
 
     async def disconnect(self, c: Container, network: str, running: bool) -> None:
         net = self.manager.lookup(network)

@@ -15,6 +15,7 @@ import logging
 import os
 import re
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any, Protocol
 
 from pydocker.engine.errors import InvalidParameter, NotFound, SystemFailure
@@ -235,9 +236,12 @@ class VolumeService:
                     populate(self.store.mountpoint(name), layers, req.destination)
             except OSError as exc:
                 raise SystemFailure(f"failed to populate volume {name}: {exc}") from None
-        return {"spec": parse.runtime_mount(req, vol["Mountpoint"]),
-                "inspect": parse.inspect_entry(req, vol["Mountpoint"], name),
-                "volume": name, "anonymous": not req.source}
+        out = {"spec": parse.runtime_mount(req, vol["Mountpoint"]),
+               "inspect": parse.inspect_entry(req, vol["Mountpoint"], name),
+               "volume": name, "anonymous": not req.source}
+        if req.subpath:
+            out["subpath"] = req.subpath  # checked at each start: the volume may change
+        return out
 
     def _volumes_from(self, c: VolumeUser) -> list[dict[str, Any]]:
         out = []
@@ -287,6 +291,9 @@ class VolumeService:
                         continue
                     await asyncio.to_thread(self._ensure_mounted, name)
                     self._active.setdefault(name, set()).add(c.id)
+                    if m.get("subpath"):  # bind what it is now, not a link swapped in later
+                        real = check_subpath(self.store.mountpoint(name), m["subpath"])
+                        m["spec"] = {**m["spec"], "source": str(real)}
                     self._event("mount", name, container=c.id,
                                 destination=m["inspect"]["Destination"],
                                 propagation=m["inspect"].get("Propagation", ""),
@@ -371,3 +378,16 @@ class VolumeService:
                         await asyncio.to_thread(self._ensure_unmounted, name)
                     except SystemFailure as exc:
                         log.error("volume %s: %s", name, exc)
+
+
+def check_subpath(root: Path, subpath: str) -> Path:
+    """A volume's subpath must be there, a directory or file inside the volume: no link
+    on the way may lead out of it (a container could have planted one)."""
+    full = root / subpath
+    try:
+        real = full.resolve(strict=True)
+    except OSError as exc:
+        raise InvalidParameter(f"cannot access path {full}: {exc.strerror or exc}") from None
+    if not real.is_relative_to(root.resolve()):
+        raise InvalidParameter(f"cannot access path {full}: it leads out of the volume")
+    return real

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import socket
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv6Address
 
 from pydocker.network.netlink import EEXIST, delete_link, link_index, write_sysctl
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
+
+IFA_F_NODAD = 0x02
 
 
 def ensure_bridge(ipr: IPRoute, name: str, gateway: IPv4Address, prefixlen: int,
@@ -35,6 +37,18 @@ def ensure_bridge(ipr: IPRoute, name: str, gateway: IPv4Address, prefixlen: int,
     ipr.link("set", index=index, state="up")
     write_sysctl(f"net/ipv4/conf/{name}/route_localnet", "1")
     return index
+
+
+def ensure_address6(ipr: IPRoute, name: str, address: IPv6Address, prefixlen: int) -> None:
+    """The bridge's IPv6 gateway address, without duplicate address detection: the subnet
+    is ours, and a tentative address would leave containers without a router at first."""
+    index = link_index(ipr, name)
+    assert index is not None
+    have = {(a.get_attr("IFA_ADDRESS"), a["prefixlen"])
+            for a in ipr.get_addr(family=socket.AF_INET6, index=index)}
+    if (str(address), prefixlen) not in have:
+        ipr.addr("add", index=index, address=str(address), prefixlen=prefixlen,
+                 family=socket.AF_INET6, flags=IFA_F_NODAD)
 
 
 def remove_bridge(ipr: IPRoute, name: str) -> bool:

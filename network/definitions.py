@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Sequence
-from ipaddress import IPv4Interface, IPv4Network
+from ipaddress import IPv4Interface
 from typing import TypedDict
 
 from pydocker.engine.errors import Conflict, Forbidden, InvalidParameter, NotFound
-from pydocker.network.ipam import POOL_OVERLAP, Pool, overlaps
+from pydocker.network.ipam import NO_FREE_POOL6, POOL_OVERLAP, IPNetwork, Pool, overlaps
 from pydocker.network.model import (
     OPT_BRIDGE_NAME,
     OPT_DEFAULT,
@@ -30,6 +30,7 @@ class IPAMConfig(TypedDict, total=False):
     Subnet: str
     Gateway: str
     IPRange: str
+    AuxiliaryAddresses: dict[str, str]
 
 
 class IPAM(TypedDict, total=False):
@@ -83,28 +84,55 @@ def check_driver(driver: str, ipam: IPAM) -> None:
         raise NotFound(f"plugin \"{ipam['Driver']}\" not found")
 
 
-def requested_pool(config: Sequence[IPAMConfig], ours: Iterable[IPv4Network]) -> Pool | None:
-    """The pool a create request asks for, or None: choose a free subnet."""
-    if not config:
+def _is_v6(entry: IPAMConfig) -> bool:
+    return ":" in (entry.get("Subnet") or "")
+
+
+def requested_pool6(config: Sequence[IPAMConfig], ours: Iterable[IPNetwork], enabled: bool
+                    ) -> Pool | None:
+    """The IPv6 pool of a create request: with EnableIPv6 it must name one (this engine
+    has no default IPv6 pools), without it it must not."""
+    entries = [e for e in config if _is_v6(e)]
+    if not enabled:
+        if entries:
+            raise InvalidParameter("IPv6 subnet given for a network without EnableIPv6")
         return None
-    entry = config[0]
-    if not entry.get("Subnet"):
-        if entry.get("Gateway") or entry.get("IPRange"):
-            raise InvalidParameter("a subnet is required with a gateway or ip-range")
-        return None
+    if not entries:
+        raise Forbidden(NO_FREE_POOL6)
+    entry = entries[0]
     pool = Pool.create(entry["Subnet"], entry.get("Gateway") or None,
-                       entry.get("IPRange") or None)
+                       entry.get("IPRange") or None, entry.get("AuxiliaryAddresses") or {},
+                       version=6)
     if overlaps(pool.subnet, ours):
         raise Forbidden(POOL_OVERLAP)
     return pool
 
 
-def user_bridge(name: str, pool: Pool, *, ipam: IPAM, internal: bool, attachable: bool,
+def requested_pool(config: Sequence[IPAMConfig], ours: Iterable[IPNetwork]) -> Pool | None:
+    """The IPv4 pool a create request asks for, or None: choose a free subnet."""
+    config = [e for e in config if not _is_v6(e)]
+    if not config:
+        return None
+    entry = config[0]
+    if not entry.get("Subnet"):
+        if entry.get("Gateway") or entry.get("IPRange") or entry.get("AuxiliaryAddresses"):
+            raise InvalidParameter("a subnet is required with a gateway or ip-range")
+        return None
+    pool = Pool.create(entry["Subnet"], entry.get("Gateway") or None,
+                       entry.get("IPRange") or None, entry.get("AuxiliaryAddresses") or {})
+    if overlaps(pool.subnet, ours):
+        raise Forbidden(POOL_OVERLAP)
+    return pool
+
+
+def user_bridge(name: str, pool: Pool, *, pool6: Pool | None = None, ipam: IPAM,
+                internal: bool, attachable: bool,
                 labels: dict[str, str], options: dict[str, str], default_mtu: int,
                 bridges_in_use: Iterable[str]) -> Network:
     """A user-defined bridge network's record; its bridge is named by option or ID."""
     net = Network(
-        new_id(), name, "bridge", now_rfc3339(), pool=pool, internal=internal,
+        new_id(), name, "bridge", now_rfc3339(), pool=pool, pool6=pool6, ipv6=pool6 is not None,
+        internal=internal,
         attachable=attachable, labels=dict(labels), options=options,
         ipam_options=dict(ipam.get("Options") or {}),
         mtu=int(options.get(OPT_MTU) or default_mtu),

@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, ip_address
 from typing import ParamSpec, TypeVar
 
 from pydocker.engine.errors import SystemFailure
 from pydocker.network import iptables as ipt
-from pydocker.network.bridge import ensure_bridge, remove_bridge
+from pydocker.network.bridge import ensure_address6, ensure_bridge, remove_bridge
 from pydocker.network.model import Endpoint, Network
 from pydocker.network.netlink import (
     HostNetlink,
@@ -97,7 +97,11 @@ class Kernel:
 
     def ensure_network_sync(self, net: Network) -> None:
         assert net.pool is not None
-        ensure_bridge(self.ipr, net.bridge, net.pool.gateway, net.pool.subnet.prefixlen, net.mtu)
+        ensure_bridge(self.ipr, net.bridge, IPv4Address(net.pool.gateway),
+                      net.pool.subnet.prefixlen, net.mtu)
+        if net.pool6 is not None:
+            ensure_address6(self.ipr, net.bridge, IPv6Address(net.pool6.gateway),
+                            net.pool6.subnet.prefixlen)
         if self.use_iptables:
             ipt.ensure_all(self._network_rules(net))
 
@@ -126,7 +130,10 @@ class Kernel:
             raise SystemFailure(f"bridge {net.bridge} of network {net.name} is missing")
         create_endpoint(self.ipr, index, VethConfig(
             ep.host_veth, ep.netns_path, IPv4Address(ep.ip), ep.prefixlen,
-            IPv4Address(ep.gateway) if not net.internal else None, ep.mac, net.mtu, ep.ifname))
+            IPv4Address(ep.gateway) if not net.internal else None, ep.mac, net.mtu, ep.ifname,
+            IPv6Address(ep.ip6) if ep.ip6 else None, ep.prefixlen6,
+            IPv6Address(ep.gateway6) if ep.gateway6 and not net.internal else None,
+            tuple(ip_address(a) for a in ep.link_local)))
         if self.use_iptables and ep.ports:
             try:
                 ipt.apply_batch(add=self.port_rules(net, ep))

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -89,8 +89,7 @@ class NetworkManager:
         for cid, ep in list(net.endpoints.items()):
             if not await self._kernel.run(self._kernel.link_alive_sync, ep.host_veth):
                 del net.endpoints[cid]
-                if net.pool is not None and ep.ip:
-                    net.pool.release(ep.ip)
+                net.release(ep)
                 continue
             await self._kernel.run(self._kernel.ensure_port_rules_sync, net, ep)
             for mapping in ep.ports:
@@ -126,8 +125,7 @@ class NetworkManager:
                     await self._ports.release(ep.ports)
                     if net.driver == "bridge":
                         await self._kernel.run(self._kernel.disconnect_sync, net, ep)
-                    if net.pool is not None and ep.ip:
-                        net.pool.release(ep.ip)
+                    net.release(ep)
                 net.endpoints.clear()
                 if net.driver == "bridge":
                     await self._kernel.run(self._kernel.remove_network_sync, net)
@@ -166,7 +164,8 @@ class NetworkManager:
                              ipam: dict[str, Any] | None = None, internal: bool = False,
                              attachable: bool = False, labels: dict[str, str] | None = None,
                              options: dict[str, str] | None = None,
-                             check_duplicate: bool = True) -> dict[str, Any]:
+                             check_duplicate: bool = True, ipv6: bool = False
+                             ) -> dict[str, Any]:
         """Create a user-defined bridge network; returns its inspect dict. ``ipam`` is
         the request's IPAM section (definitions.IPAM; its shape is the API's to check)."""
         request = cast(IPAM, ipam or {})
@@ -178,8 +177,10 @@ class NetworkManager:
             definitions.check_driver(driver or "bridge", request)
             pool = definitions.requested_pool(request.get("Config") or [],
                                               self._state.subnets())
+            pool6 = definitions.requested_pool6(request.get("Config") or [],
+                                                self._state.subnets(), ipv6)
             net = definitions.user_bridge(
-                name, pool or await self._free_subnet_pool(), ipam=request,
+                name, pool or await self._free_subnet_pool(), pool6=pool6, ipam=request,
                 internal=internal, attachable=attachable, labels=labels or {},
                 options=dict(options or {}), default_mtu=self.mtu,
                 bridges_in_use=(n.bridge for n in self._state.networks.values()))
@@ -208,16 +209,20 @@ class NetworkManager:
     # ---------------------------------------------------------------- endpoints
     async def connect(self, network: str, container_id: str, netns_path: str | os.PathLike[str],
                       *, name: str = "", aliases: Iterable[str] = (), ipv4: str | None = None,
-                      mac: str | None = None,
-                      ports: Iterable[PortSpec | str] = ()) -> Endpoint:
-        """Attach a container's netns to ``network``: eth<N>, address, routes, ports."""
+                      mac: str | None = None, ports: Iterable[PortSpec | str] = (),
+                      links: Mapping[str, str] | None = None, ipv6: str | None = None,
+                      link_local: Sequence[str] = ()) -> Endpoint:
+        """Attach a container's netns to ``network``: eth<N>, address, routes, ports.
+        ``links``: alias -> container name, resolved by the embedded DNS for it alone."""
         async with self._lock:
             net = self._state.get(network)
             if container_id in net.endpoints:
                 raise Forbidden(f"endpoint with name {name.lstrip('/') or container_id} "
                                 f"already exists in network {net.name}")
             ep = Endpoint(net.id, net.name, container_id, new_id(), name=name,
-                          netns_path=os.fspath(netns_path), aliases=list(aliases))
+                          netns_path=os.fspath(netns_path), aliases=list(aliases),
+                          links=dict(links or {}), static_ip6=ipv6 or "",
+                          link_local=list(link_local))
             if net.driver != "bridge":
                 if net.driver == "null":
                     await self._kernel.run(ensure_loopback, ep.netns_path)
@@ -232,6 +237,18 @@ class NetworkManager:
         ip = net.pool.allocate(ipv4)
         ep.ip, ep.prefixlen, ep.gateway = str(ip), net.pool.subnet.prefixlen, str(net.pool.gateway)
         ep.static_ip = ipv4 or ""
+        if net.pool6 is not None:
+            try:
+                ip6 = net.pool6.allocate(ep.static_ip6 or None)
+            except BaseException:
+                net.pool.release(ip)
+                raise
+            ep.ip6, ep.prefixlen6 = str(ip6), net.pool6.subnet.prefixlen
+            ep.gateway6 = str(net.pool6.gateway)
+        elif ep.static_ip6:
+            net.pool.release(ip)
+            raise InvalidParameter(f"invalid endpoint settings: {ep.static_ip6}: the network "
+                                   f"{net.name} has no IPv6")
         ep.mac = mac or mac_for_ip(ip)
         ep.host_veth = host_veth_name()
         used = {e.ifname for e in self._state.endpoints_of(ep.container_id).values()}
@@ -251,7 +268,7 @@ class NetworkManager:
             await self._kernel.run(self._kernel.connect_sync, net, ep)
         except BaseException as exc:
             await self._ports.release(ep.ports)
-            net.pool.release(ep.ip)
+            net.release(ep)
             if isinstance(exc, PortAllocated):
                 raise SystemFailure(
                     f"driver failed programming external connectivity on endpoint "
@@ -276,8 +293,7 @@ class NetworkManager:
             await self._ports.release(ep.ports)
             if net.driver == "bridge":
                 await self._kernel.run(self._kernel.disconnect_sync, net, ep)
-            if net.pool is not None and ep.ip:
-                net.pool.release(ep.ip)
+            net.release(ep)
             del net.endpoints[container_id]
             if self._dns is not None and not self._state.on_user_network(container_id):
                 self._dns.stop(container_id)

@@ -45,6 +45,15 @@ class Endpoint:
     aliases: list[str] = field(default_factory=list)
     ports: list[PortMapping] = field(default_factory=list)
     static_ip: str = ""
+    # Endpoint links (alias -> the linked container's name): names only this container's
+    # queries resolve, to wherever that container is on the network at the time.
+    links: dict[str, str] = field(default_factory=dict)
+    # On a network with IPv6: the endpoint's address there (static if asked for).
+    ip6: str = ""
+    prefixlen6: int = 0
+    gateway6: str = ""
+    static_ip6: str = ""
+    link_local: list[str] = field(default_factory=list)  # IPAMConfig.LinkLocalIPs
 
     def to_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
@@ -65,13 +74,16 @@ class Endpoint:
 
     def settings(self) -> dict[str, Any]:
         """Docker's EndpointSettings (container inspect NetworkSettings.Networks[name])."""
+        ipam = {k: v for k, v in (("IPv4Address", self.static_ip),
+                                  ("IPv6Address", self.static_ip6)) if v}
         return {
-            "IPAMConfig": {"IPv4Address": self.static_ip} if self.static_ip else None,
+            "IPAMConfig": ipam or None,
             "Links": None, "Aliases": list(self.aliases) or None, "MacAddress": self.mac,
             "DriverOpts": None, "GwPriority": 0, "NetworkID": self.network_id,
             "EndpointID": self.endpoint_id, "Gateway": self.gateway, "IPAddress": self.ip,
-            "IPPrefixLen": self.prefixlen, "IPv6Gateway": "", "GlobalIPv6Address": "",
-            "GlobalIPv6PrefixLen": 0, "DNSNames": self.dns_names() if self.ip else None,
+            "IPPrefixLen": self.prefixlen, "IPv6Gateway": self.gateway6,
+            "GlobalIPv6Address": self.ip6, "GlobalIPv6PrefixLen": self.prefixlen6,
+            "DNSNames": self.dns_names() if self.ip else None,
         }
 
     def port_bindings(self) -> dict[str, list[dict[str, str]]]:
@@ -102,6 +114,15 @@ class Network:
     ipam_driver: str = "default"
     ipam_options: dict[str, str] = field(default_factory=dict)
     endpoints: dict[str, Endpoint] = field(default_factory=dict)
+    ipv6: bool = False             # EnableIPv6: endpoints get an address of pool6 too
+    pool6: Pool | None = None
+
+    def release(self, ep: Endpoint) -> None:
+        """Give ``ep``'s addresses back to the pools."""
+        if self.pool is not None and ep.ip:
+            self.pool.release(ep.ip)
+        if self.pool6 is not None and ep.ip6:
+            self.pool6.release(ep.ip6)
 
     @property
     def predefined(self) -> bool:
@@ -112,8 +133,10 @@ class Network:
         return self.driver == "bridge" and self.name != "bridge"
 
     def to_dict(self) -> dict[str, Any]:
-        data = {k: v for k, v in self.__dict__.items() if k not in ("pool", "endpoints")}
+        data = {k: v for k, v in self.__dict__.items()
+                if k not in ("pool", "pool6", "endpoints")}
         data["pool"] = self.pool.to_dict() if self.pool else None
+        data["pool6"] = self.pool6.to_dict() if self.pool6 else None
         data["endpoints"] = {k: e.to_dict() for k, e in self.endpoints.items()}
         return data
 
@@ -121,23 +144,29 @@ class Network:
     def from_dict(cls, data: dict[str, Any]) -> Network:
         data = dict(data)
         pool = data.pop("pool", None)
+        pool6 = data.pop("pool6", None)
         eps = data.pop("endpoints", {})
         net = cls(**data)
         net.pool = Pool.from_dict(pool) if pool else None
+        net.pool6 = Pool.from_dict(pool6) if pool6 else None
         net.endpoints = {k: Endpoint.from_dict(e) for k, e in eps.items()}
         return net
 
     def inspect(self) -> dict[str, Any]:
         """The body of ``GET /networks/{id}``."""
-        config: list[dict[str, str]] = []
-        if self.pool is not None:
-            entry = {"Subnet": str(self.pool.subnet), "Gateway": str(self.pool.gateway)}
-            if self.pool.ip_range:
-                entry["IPRange"] = str(self.pool.ip_range)
+        config: list[dict[str, Any]] = []
+        for pool in (self.pool, self.pool6):
+            if pool is None:
+                continue
+            entry: dict[str, Any] = {"Subnet": str(pool.subnet), "Gateway": str(pool.gateway)}
+            if pool.ip_range:
+                entry["IPRange"] = str(pool.ip_range)
+            if pool.aux:
+                entry["AuxiliaryAddresses"] = {k: str(v) for k, v in pool.aux.items()}
             config.append(entry)
         return {
             "Name": self.name, "Id": self.id, "Created": self.created, "Scope": "local",
-            "Driver": self.driver, "EnableIPv4": True, "EnableIPv6": False,
+            "Driver": self.driver, "EnableIPv4": True, "EnableIPv6": self.ipv6,
             "IPAM": {"Driver": self.ipam_driver, "Options": dict(self.ipam_options) or None,
                      "Config": config},
             "Internal": self.internal, "Attachable": self.attachable, "Ingress": False,
@@ -146,7 +175,7 @@ class Network:
                 cid: {"Name": e.name.lstrip("/"), "EndpointID": e.endpoint_id,
                       "MacAddress": e.mac,
                       "IPv4Address": f"{e.ip}/{e.prefixlen}" if e.ip else "",
-                      "IPv6Address": ""}
+                      "IPv6Address": f"{e.ip6}/{e.prefixlen6}" if e.ip6 else ""}
                 for cid, e in self.endpoints.items()
             },
             "Options": dict(self.options), "Labels": dict(self.labels),

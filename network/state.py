@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from ipaddress import IPv4Network
 from pathlib import Path
 
 from pydocker.engine.errors import InvalidParameter, NotFound
 from pydocker.engine.host.atomic import write_atomic
+from pydocker.network.ipam import IPNetwork
 from pydocker.network.model import Endpoint, Network
 
 STATE_FILE = "networks.json"
@@ -45,8 +45,9 @@ class NetworkState:
                 f"network {ref} is ambiguous ({len(matches)} matches found based on ID prefix)")
         raise NotFound(f"network {ref} not found")
 
-    def subnets(self) -> list[IPv4Network]:
-        return [n.pool.subnet for n in self.networks.values() if n.pool]
+    def subnets(self) -> list[IPNetwork]:
+        """Every subnet of ours, IPv4 and IPv6: a new one must overlap none."""
+        return [p.subnet for n in self.networks.values() for p in (n.pool, n.pool6) if p]
 
     def endpoints_of(self, container_id: str) -> dict[str, Endpoint]:
         """Network name -> endpoint for one container."""
@@ -64,10 +65,13 @@ class NetworkState:
         for net in self.networks.values():
             if not net.user_defined or container_id not in net.endpoints:
                 continue
+            linked = {a.lower(): t.lower() for a, t in net.endpoints[container_id].links.items()}
+            linked |= {f"{a}.{net.name.lower()}": t for a, t in linked.items()}
             for ep in net.endpoints.values():
                 names = {n.lower() for n in ep.dns_names()}
                 names |= {f"{n}.{net.name.lower()}" for n in names}
-                if name in names and ep.ip and ep.ip not in ips:
+                hit = name in names or linked.get(name) == ep.name.lstrip("/").lower()
+                if hit and ep.ip and ep.ip not in ips:
                     ips.append(ep.ip)
         return ips or None
 

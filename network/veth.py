@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 from dataclasses import dataclass
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv6Address
 
+from pydocker.network.bridge import IFA_F_NODAD
 from pydocker.network.netlink import EEXIST, delete_link, link_index, ns_iproute
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
@@ -33,6 +35,10 @@ class VethConfig:
     mac: str
     mtu: int = 1500
     ifname: str = "eth0"
+    ip6: IPv6Address | None = None      # on a network with IPv6
+    prefixlen6: int = 0
+    gateway6: IPv6Address | None = None
+    link_local: tuple[IPv4Address | IPv6Address, ...] = ()  # added beside the address
 
 
 def create_endpoint(ipr: IPRoute, bridge_index: int, cfg: VethConfig) -> None:
@@ -53,9 +59,19 @@ def create_endpoint(ipr: IPRoute, bridge_index: int, cfg: VethConfig) -> None:
             lo = link_index(nsr, "lo")
             if lo is not None:
                 nsr.link("set", index=lo, state="up")
-            if cfg.gateway is not None:
+            if cfg.ip6 is not None:
+                nsr.addr("add", index=index, address=str(cfg.ip6), prefixlen=cfg.prefixlen6,
+                         family=socket.AF_INET6, flags=IFA_F_NODAD)
+            for extra in cfg.link_local:  # dockerd's LinkLocalIPs: in the link-local prefix
+                v6 = extra.version == 6
+                nsr.addr("add", index=index, address=str(extra), prefixlen=64 if v6 else 16,
+                         family=socket.AF_INET6 if v6 else socket.AF_INET,
+                         flags=IFA_F_NODAD if v6 else 0)
+            for dst, gateway in (("0.0.0.0/0", cfg.gateway), ("::/0", cfg.gateway6)):
+                if gateway is None:
+                    continue
                 try:
-                    nsr.route("add", dst="0.0.0.0/0", gateway=str(cfg.gateway))
+                    nsr.route("add", dst=dst, gateway=str(gateway))
                 except NetlinkError as exc:  # a second network: keep the first default route
                     if exc.code != EEXIST:
                         raise

@@ -42,6 +42,7 @@ class MountRequest:
     labels: dict[str, str] = field(default_factory=dict)
     driver_opts: dict[str, str] | None = None
     from_image: bool = False       # an image VOLUME: yields to everything else
+    subpath: str = ""              # VolumeOptions.Subpath (API 1.45): a directory inside
 
 
 def _config_error(kind: str, message: str) -> InvalidParameter:
@@ -132,7 +133,8 @@ def parse_mount(m: dict[str, Any]) -> MountRequest:
         if m.get("BindOptions"):
             raise _config_error(kind, "field BindOptions must not be specified")
         opts = m.get("VolumeOptions") or {}
-        req.nocopy = bool(opts.get("NoCopy"))
+        req.subpath = _check_subpath(opts.get("Subpath") or "")
+        req.nocopy = bool(opts.get("NoCopy")) or bool(req.subpath)  # dockerd copies nothing
         req.labels = dict(opts.get("Labels") or {})
         driver = opts.get("DriverConfig") or {}
         if driver.get("Options") is not None:
@@ -146,6 +148,14 @@ def parse_mount(m: dict[str, Any]) -> MountRequest:
     else:
         raise _config_error(kind, "mount type unknown")
     return req
+
+
+def _check_subpath(subpath: str) -> str:
+    """Go's filepath.IsLocal, as moby checks it: relative, and never above the volume."""
+    norm = os.path.normpath(subpath) if subpath else ""
+    if subpath and (subpath.startswith("/") or norm == ".." or norm.startswith("../")):
+        raise _config_error("volume", "subpath must be a relative path within the volume")
+    return "" if norm == "." else norm
 
 
 def tmpfs_size_mode(opts: dict[str, Any]) -> list[str]:
@@ -224,6 +234,8 @@ def runtime_mount(req: MountRequest, source: str) -> dict[str, Any]:
         return {"destination": req.destination, "type": "tmpfs", "source": "tmpfs",
                 "options": tmpfs_options(req)}
     options = ["rbind"] + (["ro"] if req.read_only else [])
+    if req.subpath:
+        source = os.path.join(source, req.subpath)
     return {"destination": req.destination, "type": "bind", "source": source,
             "options": options + [req.propagation or "rprivate"]}
 

@@ -16,15 +16,24 @@ from pydocker.engine.host.sysinfo import CgroupInfo
 from pydocker.engine.timeutil import rfc3339_now
 
 from . import config as cfg
-from . import names, resources
+from . import initlayer, links, logconfig, names, resources
 from .context import Collaborators
 from .model import Container
 
 
 def _endpoints_config(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """NetworkingConfig.EndpointsConfig, with "default" spelled "bridge" as dockerd does."""
+    """NetworkingConfig.EndpointsConfig, with "default" spelled "bridge" as dockerd does.
+    The container-wide Config.MacAddress (deprecated in API 1.44, still what docker-py's
+    ``mac_address`` sends) is the main network's, unless its endpoint names one."""
     configs = (body.get("NetworkingConfig") or {}).get("EndpointsConfig") or {}
-    return {"bridge" if k == "default" else k: v for k, v in configs.items()}
+    out = {"bridge" if k == "default" else k: dict(v or {}) for k, v in configs.items()}
+    mac = body.get("MacAddress")
+    mode = (body.get("HostConfig") or {}).get("NetworkMode") or "bridge"
+    mode = "bridge" if mode == "default" else mode
+    if mac and mode not in ("host", "none") and not mode.startswith("container:"):
+        endpoint = out.setdefault(mode, {})
+        endpoint["MacAddress"] = endpoint.get("MacAddress") or mac
+    return out
 
 
 async def create(parts: Collaborators, cgroup_info: CgroupInfo, name: str | None,
@@ -37,6 +46,7 @@ async def create(parts: Collaborators, cgroup_info: CgroupInfo, name: str | None
         raise InvalidParameter("config cannot be empty in order to create a container")
     host_config = dict(body.get("HostConfig") or {})
     cfg.validate_host_config(host_config)
+    logconfig.settle(host_config)
     warnings = resources.verify(host_config, cgroup_info)
     cfg.capabilities(host_config)  # unknown capabilities are a 400 before anything exists
     if name is not None and name != "":
@@ -50,6 +60,7 @@ async def create(parts: Collaborators, cgroup_info: CgroupInfo, name: str | None
     if not config.get("Hostname"):
         config["Hostname"] = container_id[:12]
     name = name or names.random_name(store.names())
+    host_config["Links"] = links.settle(host_config.get("Links"), name, store.get)
     store.reserve_name(name, container_id)
     c = Container(id=container_id, name=name, created=rfc3339_now(), image_id=image.id,
                   config=config, host_config=host_config, path=path, args=args,
@@ -60,8 +71,11 @@ async def create(parts: Collaborators, cgroup_info: CgroupInfo, name: str | None
     async with contextlib.AsyncExitStack() as undo:
         store.add(c)
         undo.callback(store.remove, c)
-        c.rootfs = await asyncio.to_thread(images.create_rw, c.id, image.id)
+        rootfs = await asyncio.to_thread(images.create_rw, c.id, image.id)
         undo.push_async_callback(asyncio.to_thread, images.remove_rw, c.id)
+        init = parts.paths.init_layer(c.id)  # removed with the state directory
+        await asyncio.to_thread(initlayer.create, init, list(rootfs["lower"]))
+        c.rootfs = {**rootfs, "lower": [str(init), *rootfs["lower"]]}
         if parts.volumes is not None:
             c.mounts = await parts.volumes.prepare_mounts(c)
             undo.push_async_callback(parts.volumes.release_mounts, c, True)

@@ -52,14 +52,13 @@ class ExecService:
         e.started = True
         user_spec = e.config.get("User") or c.config.get("User") or ""
         user = await asyncio.to_thread(users.for_container, c, user_spec)
-        exec_spec = runtime_exec_spec(c, e, user)
-        exec_spec["tty"] = tty
+        exec_spec = runtime_exec_spec(c, e, user)  # a pty as the create asked (dockerd)
         size = console_size or e.config.get("ConsoleSize")
         if size and all(size):
             exec_spec["console_size"] = size
         cmd = " ".join(e.config.get("Cmd") or [])
         try:
-            process = await shim.exec(exec_spec)
+            process = await shim.exec(exec_spec, raw=tty)  # framed as the start asked
         except Exception as exc:
             e.exit_code = (exc.exit_code if isinstance(exc, StartError) else 126) or 126
             e.done.set()

@@ -17,7 +17,8 @@ DEFAULT_DNS = ["8.8.8.8", "8.8.4.4"]
 
 
 def hosts_file(hostname: str, domainname: str, ip: str | None,
-               extra_hosts: list[str] | None, aliases: Sequence[str] = ()) -> str:
+               extra_hosts: list[str] | None, aliases: Sequence[str] = (),
+               linked: Sequence[tuple[str, list[str]]] = ()) -> str:
     lines = [
         "127.0.0.1\tlocalhost",
         "::1\tlocalhost ip6-localhost ip6-loopback",
@@ -29,6 +30,7 @@ def hosts_file(hostname: str, domainname: str, ip: str | None,
     for entry in extra_hosts or []:
         name, _, addr = entry.partition(":")
         lines.append(f"{addr}\t{name}")
+    lines += [f"{addr}\t{' '.join(names)}" for addr, names in linked]
     if ip:
         names = [f"{hostname}.{domainname}", hostname] if domainname else [hostname]
         lines.append(f"{ip}\t{' '.join(names + [a for a in aliases if a not in names])}")
@@ -73,7 +75,8 @@ def resolv_conf(host_config: dict[str, Any], host_resolv: str | None = None,
     return "\n".join(out) + "\n"
 
 
-def write_etc_files(c: Container, paths: ContainerPaths) -> list[dict[str, Any]]:
+def write_etc_files(c: Container, paths: ContainerPaths,
+                    linked: Sequence[tuple[str, list[str]]] = ()) -> list[dict[str, Any]]:
     """Write the container's /etc/resolv.conf, hostname and hosts into its state
     directory; returns the runtime mounts that bind them in (read-only with the rootfs)."""
     hc = c.host_config
@@ -84,7 +87,8 @@ def write_etc_files(c: Container, paths: ContainerPaths) -> list[dict[str, Any]]
         hostname_text = os.uname().nodename + "\n"
     else:
         hosts = hosts_file(hostname, c.config.get("Domainname") or "",
-                           primary.get("IPAddress") or None, hc.get("ExtraHosts"))
+                           primary.get("IPAddress") or None, hc.get("ExtraHosts"),
+                           linked=linked)
         hostname_text = hostname + "\n"
     embedded_dns = any(n not in ("bridge", "host", "none") for n in c.networks)
     written = {

@@ -12,6 +12,7 @@ import contextlib
 import os
 import signal
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from pydocker.engine import tasks
@@ -28,7 +29,7 @@ from pydocker.engine.runtime.errors import RuntimeFailure
 from pydocker.engine.timeutil import rfc3339_now
 
 from . import config as cfg
-from . import resources, spec, users
+from . import links, logconfig, resources, spec, users
 from .context import Collaborators, LiveState
 from .model import Container
 from .protocols import ShimHandle
@@ -36,6 +37,7 @@ from .sandbox import Sandbox
 from .state import ContainerState
 
 DEFAULT_STOP_TIMEOUT = 10
+KILL_WAIT = 10  # seconds a SIGKILL may take to reap (a process in D state)
 INIT_CANDIDATES = ("/usr/bin/tini-static", "/usr/bin/tini")
 UPDATABLE = ("Memory", "MemorySwap", "MemoryReservation", "CpuShares", "CpuQuota",
              "CpuPeriod", "NanoCpus", "CpusetCpus", "CpusetMems", "PidsLimit",
@@ -51,6 +53,20 @@ def init_path() -> str:
         if os.path.exists(candidate):
             return candidate
     raise InvalidParameter("no init binary found (install Debian's tini)")
+
+
+def _legacy_links(c: Container) -> bool:
+    """HostConfig.Links apply on the default bridge only (dockerd's legacy links)."""
+    return (c.host_config.get("NetworkMode") or "bridge") in ("bridge", "default")
+
+
+def _with_env(config: dict[str, Any], before: list[str]) -> dict[str, Any]:
+    """``config`` with ``before`` ahead of its Env, whose own variables win."""
+    if not before:
+        return config
+    own = list(config.get("Env") or [])
+    keys = {e.partition("=")[0] for e in own}
+    return {**config, "Env": [e for e in before if e.partition("=")[0] not in keys] + own}
 
 
 class Lifecycle:
@@ -103,12 +119,16 @@ class Lifecycle:
         runtime, paths = self.parts.runtime, self.parts.paths
         async with contextlib.AsyncExitStack() as undo:
             paths.bundle(c.id).mkdir(parents=True, exist_ok=True)
-            netns, mounts = await self.sandbox.enter(c, undo)
+            linked = links.resolve(c, self.parts.store.get) if _legacy_links(c) else []
+            netns, mounts = await self.sandbox.enter(c, undo, links.hosts_entries(linked))
             user = await asyncio.to_thread(users.for_container, c)
             runtime_spec = spec.build(
-                container_id=c.id, config=c.config, host_config=c.host_config,
+                container_id=c.id, config=_with_env(c.config, links.environment(c, linked)),
+                host_config=c.host_config,
                 argv=[c.path, *c.args], hostname=c.config["Hostname"], rootfs=c.rootfs,
-                bundle=paths.bundle(c.id), log_path=paths.json_log(c.id), netns=netns,
+                bundle=paths.bundle(c.id), netns=netns,
+                log_path=paths.json_log(c.id) if logconfig.keeps_logs(c.host_config)
+                else Path(os.devnull),
                 mounts=mounts, user=user, cgroup_parent=self.cgroup_parent,
                 init_path=init_path() if c.host_config.get("Init") else None)
             shim = await self._create_shim(runtime_spec)
@@ -156,8 +176,14 @@ class Lifecycle:
             raise Conflict(f"Cannot kill container: {ref}: container {c.id} is paused")
         if number in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT):
             c.manually_stopped = True
+        # As dockerd: a SIGKILL returns once the process is gone, so an inspect right
+        # after `docker kill` sees it exited (other signals may be caught: no wait).
+        exited = self.live.waiters.on_exit(c.id) if number == signal.SIGKILL else None
         await shim.kill(number)
         self._publish(c, "kill", signal=str(number))
+        if exited is not None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(exited, KILL_WAIT)
 
     async def stop(self, ref: str, timeout: int | None = None, sig: str | None = None) -> None:
         c = self.parts.store.get(ref)

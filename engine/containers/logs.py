@@ -161,8 +161,9 @@ async def _selected(log: _LogFile, enc: _Encoder,
 
 
 def _encode_lines(enc: _Encoder, data: bytes) -> bytes:
-    """Many lines at once: one C-level JSON parse for the whole batch, and consecutive
-    lines of one stream merged into one frame (the multiplexed format allows any split)."""
+    """Many lines at once: one C-level JSON parse for the whole batch. Each entry is its
+    own frame, as dockerd sends them: docker-py's logs(stream=True) yields frame by frame,
+    so a program reading it sees its lines one by one as they were written."""
     lines = [line for line in data.split(b"\n") if line]
     if not lines:
         return b""
@@ -174,19 +175,11 @@ def _encode_lines(enc: _Encoder, data: bytes) -> bytes:
     except ValueError:
         return b"".join(enc.encode(line) for line in lines)
     out = bytearray()
-    current = 0
-    parts: list[str] = []
     for entry in entries:
         stream = _STREAM.get(entry.get("stream", ""), 1)
         if (stream == 1 and not opts.stdout) or (stream == 2 and not opts.stderr):
             continue
-        if stream != current and parts:
-            out += _chunk(current, "".join(parts).encode(), opts.tty)
-            parts = []
-        current = stream
-        parts.append(entry.get("log", ""))
-    if parts:
-        out += _chunk(current, "".join(parts).encode(), opts.tty)
+        out += _chunk(stream, entry.get("log", "").encode(), opts.tty)
     return bytes(out)
 
 

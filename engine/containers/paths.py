@@ -31,6 +31,10 @@ class ContainerPaths:
     def hostname(self, container_id: str) -> Path:
         return self.state_dir(container_id) / "hostname"
 
+    def init_layer(self, container_id: str) -> Path:
+        """The mount points the engine needs, below the writable layer (initlayer.py)."""
+        return self.state_dir(container_id) / "init"
+
     def bundle(self, container_id: str) -> Path:
         """The runtime bundle (the shim's socket, spec and exit status)."""
         return self.exec_root / "containers" / container_id

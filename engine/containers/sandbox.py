@@ -9,6 +9,7 @@ fails, because it runs on every exit, including exits after a daemon crash.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from typing import Any
 
 from pydocker.engine.errors import Conflict, InvalidParameter, SystemFailure
@@ -29,15 +30,17 @@ class Sandbox:
     def __init__(self, parts: Collaborators) -> None:
         self.parts = parts
 
-    async def enter(self, c: Container, undo: contextlib.AsyncExitStack
+    async def enter(self, c: Container, undo: contextlib.AsyncExitStack,
+                    linked_hosts: Sequence[tuple[str, list[str]]] = ()
                     ) -> tuple[str, list[dict[str, Any]]]:
-        """(the netns the process joins, the runtime mounts for /etc files and volumes)."""
+        """(the netns the process joins, the runtime mounts for /etc files and volumes).
+        ``linked_hosts``: the /etc/hosts lines of its links (ip, names)."""
         netns = await self._join_network(c, undo)
         volumes = self.parts.volumes
         if volumes is not None:
             await volumes.mount(c)
             undo.push_async_callback(volumes.unmount, c)
-        etc_mounts = files.write_etc_files(c, self.parts.paths)
+        etc_mounts = files.write_etc_files(c, self.parts.paths, linked_hosts)
         return netns, etc_mounts + [m["spec"] for m in c.mounts if "spec" in m]
 
     async def _join_network(self, c: Container, undo: contextlib.AsyncExitStack) -> str:

@@ -15,13 +15,14 @@ from pydocker.api.models.containers import (
 )
 from pydocker.engine.archive import Archives
 from pydocker.engine.config import DaemonConfig
-from pydocker.engine.containers import listing, views
+from pydocker.engine.containers import links, listing, logconfig, views
 from pydocker.engine.containers.attach import ClientConn, attach, parse_detach_keys
 from pydocker.engine.containers.logs import LogOptions, read_logs
 from pydocker.engine.containers.model import Container
 from pydocker.engine.containers.service import ContainerService
 from pydocker.engine.containers.state import ContainerState
-from pydocker.engine.errors import Conflict, InvalidParameter, NotFound
+from pydocker.engine.containers.usage import rw_size
+from pydocker.engine.errors import Conflict, InvalidParameter, NotFound, Unimplemented
 from pydocker.engine.events import EventBus
 from pydocker.engine.filesystem import Filesystem
 from pydocker.engine.filters import labels_match
@@ -70,6 +71,19 @@ class ContainerMethods:
     async def container_remove(self, ref: str, *, force: bool, volumes: bool) -> None:
         await self._containers.remove(ref, force=force, volumes=volumes)
 
+    async def container_remove_link(self, ref: str) -> None:
+        """``DELETE /containers/{container}/{alias}?link=1``: the link goes, not a container."""
+        parent, sep, alias = ref.strip("/").rpartition("/")
+        if not sep:
+            raise Conflict(links.DEFAULT_LINK_REMOVAL)
+        try:
+            c = self._containers.store.get(parent)
+        except NotFound:
+            raise NotFound(f"No such container: {ref}") from None
+        if not links.remove(c, alias):
+            raise NotFound(f"No such container: {ref}")
+        self._containers.store.save(c)
+
     async def container_rename(self, ref: str, new_name: str) -> None:
         await self._containers.rename(ref, new_name)
 
@@ -87,7 +101,17 @@ class ContainerMethods:
 
     async def container_inspect(self, ref: str, size: bool) -> JSON:
         c = self._containers.store.get(ref)
-        return views.inspect(c, self._containers.paths.inspect_paths(c.id), {"rw": 0, "rootfs": 0} if size else None)
+        sizes = None
+        if size:
+            rw = await asyncio.to_thread(rw_size, c)
+            sizes = {"rw": rw, "rootfs": rw + self._image_size(c.image_id)}
+        return views.inspect(c, self._containers.paths.inspect_paths(c.id), sizes)
+
+    def _image_size(self, image_id: str) -> int:
+        try:
+            return self._image_store.get(image_id).size
+        except (NotFound, InvalidParameter):
+            return 0
 
     def _image_matches(self, ref: str, c: Container) -> bool:
         if c.config.get("Image") == ref or c.image_id == ref or c.image_id.startswith(
@@ -100,24 +124,31 @@ class ContainerMethods:
 
     async def container_list(self, *, all_: bool, limit: int | None, size: bool,
                              filters: dict[str, list[str]]) -> list[JSON]:
-        selected = listing.select(self._containers.store.all(), filters, all_=all_,
+        everything = list(self._containers.store.all())
+        selected = listing.select(everything, filters, all_=all_,
                                   limit=limit, image_matches=self._image_matches)
-        return listing.summaries(selected, lambda c: c.config.get("Image", ""),
-                                 self._containers.now_ns())
+        out = listing.summaries(selected, lambda c: c.config.get("Image", ""),
+                                self._containers.now_ns())
+        link_names = links.names_by_target(everything)  # dockerd lists them among Names
+        for summary in out:
+            summary["Names"] += link_names.get(summary["Id"], [])
+        return out
 
     async def containers_prune(self, filters: dict[str, list[str]]) -> JSON:
-        deleted = []
+        deleted, reclaimed = [], 0
         for c in list(self._containers.store.all()):
             if c.state.running or not labels_match(c.config.get("Labels") or {},
                                                    filters.get("label", [])):
                 continue
+            size = await asyncio.to_thread(rw_size, c)  # measured before it is gone
             try:
                 await self._containers.remove(c.id)
             except (Conflict, NotFound):
                 continue
             deleted.append(c.id)
-        self._events.publish("container", "prune", "", {"reclaimed": "0"})
-        return {"ContainersDeleted": deleted or None, "SpaceReclaimed": 0}
+            reclaimed += size
+        self._events.publish("container", "prune", "", {"reclaimed": str(reclaimed)})
+        return {"ContainersDeleted": deleted or None, "SpaceReclaimed": reclaimed}
 
     async def container_top(self, ref: str, ps_args: str) -> JSON:
         from pydocker.engine.containers.top import top
@@ -138,6 +169,8 @@ class ContainerMethods:
         c = self._containers.store.get(ref)
         if not (stdout or stderr):
             raise InvalidParameter("Bad parameters: you must choose at least one stream")
+        if not logconfig.keeps_logs(c.host_config):
+            raise Unimplemented(logconfig.NOT_READABLE)
         tty = bool(c.config.get("Tty"))
         opts = LogOptions(stdout=stdout, stderr=stderr, since_ns=int(since * 1e9),
                           until_ns=int(until * 1e9), tail=tail, timestamps=timestamps,

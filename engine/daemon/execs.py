@@ -15,7 +15,13 @@ class ExecMethods:
     _exec_service: ExecService
 
     async def exec_create(self, ref: str, body: ExecCreateRequest) -> str:
-        return self._exec_service.create(ref, body.wire()).id
+        config = body.wire()
+        # docker-py spells it detachKeys, which Go's case-insensitive decoding takes as
+        # DetachKeys: the client's configured keys (its config file's detachKeys).
+        camel = config.pop("detachKeys", None)
+        if not config.get("DetachKeys") and camel:
+            config["DetachKeys"] = camel
+        return self._exec_service.create(ref, config).id
 
     def exec_check_start(self, exec_id: str) -> bool:
         return bool(self._exec_service.check_start(exec_id).config.get("Tty"))

@@ -345,7 +345,11 @@ class Shim:
     async def resize(self, height: int, width: int) -> None:
         await self.request({"op": "resize", "height": height, "width": width})
 
-    async def exec(self, spec: dict[str, Any], exec_id: str = "") -> ExecProcess:
+    async def exec(self, spec: dict[str, Any], exec_id: str = "", *, raw: bool | None = None
+                   ) -> ExecProcess:
+        """Start ``spec`` in the container. ``raw``: the output without Docker's stream
+        frames; by default as the process has a tty. dockerd takes the process's tty from
+        the exec's create and the framing from its start, which may differ."""
         reader, writer = await self._open({"op": "exec", "spec": spec, "id": exec_id})
         try:
             first = await self._read_message(reader)
@@ -356,7 +360,8 @@ class Shim:
             writer.close()
             raise StartError(first["error"], int(first.get("exit_code") or 126))
         return ExecProcess(self, exec_id or str(first["pid"]), int(first["pid"]),
-                           FrameReader(reader, bool(spec.get("tty"))), writer)
+                           FrameReader(reader, bool(spec.get("tty")) if raw is None else raw),
+                           writer)
 
     async def pause(self) -> None:
         cg = self.runtime.cgroup(self.id)

@@ -106,8 +106,12 @@ async def post_container_wait(request: web.Request) -> web.StreamResponse:
 
 
 async def delete_container(request: web.Request) -> web.Response:
+    name = request.match_info["name"] + request.match_info.get("alias", "")
+    if query_bool(request, "link"):  # the name is "container/alias": remove that link
+        await request.app[CONTAINERS].container_remove_link(name)
+        return web.Response(status=204)
     await request.app[CONTAINERS].container_remove(
-        request.match_info["name"], force=query_bool(request, "force"),
+        name, force=query_bool(request, "force"),
         volumes=query_bool(request, "v"))
     return web.Response(status=204)
 
@@ -269,4 +273,5 @@ ROUTES = [
     web.put("/containers/{name}/archive", put_container_archive),
     web.post("/containers/{name}/update", post_container_update),
     web.delete("/containers/{name}", delete_container),
+    web.delete("/containers/{name}{alias:/[^/]+}", delete_container),  # ?link=1
 ]

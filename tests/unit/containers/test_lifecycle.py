@@ -95,7 +95,8 @@ class FakeShim:
                      ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         raise NotImplementedError
 
-    async def exec(self, spec: dict[str, Any]) -> ProcessHandle:
+    async def exec(self, spec: dict[str, Any], exec_id: str = "", *, raw: bool | None = None
+                   ) -> ProcessHandle:
         raise NotImplementedError
 
     def stats(self) -> dict[str, Any]:
