@@ -89,11 +89,12 @@ class JsonStream:
         return self._response
 
 
-async def json_progress(request: web.Request, items: JSONStream
-                        ) -> web.StreamResponse:
+async def json_progress(request: web.Request, items: JSONStream, *,
+                        always_in_band: bool = False) -> web.StreamResponse:
     """Relay a progress stream (load, import) as a JsonStream.
 
     An engine error before the first object is a proper HTTP error; after it, in-band.
+    ``always_in_band``: a 200 whatever happens, the error in the stream (dockerd's load).
     """
     out = JsonStream(request)
     async with contextlib.aclosing(items):
@@ -101,7 +102,7 @@ async def json_progress(request: web.Request, items: JSONStream
             async for obj in items:
                 await out.write(obj)
         except EngineError as exc:
-            if not out.started:
+            if not out.started and not always_in_band:
                 raise
             await out.error(str(exc))
     return await out.finish()

@@ -149,6 +149,10 @@ def test_bad_bodies_and_queries_are_4xx_and_create_nothing(
     for method, path, raw in cases(target):
         status, _, answer = daemon.request(method, path, raw,
                                            {"Content-Type": "application/json"})
+        if path.startswith("/images/load"):  # dockerd: 200 with the error in the stream
+            if status != 200 or b'"errorDetail"' not in answer:
+                failures.append(f"{method} {path} {raw[:60]!r}: {status} {answer[:200]!r}")
+            continue
         try:
             message = json.loads(answer)["message"]
         except (ValueError, KeyError, TypeError):

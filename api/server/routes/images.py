@@ -37,7 +37,10 @@ async def post_image_push(request: web.Request) -> web.StreamResponse:
 async def post_images_load(request: web.Request) -> web.StreamResponse:
     quiet = query_bool(request, "quiet")
     async with request_body(request) as stream:
-        return await json_progress(request, request.app[IMAGES].images_load(stream, quiet=quiet))
+        # dockerd answers 200 and reports a bad archive in the stream (docker-py's
+        # ImageLoadError comes from there).
+        return await json_progress(request, request.app[IMAGES].images_load(stream, quiet=quiet),
+                                   always_in_band=True)
 
 
 async def get_images_save(request: web.Request) -> web.StreamResponse:
