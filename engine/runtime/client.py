@@ -96,16 +96,18 @@ class Runtime:
         await self.zygote_call({"op": "netns_remove", "path": str(path)})
 
     @contextlib.asynccontextmanager
-    async def mounted_rootfs(self, container_id: str, rootfs: dict[str, Any],
-                             pid: int = 0) -> AsyncIterator[Path]:
+    async def mounted_rootfs(self, container_id: str, rootfs: dict[str, Any], pid: int = 0,
+                             binds: Sequence[dict[str, Any]] = ()) -> AsyncIterator[Path]:
         """The container's root as a host path: /proc/PID/root while it runs, otherwise
-        its overlay mounted under the exec root until the block ends."""
+        its overlay, with ``binds`` (runtime mount specs) on it, mounted under the exec
+        root until the block ends (one mount per caller: two docker cp may overlap)."""
         if pid:
             yield Path(f"/proc/{pid}/root")
             return
-        target = self.bundles.parent / "mnt" / container_id
+        target = self.bundles.parent / "mnt" / f"{container_id}-{os.urandom(4).hex()}"
         target.parent.mkdir(parents=True, exist_ok=True)
-        await self.zygote_call({"op": "mount_rootfs", "rootfs": rootfs, "target": str(target)})
+        await self.zygote_call({"op": "mount_rootfs", "rootfs": rootfs, "target": str(target),
+                                "binds": list(binds)})
         try:
             yield target
         finally:
