@@ -63,18 +63,26 @@ def _in_root(op: Callable[[], T], path: str) -> T:
         raise
 
 
-def path_stat(rootfd: int, path: str) -> dict[str, Any]:
-    """``lstat`` of ``path`` resolved in the root (links in its parents followed as the
-    container would; the last one followed only for ``dir/`` and ``dir/.``)."""
+def open_path(rootfd: int, path: str) -> int:
+    """An ``O_PATH`` fd of ``path`` resolved in the root (links in its parents followed
+    as the container would; the last one followed only for ``dir/`` and ``dir/.``)."""
     follow = path.endswith(("/", "/."))
-    fd = _in_root(lambda: open_in_root(rootfd, path, os.O_PATH, follow_last=follow), path)
-    try:
-        st = os.fstat(fd)
-        link = os.readlink("", dir_fd=fd) if stat.S_ISLNK(st.st_mode) else ""
-    finally:
-        os.close(fd)
+    return _in_root(lambda: open_in_root(rootfd, path, os.O_PATH, follow_last=follow), path)
+
+
+def fd_stat(fd: int, path: str) -> dict[str, Any]:
+    st = os.fstat(fd)
+    link = os.readlink("", dir_fd=fd) if stat.S_ISLNK(st.st_mode) else ""
     return {"name": os.path.basename(path.rstrip("/")) or "/", "size": st.st_size,
             "mode": go_mode(st), "mtime": _mtime(st), "linkTarget": link}
+
+
+def path_stat(rootfd: int, path: str) -> dict[str, Any]:
+    fd = open_path(rootfd, path)
+    try:
+        return fd_stat(fd, path)
+    finally:
+        os.close(fd)
 
 
 def _mtime(st: os.stat_result) -> str:
@@ -102,26 +110,30 @@ class Archives:
         """``start(info)`` sends the headers once the path is known to exist."""
         _, mounted = self._rootfs(ref)
         async with mounted as root, _RootFd(root) as rootfd:
-            info = await asyncio.to_thread(path_stat, rootfd, path)
-            await start(info)
-            await asyncio.to_thread(write_tar, rootfd, path, info["name"], out,
-                                    follow_last=path.endswith(("/", "/.")))
+            fd = await asyncio.to_thread(open_path, rootfd, path)
+            try:
+                info = fd_stat(fd, path)
+                await start(info)
+                await asyncio.to_thread(write_tar, fd, info["name"], out)
+            finally:
+                os.close(fd)
 
     async def put(self, ref: str, path: str, stream: BinaryIO, *, copy_uid_gid: bool,
                   no_overwrite_dir_non_dir: bool) -> None:
         c, mounted = self._rootfs(ref)
         async with mounted as root, _RootFd(root) as rootfd:
-            def probe() -> None:
-                os.close(open_in_root(rootfd, path, os.O_PATH | os.O_DIRECTORY))
-            await asyncio.to_thread(_in_root, probe, path)
-            if c.host_config.get("ReadonlyRootfs"):
-                raise InvalidParameter("container rootfs is marked read-only")
-            owner = None if copy_uid_gid else (0, 0)
+            dest = await asyncio.to_thread(_in_root, lambda: open_in_root(
+                rootfd, path, os.O_PATH | os.O_DIRECTORY), path)
             try:
-                await asyncio.to_thread(extract_tar, rootfd, path, stream, owner,
-                                        no_overwrite_dir_non_dir)
+                if c.host_config.get("ReadonlyRootfs"):
+                    raise InvalidParameter("container rootfs is marked read-only")
+                owner = None if copy_uid_gid else (0, 0)
+                await asyncio.to_thread(_in_root, lambda: extract_tar(
+                    dest, stream, owner, no_overwrite_dir_non_dir), path)
             except (UnsafeMember, tarfile.TarError) as exc:
                 raise InvalidParameter(str(exc)) from None
+            finally:
+                os.close(dest)
         self.containers.event(c, "extract-to-dir")
 
 

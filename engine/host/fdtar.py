@@ -9,6 +9,7 @@ move us elsewhere inside its own root (CVE-2018-15664).
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import stat
@@ -22,7 +23,6 @@ from pydocker.engine.host.inroot import (
     makedirs_in_root,
     open_in_root,
     openat2,
-    split,
 )
 
 COPY_BUFFER = 1 << 20
@@ -69,21 +69,38 @@ class TarWriter:
     def close(self) -> None:
         self.tar.close()
 
-    def add_path(self, rootfd: int, path: str, arcname: str, follow_last: bool) -> None:
-        """``path`` (resolved in the root) and, for a directory, all below it."""
-        parent, last = split(path)
-        if not last:
-            with _fd(open_in_root(rootfd, parent, _DIR)) as dfd:
-                self._add_dir(dfd, os.fstat(dfd), arcname)
+    def add(self, fd: int, arcname: str) -> None:
+        """The object ``fd`` (an ``O_PATH`` fd, possibly of a symlink) and, for a directory,
+        all below it. Header and content come from that one inode: a rename between a
+        stat and an open cannot substitute another file."""
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            with _fd(_reopen(fd, _DIR & ~os.O_NOFOLLOW)) as dfd:
+                self._add_dir(dfd, st, arcname)
             return
-        if follow_last:
-            with _fd(open_in_root(rootfd, path, os.O_PATH)) as probe:
-                if stat.S_ISDIR(os.fstat(probe).st_mode):
-                    with _fd(open_in_root(rootfd, path, _DIR)) as dfd:
-                        self._add_dir(dfd, os.fstat(dfd), arcname)
-                    return
-        with _fd(open_in_root(rootfd, parent, os.O_PATH | os.O_DIRECTORY)) as pfd:
-            self._add_entry(pfd, last, arcname)
+        info = self._info(st, arcname)
+        if stat.S_ISREG(st.st_mode):
+            key = (st.st_dev, st.st_ino)
+            if st.st_nlink > 1 and key in self.links:
+                info.type, info.linkname = tarfile.LNKTYPE, self.links[key]
+                self.tar.addfile(info)
+                return
+            if st.st_nlink > 1:
+                self.links[key] = arcname
+            with _fd(_reopen(fd, os.O_RDONLY | os.O_NONBLOCK)) as rfd:
+                info.size = st.st_size
+                self.tar.addfile(info, _Exactly(rfd, st.st_size))
+            return
+        if stat.S_ISLNK(st.st_mode):
+            info.type, info.linkname = tarfile.SYMTYPE, os.readlink("", dir_fd=fd)
+        elif stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
+            info.type = tarfile.CHRTYPE if stat.S_ISCHR(st.st_mode) else tarfile.BLKTYPE
+            info.devmajor, info.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
+        elif stat.S_ISFIFO(st.st_mode):
+            info.type = tarfile.FIFOTYPE
+        else:
+            return  # sockets: tar has no type for them, as Docker skips them
+        self.tar.addfile(info)
 
     def _info(self, st: os.stat_result, arcname: str) -> tarfile.TarInfo:
         info = tarfile.TarInfo(arcname)
@@ -94,59 +111,25 @@ class TarWriter:
 
     def _add_entry(self, dfd: int, name: str, arcname: str) -> None:
         try:
-            st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+            if self.stay_on_mount:  # a mount point (EXDEV): its directory entry alone
+                fd = openat2(dfd, name, os.O_PATH | os.O_NOFOLLOW, 0,
+                             RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS)
+            else:
+                fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dfd)
         except FileNotFoundError:
             return  # removed while we walked: as if it never was
-        if stat.S_ISDIR(st.st_mode):
-            if self.stay_on_mount:
-                try:
-                    fd = openat2(dfd, name, _DIR, 0, RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS)
-                except OSError:  # a mount point (EXDEV) or swapped away: the entry alone
-                    self._add_dir_header(st, arcname)
-                    return
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+            if stat.S_ISDIR(st.st_mode):
+                self._add_dir_header(st, arcname)
             else:
-                fd = self._open(dfd, name, _DIR)
-                if fd < 0:
-                    return
-            with _fd(fd):
-                self._add_dir(fd, os.fstat(fd), arcname)
+                info = self._info(st, arcname)
+                self.tar.addfile(info)  # a bind-mounted file (/etc/hosts): empty, as Docker
             return
-        info = self._info(st, arcname)
-        if stat.S_ISREG(st.st_mode):
-            fd = self._open(dfd, name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-            if fd < 0:
-                return
-            with _fd(fd):
-                st = os.fstat(fd)  # what we opened, not what we saw before
-                if not stat.S_ISREG(st.st_mode):
-                    return
-                key = (st.st_dev, st.st_ino)
-                if st.st_nlink > 1 and key in self.links:
-                    info.type, info.linkname = tarfile.LNKTYPE, self.links[key]
-                    self.tar.addfile(info)
-                    return
-                if st.st_nlink > 1:
-                    self.links[key] = arcname
-                info.size = st.st_size
-                self.tar.addfile(info, _Exactly(fd, st.st_size))
-            return
-        if stat.S_ISLNK(st.st_mode):
-            info.type, info.linkname = tarfile.SYMTYPE, os.readlink(name, dir_fd=dfd)
-        elif stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
-            info.type = tarfile.CHRTYPE if stat.S_ISCHR(st.st_mode) else tarfile.BLKTYPE
-            info.devmajor, info.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
-        elif stat.S_ISFIFO(st.st_mode):
-            info.type = tarfile.FIFOTYPE
-        else:
-            return  # sockets: tar has no type for them, as Docker skips them
-        self.tar.addfile(info)
-
-    @staticmethod
-    def _open(dfd: int, name: str, flags: int) -> int:
-        try:
-            return os.open(name, flags | os.O_CLOEXEC, dir_fd=dfd)
-        except OSError:  # swapped for a link or removed since the stat: skip it
-            return -1
+        with _fd(fd):
+            self.add(fd, arcname)
 
     def _add_dir_header(self, st: os.stat_result, arcname: str) -> None:
         info = self._info(st, arcname.rstrip("/") + "/")
@@ -161,15 +144,18 @@ class TarWriter:
             self._add_entry(dfd, name, prefix + name)
 
 
-def write_tar(rootfd: int, path: str, arcname: str, out: BinaryIO, *,
-              follow_last: bool = False, stay_on_mount: bool = False) -> None:
+def _reopen(fd: int, flags: int) -> int:
+    """A readable fd of the very inode an ``O_PATH`` fd holds (the magic link is ours)."""
+    return os.open(f"/proc/self/fd/{fd}", flags | os.O_CLOEXEC)
+
+
+def write_tar(fd: int, arcname: str, out: BinaryIO, *, stay_on_mount: bool = False) -> None:
+    """The tar of what ``fd`` (``O_PATH``) holds, named ``arcname``."""
     writer = TarWriter(out, stay_on_mount=stay_on_mount)
     try:
-        writer.add_path(rootfd, path, arcname, follow_last)
+        writer.add(fd, arcname)
     finally:
         writer.close()
-
-
 # ------------------------------------------------------------------ extracting (PUT)
 
 def clean_name(name: str) -> list[str]:
@@ -180,18 +166,21 @@ def clean_name(name: str) -> list[str]:
 
 
 class Extractor:
-    """Extract into ``dest`` (a directory path inside the root), every parent resolved in
-    the root and every entry made with a ``*at()`` call on its parent's fd."""
+    """Extract into the directory ``destfd`` holds (opened once: the path that led there
+    may be swapped meanwhile), every parent resolved beneath it (``RESOLVE_IN_ROOT``) and
+    every entry made with a ``*at()`` call on its parent's fd. A link in the archive is
+    therefore followed within the destination, never above it."""
 
-    def __init__(self, rootfd: int, dest: str, owner: tuple[int, int] | None,
+    def __init__(self, destfd: int, owner: tuple[int, int] | None,
                  no_overwrite_dir_non_dir: bool = False) -> None:
-        self.rootfd, self.dest = rootfd, dest.strip("/")
+        self.rootfd = destfd
         self.owner = owner
         self.no_overwrite = no_overwrite_dir_non_dir
         self.dirs: list[tuple[str, tarfile.TarInfo]] = []
 
-    def _rel(self, parts: list[str]) -> str:
-        return "/".join([self.dest, *parts]) if self.dest else "/".join(parts)
+    @staticmethod
+    def _rel(parts: list[str]) -> str:
+        return "/".join(parts)
 
     def extract(self, stream: BinaryIO) -> None:
         with tarfile.open(fileobj=stream, mode="r|*") as tar:
@@ -273,6 +262,6 @@ class Extractor:
         os.utime(via, (m.mtime, m.mtime))
 
 
-def extract_tar(rootfd: int, dest: str, stream: BinaryIO, owner: tuple[int, int] | None,
+def extract_tar(destfd: int, stream: BinaryIO, owner: tuple[int, int] | None,
                 no_overwrite_dir_non_dir: bool = False) -> None:
-    Extractor(rootfd, dest, owner, no_overwrite_dir_non_dir).extract(stream)
+    Extractor(destfd, owner, no_overwrite_dir_non_dir).extract(stream)
