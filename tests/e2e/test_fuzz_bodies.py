@@ -107,6 +107,9 @@ QUERIES = [
     # Names that would be paths: never a 204, even with force.
     "DELETE /volumes/..%2F..%2Fetc?force=1", "DELETE /volumes/a%2F..%2Fb?force=1",
     "DELETE /volumes/%2e%2e?force=1", "GET /volumes/..%2F..",
+    # ps arguments ps refuses (found by schemathesis), and one shlex cannot split.
+    "GET /containers/{id}/top?ps_args=%2B%0B%2F", "GET /containers/{id}/top?ps_args=%22",
+    "GET /containers/{id}/top?ps_args=-o%20comm",
 ]
 
 
