@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pydocker.engine.runtime.inroot import (
     IN_ROOT,
+    RESOLVE_BENEATH,
+    RESOLVE_NO_MAGICLINKS,
     RESOLVE_NO_SYMLINKS,
     RESOLVE_NO_XDEV,
     makedirs_in_root,
@@ -17,5 +19,5 @@ from pydocker.engine.runtime.inroot import (
     split,
 )
 
-__all__ = ["IN_ROOT", "RESOLVE_NO_SYMLINKS", "RESOLVE_NO_XDEV", "makedirs_in_root",
+__all__ = ["IN_ROOT", "RESOLVE_BENEATH", "RESOLVE_NO_MAGICLINKS", "RESOLVE_NO_SYMLINKS", "RESOLVE_NO_XDEV", "makedirs_in_root",
            "open_in_root", "open_root", "openat2", "split"]
