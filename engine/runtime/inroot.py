@@ -94,3 +94,27 @@ def makedirs_in_root(rootfd: int, path: str, mode: int = 0o755) -> int:
             finally:
                 os.close(parent)
     return openat2(rootfd, "/".join(parts), os.O_PATH | os.O_DIRECTORY)
+
+
+def open_mount_point(rootfd: int, path: str, is_dir: bool) -> int:
+    """An ``O_PATH`` fd of the mount point ``path`` inside the root, created (directory or
+    empty file) when missing: mount onto ``/proc/self/fd/N`` of it and the target is that
+    inode, whatever a shared volume's other user renames meanwhile (CVE-2021-30465)."""
+    parent, last = split(path)
+    if last:
+        pfd = makedirs_in_root(rootfd, parent)
+        try:
+            if is_dir:
+                try:
+                    os.mkdir(last, 0o755, dir_fd=pfd)
+                except FileExistsError:
+                    pass
+            else:
+                try:
+                    os.close(os.open(last, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW
+                                     | os.O_CLOEXEC, 0o644, dir_fd=pfd))
+                except FileExistsError:
+                    pass
+        finally:
+            os.close(pfd)
+    return openat2(rootfd, path, os.O_PATH)
