@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import exits, wire
+from . import syscalls as sc
 from .cgroups import Cgroup
 from .errors import SpawnerError, SpawnerGone, StartError
 from .exits import ExitStatus
@@ -49,7 +50,20 @@ class Runtime:
 
     async def start(self) -> None:
         self.bundles.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(self._sweep_mounts)
         self._spawn_zygote()
+
+    def _sweep_mounts(self) -> None:
+        """Root mounts of docker cp / export that a killed daemon left behind: no operation
+        of this daemon can hold them yet, so they all go (detached, then their dirs)."""
+        mnt = self.bundles.parent / "mnt"
+        if not mnt.is_dir():
+            return
+        for entry in mnt.iterdir():
+            with contextlib.suppress(OSError):  # EINVAL: not (or no longer) a mount point
+                sc.umount2(str(entry), sc.MNT_DETACH)
+            with contextlib.suppress(OSError):
+                entry.rmdir()
 
     def _spawn_zygote(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
