@@ -13,13 +13,13 @@ import contextlib
 import os
 import shutil
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 from pydocker.engine.host.inroot import (
     RESOLVE_BENEATH,
     RESOLVE_NO_MAGICLINKS,
     RESOLVE_NO_SYMLINKS,
+    closing_fd,
     openat2,
 )
 
@@ -133,7 +133,7 @@ def _merge_layer(src_root: str, volfd: int) -> list[tuple[str, os.stat_result]]:
                     continue
                 if stat.S_ISDIR(st.st_mode) and _is_opaque(src):
                     with contextlib.suppress(OSError), \
-                            _closing(openat2(dfd, name, os.O_RDONLY | os.O_DIRECTORY, 0,
+                            closing_fd(openat2(dfd, name, os.O_RDONLY | os.O_DIRECTORY, 0,
                                              _BENEATH)) as sub:
                         _clear(sub)
                 _copy_entry(src, dfd, name, st)
@@ -144,21 +144,13 @@ def _merge_layer(src_root: str, volfd: int) -> list[tuple[str, os.stat_result]]:
     return dirs
 
 
-@contextlib.contextmanager
-def _closing(fd: int) -> Iterator[int]:
-    try:
-        yield fd
-    finally:
-        os.close(fd)
-
-
 def populate(volume_dir: Path, layers_top_first: list[str], path_in_image: str) -> bool:
     """Copy ``path_in_image`` from the image into an empty volume; True if anything was.
 
     Only a directory at the mount point is copied (a file there, or nothing, leaves the
     volume empty), and the mount point's own owner and mode become the volume root's.
     """
-    with _closing(os.open(volume_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+    with closing_fd(os.open(volume_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
                           | os.O_CLOEXEC)) as volfd:
         return _populate(volfd, layers_top_first, path_in_image)
 
@@ -191,7 +183,7 @@ def _populate(volfd: int, layers_top_first: list[str], path_in_image: str) -> bo
     if top is None:
         return False
     for rel_dir, st in reversed(dirs):  # children first changed their parents' mtimes
-        with contextlib.suppress(OSError), _closing(_dir_fd(volfd, rel_dir)) as dfd:
+        with contextlib.suppress(OSError), closing_fd(_dir_fd(volfd, rel_dir)) as dfd:
             os.utime(f"/proc/self/fd/{dfd}", ns=(st.st_atime_ns, st.st_mtime_ns))
     via = f"/proc/self/fd/{volfd}"
     os.chown(via, top.st_uid, top.st_gid)

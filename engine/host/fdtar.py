@@ -14,12 +14,12 @@ import os
 import shutil
 import stat
 import tarfile
-from collections.abc import Iterator
 from typing import BinaryIO
 
 from pydocker.engine.host.inroot import (
     RESOLVE_NO_SYMLINKS,
     RESOLVE_NO_XDEV,
+    closing_fd,
     makedirs_in_root,
     open_in_root,
     openat2,
@@ -31,14 +31,6 @@ _DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 class UnsafeMember(ValueError):
     """A tar member that would land outside the destination, or over what it must not."""
-
-
-@contextlib.contextmanager
-def _fd(fd: int) -> Iterator[int]:
-    try:
-        yield fd
-    finally:
-        os.close(fd)
 
 
 # ---------------------------------------------------------------- writing (GET, export)
@@ -75,7 +67,7 @@ class TarWriter:
         stat and an open cannot substitute another file."""
         st = os.fstat(fd)
         if stat.S_ISDIR(st.st_mode):
-            with _fd(_reopen(fd, _DIR & ~os.O_NOFOLLOW)) as dfd:
+            with closing_fd(_reopen(fd, _DIR & ~os.O_NOFOLLOW)) as dfd:
                 self._add_dir(dfd, st, arcname)
             return
         info = self._info(st, arcname)
@@ -87,7 +79,7 @@ class TarWriter:
                 return
             if st.st_nlink > 1:
                 self.links[key] = arcname
-            with _fd(_reopen(fd, os.O_RDONLY | os.O_NONBLOCK)) as rfd:
+            with closing_fd(_reopen(fd, os.O_RDONLY | os.O_NONBLOCK)) as rfd:
                 info.size = st.st_size
                 self.tar.addfile(info, _Exactly(rfd, st.st_size))
             return
@@ -128,7 +120,7 @@ class TarWriter:
                 info = self._info(st, arcname)
                 self.tar.addfile(info)  # a bind-mounted file (/etc/hosts): empty, as Docker
             return
-        with _fd(fd):
+        with closing_fd(fd):
             self.add(fd, arcname)
 
     def _add_dir_header(self, st: os.stat_result, arcname: str) -> None:
@@ -156,13 +148,16 @@ def write_tar(fd: int, arcname: str, out: BinaryIO, *, stay_on_mount: bool = Fal
         writer.add(fd, arcname)
     finally:
         writer.close()
+
+
 # ------------------------------------------------------------------ extracting (PUT)
 
-def clean_name(name: str) -> list[str]:
+def member_parts(name: str) -> list[str]:
+    """A member's path components; a ``..`` anywhere is refused, not resolved."""
     parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
-    if any(p == ".." for p in parts):
-        raise UnsafeMember(f"invalid tar member {name!r}: path escapes the destination")
-    return parts
+    if ".." not in parts:
+        return parts
+    raise UnsafeMember(f"invalid tar member {name!r}: path escapes the destination")
 
 
 class Extractor:
@@ -188,16 +183,16 @@ class Extractor:
                 self.add(tar, m)
         for rel, m in reversed(self.dirs):  # after their contents, which touch their mtime
             try:
-                with _fd(open_in_root(self.rootfd, rel, _DIR)) as fd:
+                with closing_fd(open_in_root(self.rootfd, rel, _DIR)) as fd:
                     self._meta(fd, m)
             except OSError:
                 pass
 
     def add(self, tar: tarfile.TarFile, m: tarfile.TarInfo) -> None:
-        parts = clean_name(m.name)
+        parts = member_parts(m.name)
         if not parts:
             return
-        with _fd(makedirs_in_root(self.rootfd, self._rel(parts[:-1]))) as pfd:
+        with closing_fd(makedirs_in_root(self.rootfd, self._rel(parts[:-1]))) as pfd:
             self._add(tar, m, pfd, parts)
 
     def _clear(self, pfd: int, name: str, keep_dir: bool) -> None:
@@ -227,7 +222,7 @@ class Extractor:
         elif m.isreg():
             fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
                          | os.O_CLOEXEC, 0o600, dir_fd=pfd)
-            with _fd(fd):
+            with closing_fd(fd):
                 src = tar.extractfile(m)
                 while src is not None and (chunk := src.read(COPY_BUFFER)):
                     os.write(fd, chunk)
@@ -237,17 +232,17 @@ class Extractor:
             uid, gid = self.owner or (m.uid, m.gid)
             os.chown(name, uid, gid, dir_fd=pfd, follow_symlinks=False)
         elif m.islnk():
-            target = clean_name(m.linkname)
+            target = member_parts(m.linkname)
             if not target:
                 raise UnsafeMember(f"invalid tar member {m.name!r}: hard link to the root")
-            with _fd(open_in_root(self.rootfd, self._rel(target[:-1]),
+            with closing_fd(open_in_root(self.rootfd, self._rel(target[:-1]),
                                   os.O_PATH | os.O_DIRECTORY)) as tfd:
                 os.link(target[-1], name, src_dir_fd=tfd, dst_dir_fd=pfd,
                         follow_symlinks=False)
         elif m.ischr() or m.isblk() or m.isfifo():
             kind = (stat.S_IFCHR if m.ischr() else stat.S_IFBLK if m.isblk() else stat.S_IFIFO)
             os.mknod(name, kind | 0o600, os.makedev(m.devmajor, m.devminor), dir_fd=pfd)
-            with _fd(os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=pfd)) as fd:
+            with closing_fd(os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=pfd)) as fd:
                 self._meta(fd, m)
 
     def _meta(self, fd: int, m: tarfile.TarInfo) -> None:

@@ -12,6 +12,7 @@ from pydocker.engine.runtime.inroot import (
     RESOLVE_NO_MAGICLINKS,
     RESOLVE_NO_SYMLINKS,
     RESOLVE_NO_XDEV,
+    closing_fd,
     makedirs_in_root,
     open_in_root,
     open_root,
@@ -19,5 +20,5 @@ from pydocker.engine.runtime.inroot import (
     split,
 )
 
-__all__ = ["IN_ROOT", "RESOLVE_BENEATH", "RESOLVE_NO_MAGICLINKS", "RESOLVE_NO_SYMLINKS", "RESOLVE_NO_XDEV", "makedirs_in_root",
+__all__ = ["IN_ROOT", "RESOLVE_BENEATH", "RESOLVE_NO_MAGICLINKS", "RESOLVE_NO_SYMLINKS", "RESOLVE_NO_XDEV", "closing_fd", "makedirs_in_root",
            "open_in_root", "open_root", "openat2", "split"]

@@ -12,9 +12,11 @@ points; ``pydocker.engine.host.inroot`` re-exports it for the rest of the engine
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import os
+from collections.abc import Iterator
 
 from .syscalls import libc
 
@@ -44,6 +46,15 @@ def openat2(dirfd: int, path: str, flags: int, mode: int = 0, resolve: int = IN_
         if err not in (errno.EAGAIN, errno.EINTR):
             raise OSError(err, f"{os.strerror(err)}: {path}")
     raise OSError(errno.EAGAIN, f"path kept changing while resolving it: {path}")
+
+
+@contextlib.contextmanager
+def closing_fd(fd: int) -> Iterator[int]:
+    """``with closing_fd(os.open(...)) as fd:`` for the fds every walk here holds."""
+    try:
+        yield fd
+    finally:
+        os.close(fd)
 
 
 def open_root(root: str) -> int:

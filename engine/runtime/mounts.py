@@ -6,10 +6,8 @@ live in the container's mount namespace and vanish with it.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
-from collections.abc import Iterator
 
 from . import inroot
 from . import syscalls as sc
@@ -110,7 +108,7 @@ def mount_user(root: str, m: Mount) -> None:
     rootfd = inroot.open_root(root)
     try:
         is_dir = kind != "bind" or os.path.isdir(m["source"])
-        with _fd(inroot.open_mount_point(rootfd, dest, is_dir)) as point:
+        with inroot.closing_fd(inroot.open_mount_point(rootfd, dest, is_dir)) as point:
             target = f"/proc/self/fd/{point}"
             if kind == "bind":
                 sc.mount(m["source"], target, None,
@@ -118,7 +116,7 @@ def mount_user(root: str, m: Mount) -> None:
             else:
                 sc.mount(m.get("source") or kind, target, kind, flags, data or None)
         # Flags and propagation apply to the new mount, now on top at that place.
-        with _fd(inroot.openat2(rootfd, dest, os.O_PATH)) as mounted:
+        with inroot.closing_fd(inroot.openat2(rootfd, dest, os.O_PATH)) as mounted:
             target = f"/proc/self/fd/{mounted}"
             if kind == "bind" and flags & ~(sc.MS_BIND | sc.MS_REC):
                 sc.mount(None, target, None,
@@ -127,14 +125,6 @@ def mount_user(root: str, m: Mount) -> None:
                 sc.mount(None, target, None, propagation)
     finally:
         os.close(rootfd)
-
-
-@contextlib.contextmanager
-def _fd(fd: int) -> Iterator[int]:
-    try:
-        yield fd
-    finally:
-        os.close(fd)
 
 
 def pivot(root: str) -> None:
