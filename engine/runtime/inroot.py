@@ -38,6 +38,8 @@ class _OpenHow(ctypes.Structure):
 def openat2(dirfd: int, path: str, flags: int, mode: int = 0, resolve: int = IN_ROOT) -> int:
     how = _OpenHow(flags | os.O_CLOEXEC, mode, resolve)
     raw = os.fsencode(path or ".")
+    if b"\0" in raw:  # ctypes would cut the path there: refuse it as the kernel would
+        raise OSError(errno.EINVAL, f"path contains a NUL byte: {path!r}")
     for _ in range(_RETRIES):
         fd = libc.syscall(SYS_OPENAT2, dirfd, raw, ctypes.byref(how), ctypes.sizeof(how))
         if fd >= 0:

@@ -234,6 +234,8 @@ def _archive_path(request: web.Request) -> str:
     path = request.query.get("path", "")
     if not path:
         raise InvalidParameter("path must not be empty")
+    if "\x00" in path:
+        raise InvalidParameter(f"invalid path {path!r}: contains a NUL byte")
     return path
 
 
