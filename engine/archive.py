@@ -60,6 +60,8 @@ def _in_root(op: Callable[[], T], path: str) -> T:
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise InvalidParameter(f"too many symbolic links in {path}") from None
+        if exc.errno == errno.EROFS:  # a read-only volume or bind, /sys: the caller's choice
+            raise InvalidParameter(f"{path}: mounted volume is marked read-only") from None
         raise
 
 
