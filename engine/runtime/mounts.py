@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 
 from . import inroot
 from . import syscalls as sc
@@ -59,12 +60,34 @@ def mount_rootfs(rootfs: OverlayRootfs | DirRootfs, target: str) -> None:
 
 
 def mount_standard(root: str, spec: Spec) -> None:
-    """/proc, /sys, /dev and friends, with the flags runc uses."""
-    def at(p: str) -> str:
-        path = os.path.join(root, p)
-        os.makedirs(path, exist_ok=True)
-        return path
+    """/proc, /sys, /dev and friends, with the flags runc uses.
 
+    Each mount point is resolved in the root by the kernel and used through its fd: an
+    image whose /dev or /proc is a symlink to ``/`` mounts inside its root, not on the
+    host's tree."""
+    rootfd = inroot.open_root(root)
+    try:
+        _mount_standard(rootfd, spec)
+    finally:
+        os.close(rootfd)
+
+
+def _mount_standard(rootfd: int, spec: Spec) -> None:
+    held: list[int] = []
+
+    def at(p: str) -> str:
+        held.append(inroot.open_mount_point(rootfd, p, True))
+        return f"/proc/self/fd/{held[-1]}"
+
+    try:
+        _mount_special(at, spec)
+    finally:
+        for fd in held:
+            os.close(fd)
+
+
+def _mount_special(at: Callable[[str], str], spec: Spec) -> None:
+    """``at(p)`` opens the mount point again at each call: after a mount, the new mount."""
     sc.mount("proc", at("proc"), "proc", sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC)
     sys_flags = sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC
     if not spec.get("privileged"):
@@ -76,8 +99,9 @@ def mount_standard(root: str, spec: Spec) -> None:
         sc.mount("/sys", at("sys"), None, sc.MS_BIND | sc.MS_REC)
         if sys_flags & sc.MS_RDONLY:
             sc.mount(None, at("sys"), None, sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY)
-    dev = at("dev")
-    sc.mount("tmpfs", dev, "tmpfs", sc.MS_NOSUID | sc.MS_STRICTATIME, "mode=755,size=65536k")
+    sc.mount("tmpfs", at("dev"), "tmpfs", sc.MS_NOSUID | sc.MS_STRICTATIME,
+             "mode=755,size=65536k")
+    dev = at("dev")  # the fresh tmpfs, which only we can see yet
     old = os.umask(0)
     try:
         for name, major, minor in DEVICES:
