@@ -30,6 +30,10 @@ class DaemonConfig:
     iptables_chain_prefix: str = "PYDOCKER"
     cgroup_parent: str = "pydocker"
     labels: tuple[str, ...] = field(default_factory=tuple)
+    max_concurrent_downloads: int = 3
+    max_concurrent_uploads: int = 5
+    insecure_registries: tuple[str, ...] = field(default_factory=tuple)
+    registry_mirrors: tuple[str, ...] = field(default_factory=tuple)
 
     def socket_paths(self) -> list[Path]:
         return [Path(h.removeprefix("unix://")) for h in self.hosts]

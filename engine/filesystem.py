@@ -48,11 +48,16 @@ class Filesystem:
         if shim is None or c.state.status is not ContainerState.RUNNING:
             yield
             return
-        await shim.pause()
+        try:
+            await shim.pause()
+        except OSError:  # it exited meanwhile (its cgroup is gone): nothing moves any more
+            yield
+            return
         try:
             yield
         finally:
-            await shim.resume()
+            with contextlib.suppress(OSError):
+                await shim.resume()
 
     async def changes(self, ref: str) -> list[dict[str, Any]] | None:
         c = self.containers.store.get(ref)
@@ -87,8 +92,9 @@ class Filesystem:
         image_config = apply_changes(image_config, changes)
         paused_here = False
         if pause and c.state.status.can_pause():
-            await self.containers.pause(c.id)
-            paused_here = True
+            with contextlib.suppress(Conflict):  # it may exit meanwhile: commit it anyway
+                await self.containers.pause(c.id)
+                paused_here = True
         try:
             repo_tag = f"{repo}:{tag}" if repo and tag else (repo or None)
             async with self._still(c):  # --pause=false still must not read a moving tree
@@ -97,7 +103,7 @@ class Filesystem:
                     created_by=" ".join([c.path, *c.args]), comment=comment, author=author,
                     repo_tag=repo_tag)
         finally:
-            if paused_here:
+            if paused_here and c.state.status is ContainerState.PAUSED:
                 await self.containers.unpause(c.id)
         self.containers.event(c, "commit", comment=comment)
         self.events.publish("image", "commit", image_id, {"name": repo_tag or image_id})

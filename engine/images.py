@@ -7,17 +7,30 @@ import builtins
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, BinaryIO
 
+from pydocker.engine.config import DaemonConfig
 from pydocker.engine.events import EventBus
 from pydocker.images import views
+from pydocker.images.distribution.service import Distribution, RegistryOptions
 from pydocker.images.store import ImageStore, chain_ids
 
 
 class ImageService:
     def __init__(self, store: ImageStore, events: EventBus,
-                 users: Callable[[str], list[tuple[str, bool]]]) -> None:
+                 users: Callable[[str], list[tuple[str, bool]]],
+                 config: DaemonConfig | None = None) -> None:
         self.store = store
         self.events = events
         self.users = users
+        config = config or DaemonConfig()
+        self.distribution = Distribution(store, RegistryOptions(
+            max_concurrent_downloads=config.max_concurrent_downloads,
+            max_concurrent_uploads=config.max_concurrent_uploads,
+            insecure_registries=config.insecure_registries,
+            registry_mirrors=config.registry_mirrors), self._event_by_name)
+
+    def _event_by_name(self, action: str, ref: str, repository: str) -> None:
+        """dockerd's pull and push events: the reference as ID, its repository as name."""
+        self._event(action, ref, repository)
 
     def _event(self, action: str, image_id: str, name: str = "") -> None:
         self.events.publish("image", action, image_id, {"name": name or image_id})

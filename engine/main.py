@@ -41,7 +41,18 @@ def parse_args(argv: list[str] | None = None) -> DaemonConfig:
                    help="prefix of our iptables chains (tests run daemons side by side)")
     p.add_argument("--cgroup-parent", default="pydocker")
     p.add_argument("--label", action="append", default=[])
+    p.add_argument("--max-concurrent-downloads", type=int, default=3,
+                   help="layer downloads at once, per daemon")
+    p.add_argument("--max-concurrent-uploads", type=int, default=5,
+                   help="layer uploads at once, per push")
+    p.add_argument("--insecure-registry", action="append", dest="insecure_registries",
+                   default=[], help="host[:port] or CIDR spoken to over http / unverified TLS")
+    p.add_argument("--registry-mirror", action="append", dest="registry_mirrors", default=[],
+                   help="a Docker Hub mirror (http[s]://host[:port]), tried before Docker Hub")
     a = p.parse_args(argv)
+    for mirror in a.registry_mirrors:
+        if not mirror.startswith(("http://", "https://")):
+            p.error(f'invalid mirror: unsupported scheme in "{mirror}" (http or https)')
     hosts = tuple(a.hosts or [DEFAULT_SOCKET])
     for host in hosts:
         if not host.startswith("unix://"):
@@ -52,7 +63,10 @@ def parse_args(argv: list[str] | None = None) -> DaemonConfig:
         log_level="debug" if a.debug else a.log_level, bridge=a.bridge, bip=a.bip,
         iptables=a.iptables == "true", ip_forward=a.ip_forward == "true",
         iptables_chain_prefix=a.iptables_chain_prefix, cgroup_parent=a.cgroup_parent,
-        labels=tuple(a.label))
+        labels=tuple(a.label), max_concurrent_downloads=max(1, a.max_concurrent_downloads),
+        max_concurrent_uploads=max(1, a.max_concurrent_uploads),
+        insecure_registries=tuple(a.insecure_registries),
+        registry_mirrors=tuple(a.registry_mirrors))
 
 
 class StartupError(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import platform
 import socket
@@ -119,8 +120,37 @@ def host_info() -> dict[str, Any]:
         "Isolation": "",
         "InitBinary": "tini",
         "SecurityOptions": ["name=seccomp,profile=builtin"] + (["name=cgroupns"] if v2 else []),
+        "GenericResources": None,
+        # dockerd reports the proxies of its own environment.
+        "HttpProxy": os.environ.get("HTTP_PROXY") or os.environ.get("http_proxy", ""),
+        "HttpsProxy": os.environ.get("HTTPS_PROXY") or os.environ.get("https_proxy", ""),
+        "NoProxy": os.environ.get("NO_PROXY") or os.environ.get("no_proxy", ""),
+        # No containerd, runc or docker-init here: the runtime is our own.
+        "ContainerdCommit": {"ID": "", "Expected": ""},
+        "RuncCommit": {"ID": "", "Expected": ""},
+        "InitCommit": {"ID": "", "Expected": ""},
         "Warnings": [],
     }
+
+
+def registry_config(insecure: tuple[str, ...], mirrors: tuple[str, ...]) -> dict[str, Any]:
+    """``/info``'s RegistryConfig, as dockerd builds it from the same flags: CIDRs (loopback
+    always) are insecure ranges, names are index entries marked not secure."""
+    cidrs, names = ["127.0.0.0/8"], []
+    for entry in insecure:
+        try:
+            cidrs.append(str(ipaddress.ip_network(entry, strict=False)))
+        except ValueError:
+            names.append(entry)
+    urls = [m if m.endswith("/") else m + "/" for m in mirrors]
+    indexes: dict[str, Any] = {"docker.io": {"Name": "docker.io", "Mirrors": urls,
+                                             "Secure": True, "Official": True}}
+    for name in names:
+        indexes[name] = {"Name": name, "Mirrors": [], "Secure": False, "Official": False}
+    return {"AllowNondistributableArtifactsCIDRs": [],
+            "AllowNondistributableArtifactsHostnames": [],
+            "InsecureRegistryCIDRs": sorted(set(cidrs), key=cidrs.index),
+            "IndexConfigs": indexes, "Mirrors": urls}
 
 
 def _read(path: str) -> str:

@@ -43,6 +43,10 @@ class ReferenceStore:
             self._save()
         return image_id
 
+    def all_refs(self) -> list[str]:
+        with self._lock:
+            return list(self._refs)
+
     def refs_of(self, image_id: str) -> list[str]:
         with self._lock:
             return [r for r, i in self._refs.items() if i == image_id]

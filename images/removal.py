@@ -60,16 +60,32 @@ def delete(images: Catalog, ref: str, *, force: bool, users: ImageUsers) -> Repo
 def _delete_by_name(images: Catalog, ref: str, img: Image, in_use: list[tuple[str, bool]],
                     force: bool) -> Report:
     parsed = reference.parse(ref)
-    untagged = [{"Untagged": parsed.familiar()}]
-    if len(images.refs_of(img.id)) > 1 or (in_use and force):
-        images.untag(str(parsed))
-        return untagged
-    if in_use:
+    if in_use and not force and len(images.refs_of(img.id)) <= 1:
         raise Conflict(
             f'conflict: unable to remove repository reference "{ref}" (must force) - '
             f"container {in_use[0][0][:12]} is using its referenced image {img.short_id}")
     images.untag(str(parsed))
-    return untagged + images.remove_image(img.id)
+    out = [{"Untagged": parsed.familiar()}] + _untag_orphan_digests(images, img.id, parsed)
+    if images.refs_of(img.id) or in_use:
+        return out
+    return out + images.remove_image(img.id)
+
+
+def _untag_orphan_digests(images: Catalog, image_id: str,
+                          removed: reference.Reference) -> Report:
+    """dockerd: once a repository's last tag of an image goes, so do that repository's
+    digest references to it (what a pull recorded)."""
+    if removed.digest:
+        return []
+    same_repo = [reference.parse(r) for r in images.refs_of(image_id)]
+    same_repo = [r for r in same_repo if r.repository == removed.repository]
+    if any(not r.digest for r in same_repo):
+        return []
+    out: Report = []
+    for digested in same_repo:
+        images.untag(str(digested))
+        out.append({"Untagged": digested.familiar()})
+    return out
 
 
 def _is_name(images: Catalog, ref: str) -> bool:

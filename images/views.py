@@ -73,6 +73,15 @@ def _normal(ref: str) -> str:
         return ref
 
 
+# The keys dockerd's image inspect always shows in Config, with their zero values (clients
+# index ``Config["Env"]`` and the like without a default).
+CONFIG_ZERO_VALUES: dict[str, Any] = {
+    "Hostname": "", "Domainname": "", "User": "", "AttachStdin": False,
+    "AttachStdout": False, "AttachStderr": False, "Tty": False, "OpenStdin": False,
+    "StdinOnce": False, "Env": None, "Cmd": None, "Image": "", "Volumes": None,
+    "WorkingDir": "", "Entrypoint": None, "OnBuild": None, "Labels": None}
+
+
 def inspect(img: Image, lower_dirs: list[str]) -> dict[str, Any]:
     doc = img.document
     return {
@@ -84,14 +93,15 @@ def inspect(img: Image, lower_dirs: list[str]) -> dict[str, Any]:
         "Created": img.created,
         "DockerVersion": doc.get("docker_version", ""),
         "Author": doc.get("author", ""),
-        "Config": img.config,
+        "Config": {**CONFIG_ZERO_VALUES, **img.config},
         "Architecture": doc.get("architecture", ""),
         "Variant": doc.get("variant") or None,
         "Os": doc.get("os", "linux"),
         "Size": img.size,
         "VirtualSize": img.size,
+        # dockerd leaves LowerDir out for a one-layer image (Data is a string map).
         "GraphDriver": {"Name": "overlay2", "Data": {
-            "LowerDir": ":".join(lower_dirs[1:]) or None,
+            **({"LowerDir": ":".join(lower_dirs[1:])} if len(lower_dirs) > 1 else {}),
             "UpperDir": lower_dirs[0] if lower_dirs else "",
             "WorkDir": "", "MergedDir": ""}},
         "RootFS": {"Type": "layers", "Layers": img.diff_ids},

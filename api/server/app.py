@@ -11,7 +11,7 @@ from .errors import error_middleware
 from .versioning import add_common_headers, version_middleware, versioned
 
 # Each module exports ROUTES; order matters only where paths overlap.
-ROUTE_MODULES = ("system", "containers", "exec", "images", "networks", "volumes", "swarm")
+ROUTE_MODULES = ("system", "containers", "exec", "images", "networks", "volumes", "swarm", "build")
 
 
 def all_routes() -> list[web.RouteDef]:

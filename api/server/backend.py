@@ -17,6 +17,8 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any, BinaryIO, Protocol
 
 from aiohttp import web
+from pydocker.api.models.auth import AuthConfig
+from pydocker.api.models.build import BuildQuery
 from pydocker.api.models.containers import (
     ContainerCommitConfig,
     ContainerCreateRequest,
@@ -159,6 +161,18 @@ class ImageBackend(Protocol):
 
     async def images_prune(self, filters: Filters) -> JSON: ...
 
+    def image_pull(self, from_image: str, *, tag: str, platform: str,
+                   auth: str | None) -> JSONStream: ...
+
+    def image_push(self, name: str, *, tag: str, auth: str | None) -> JSONStream: ...
+
+    async def auth_login(self, body: AuthConfig) -> dict[str, str]: ...
+
+    async def distribution_inspect(self, name: str, *, auth: str | None) -> JSON: ...
+
+    async def images_search(self, term: str, *, limit: int, filters: Filters
+                            ) -> list[JSON]: ...
+
 
 class NetworkBackend(Protocol):
     async def networks_list(self, filters: Filters) -> list[JSON]: ...
@@ -201,8 +215,18 @@ class SystemBackend(Protocol):
         ...
 
 
+class BuildBackend(Protocol):
+    async def build(self, context: BinaryIO, query: BuildQuery) -> JSONStream:
+        """Unpacks the context and reads the Dockerfile (errors: a 4xx), then the stream."""
+        ...
+
+    async def build_prune(self) -> JSON:
+        """``{"CachesDeleted", "SpaceReclaimed"}``: what builds left behind, removed."""
+        ...
+
+
 class Backend(ContainerBackend, ExecBackend, ImageBackend, NetworkBackend, VolumeBackend,
-              SystemBackend, Protocol):
+              SystemBackend, BuildBackend, Protocol):
     """Every area at once: what the engine's Daemon is."""
 
 
@@ -212,6 +236,7 @@ IMAGES: web.AppKey[ImageBackend] = web.AppKey("images", ImageBackend)
 NETWORKS: web.AppKey[NetworkBackend] = web.AppKey("networks", NetworkBackend)
 VOLUMES: web.AppKey[VolumeBackend] = web.AppKey("volumes", VolumeBackend)
 SYSTEM: web.AppKey[SystemBackend] = web.AppKey("system", SystemBackend)
+BUILD: web.AppKey[BuildBackend] = web.AppKey("build", BuildBackend)
 
 
 def install(app: web.Application, backend: Backend) -> None:
@@ -222,3 +247,4 @@ def install(app: web.Application, backend: Backend) -> None:
     app[NETWORKS] = backend
     app[VOLUMES] = backend
     app[SYSTEM] = backend
+    app[BUILD] = backend

@@ -47,6 +47,16 @@ def stream_content_type(tty: bool, version: tuple[int, ...]) -> str:
     return MULTIPLEXED if not tty and version >= (1, 42) else RAW
 
 
+def go_json(obj: dict[str, Any]) -> bytes:
+    """JSON as Go's encoding/json writes it: compact, UTF-8, with ``<``, ``>``, ``&``,
+    U+2028 and U+2029 escaped (dockerd's progress bars read ``[==\\u003e  ]``)."""
+    text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(char, escaped)
+    return text.encode(errors="replace")
+
+
 class JsonStream:
     """A chunked ``application/json`` answer of one object per ``\\r\\n``-terminated line.
 
@@ -66,7 +76,7 @@ class JsonStream:
         if self._response is None:
             self._response = web.StreamResponse(headers={"Content-Type": "application/json"})
             await self._response.prepare(self._request)
-        await self._response.write(json.dumps(obj).encode() + b"\r\n")
+        await self._response.write(go_json(obj) + b"\r\n")
 
     async def error(self, message: str) -> None:
         await self.write({"errorDetail": {"message": message}, "error": message})

@@ -248,8 +248,13 @@ class Lifecycle:
 
     async def _freeze(self, c: Container, *, frozen: bool) -> None:
         """Freeze (or thaw) the container's cgroup: docker pause / unpause."""
-        shim = self.live.shims[c.id]
+        shim = self.live.shims.get(c.id)
+        if shim is None:  # it exited between the caller's check and now
+            raise Conflict(f"Container {c.id} is not running")
         await (shim.pause() if frozen else shim.resume())
+        expected = ContainerState.RUNNING if frozen else ContainerState.PAUSED
+        if c.state.status is not expected:  # it exited while the cgroup was (un)frozen
+            raise Conflict(f"Container {c.id} is not running")
         c.state.become(ContainerState.PAUSED if frozen else ContainerState.RUNNING)
         self.parts.store.save(c)
         self._publish(c, "pause" if frozen else "unpause")

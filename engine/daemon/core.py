@@ -28,6 +28,7 @@ from pydocker.images.store import ImageStore
 from pydocker.network.manager import NetworkManager
 from pydocker.volumes.store import VolumeStore
 
+from .build import BuildMethods
 from .containers import ContainerMethods
 from .execs import ExecMethods
 from .images import ImageMethods
@@ -35,7 +36,8 @@ from .networks import NetworkMethods
 from .volumes import VolumeMethods
 
 
-class Daemon(ContainerMethods, ExecMethods, ImageMethods, NetworkMethods, VolumeMethods):
+class Daemon(BuildMethods, ContainerMethods, ExecMethods, ImageMethods, NetworkMethods,
+             VolumeMethods):
     """Every collaborator is private: the API reaches the engine only through methods."""
 
     def __init__(self, config: DaemonConfig) -> None:
@@ -55,7 +57,7 @@ class Daemon(ContainerMethods, ExecMethods, ImageMethods, NetworkMethods, Volume
         self._containers = ContainerService(
             config, store, self._image_store, self._runtime, self._networking,
             self._volume_service, self._events)
-        self._images = ImageService(self._image_store, self._events, self._image_users)
+        self._images = ImageService(self._image_store, self._events, self._image_users, config)
         self._filesystem = Filesystem(self._containers, self._image_store, self._events)
         self._archives = Archives(self._containers)
         self._execs = ExecStore()
@@ -101,6 +103,8 @@ class Daemon(ContainerMethods, ExecMethods, ImageMethods, NetworkMethods, Volume
             "NGoroutines": len(asyncio.all_tasks()),
             "SystemTime": rfc3339_now(),
             "NEventsListener": 0,
+            "RegistryConfig": system.registry_config(self._config.insecure_registries,
+                                                     self._config.registry_mirrors),
         })
         return info
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, BinaryIO
 
+from pydocker.api.models.auth import AuthConfig
+from pydocker.engine.errors import InvalidParameter
 from pydocker.engine.images import ImageService
+from pydocker.images.registry import RegistryAuth
 
 JSON = dict[str, Any]
 
@@ -44,3 +49,35 @@ class ImageMethods:
 
     async def images_prune(self, filters: dict[str, list[str]]) -> JSON:
         return await self._images.prune(filters)
+
+    def image_pull(self, from_image: str, *, tag: str, platform: str,
+                   auth: str | None) -> AsyncGenerator[JSON, None]:
+        return self._images.distribution.pull(from_image, tag, platform, auth)
+
+    def image_push(self, name: str, *, tag: str, auth: str | None
+                   ) -> AsyncGenerator[JSON, None]:
+        return self._images.distribution.push(name, tag, auth)
+
+    async def auth_login(self, body: AuthConfig) -> dict[str, str]:
+        return await self._images.distribution.login(registry_auth(body))
+
+    async def distribution_inspect(self, name: str, *, auth: str | None) -> JSON:
+        return await self._images.distribution.inspect(name, auth)
+
+    async def images_search(self, term: str, *, limit: int, filters: dict[str, list[str]]
+                            ) -> list[JSON]:
+        return await self._images.distribution.search(term, limit, filters)
+
+
+def registry_auth(body: AuthConfig) -> RegistryAuth:
+    """The API's credentials as the registry client's; ``auth`` is base64 user:password."""
+    username, password = body.username or "", body.password or ""
+    if body.auth and not username:
+        try:
+            username, _, password = base64.b64decode(body.auth).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise InvalidParameter(f"invalid auth configuration: {exc}") from exc
+    return RegistryAuth(username=username, password=password,
+                        serveraddress=body.serveraddress or "",
+                        identitytoken=body.identitytoken or "",
+                        registrytoken=body.registrytoken or "")

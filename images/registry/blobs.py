@@ -152,14 +152,18 @@ class UploadOutcome(enum.Enum):
     PUSHED = "pushed"     # "Pushed"
 
 
-async def upload_blob(transport: Transport, repository: str, digest: str, size: int,
-                      chunks: ChunkSource, *, mount_from: str = "", chunk_size: int = 0,
+async def upload_blob(transport: Transport, repository: str, digest: str | Callable[[], str],
+                      size: int, chunks: ChunkSource, *, mount_from: str = "",
+                      chunk_size: int = 0,
                       on_progress: ProgressCallback | None = None) -> UploadOutcome:
-    """POST an upload (or a mount), PATCH the bytes, PUT with the digest."""
+    """POST an upload (or a mount), PATCH the bytes, PUT with the digest. ``digest`` may be
+    a function called once the bytes are sent: a blob compressed as it streams (a push)
+    knows its digest only then."""
     scopes: tuple[str, ...] = (f"repository:{repository}:pull,push",)
     params: dict[str, str] = {}
     if mount_from:
         scopes += (f"repository:{mount_from}:pull",)
+        assert isinstance(digest, str), "a mount names its blob up front"
         params = {"mount": digest, "from": mount_from}
     async with transport.request("POST", f"{repository}/blobs/uploads/", scopes=scopes,
                                  params=params, headers={"Content-Length": "0"}) as resp:
@@ -180,7 +184,8 @@ async def upload_blob(transport: Transport, repository: str, digest: str, size: 
     else:
         location = await _patch(transport, location, scopes,
                                 _counting(chunks, on_progress, size), {})
-    async with transport.request("PUT", str(location.update_query(digest=digest)),
+    final = digest if isinstance(digest, str) else digest()
+    async with transport.request("PUT", str(location.update_query(digest=final)),
                                  scopes=scopes, headers={"Content-Length": "0"}) as resp:
         if resp.status not in (201, 204):
             await transport.fail(resp)

@@ -7,8 +7,9 @@ dockerd does (``busybox``, ``127.0.0.1:5000/x:y``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 from pydocker.engine.errors import SystemFailure, Unauthorized
@@ -25,6 +26,7 @@ from .blobs import (
     UploadOutcome,
     upload_blob,
 )
+from .certs import CERTS_D
 from .manifest import (
     ACCEPT,
     MAX_MANIFEST_SIZE,
@@ -64,8 +66,12 @@ class RegistryClient:
     def __init__(self, session: aiohttp.ClientSession, domain: str,
                  auth: RegistryAuth | None = None, *, insecure_registries: Sequence[str] = (),
                  retry: RetryPolicy | None = None, offline_token: bool = False,
-                 force_oauth: bool = False) -> None:
-        self.endpoint: Endpoint = resolve_endpoint(domain, insecure_registries)
+                 force_oauth: bool = False, endpoint: Endpoint | None = None,
+                 certs_root: Path | None = CERTS_D) -> None:
+        """``endpoint``: where to go instead of ``domain``'s own (a Docker Hub mirror);
+        ``certs_root``: Docker's certs.d folder (None: none)."""
+        self.endpoint: Endpoint = endpoint or resolve_endpoint(domain, insecure_registries,
+                                                               certs_root)
         self.retry = retry or RetryPolicy()
         authority = TokenAuthority(session, auth or RegistryAuth(),
                                    TokenOptions(force_oauth=force_oauth, offline=offline_token))
@@ -190,7 +196,8 @@ class RegistryClient:
         await self.fetch_blob(repository, digest, sink)
         return sink.data
 
-    async def push_blob(self, repository: str, digest: str, size: int, chunks: ChunkSource,
+    async def push_blob(self, repository: str, digest: str | Callable[[], str], size: int,
+                        chunks: ChunkSource,
                         *, mount_from: str = "", chunk_size: int = 0,
                         on_progress: ProgressCallback | None = None) -> UploadOutcome:
         """Upload a blob, or mount it from ``mount_from`` in the same registry if allowed.

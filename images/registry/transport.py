@@ -9,14 +9,18 @@ well as https; every other registry is https only, verified with the system CAs.
 from __future__ import annotations
 
 import ipaddress
+import ssl
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
-from pydocker.engine.errors import SystemFailure
+from pydocker.engine.errors import SystemFailure, Unauthorized
 
 from .auth import Challenge, TokenAuthority, parse_challenges
+from .certs import CERTS_D, tls_context
+from .dial import describe
 from .errcode import error_for
 
 DOCKER_HUB = "docker.io"
@@ -30,6 +34,7 @@ Body = bytes | Callable[[], AsyncIterator[bytes]] | None
 class Base:
     url: str           # "https://host:port"
     verify_tls: bool
+    tls: ssl.SSLContext | None = None   # from certs.d: extra CAs, a client certificate
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,8 @@ def is_insecure(domain: str, insecure_registries: Iterable[str]) -> bool:
     return False
 
 
-def resolve_endpoint(domain: str, insecure_registries: Sequence[str] = ()) -> Endpoint:
+def resolve_endpoint(domain: str, insecure_registries: Sequence[str] = (),
+                     certs_root: Path | None = CERTS_D) -> Endpoint:
     if domain in (DOCKER_HUB, "index.docker.io", DOCKER_HUB_REGISTRY):
         return Endpoint(DOCKER_HUB, (Base(f"https://{DOCKER_HUB_REGISTRY}", True),),
                         INDEX_SERVER)
@@ -81,7 +87,23 @@ def resolve_endpoint(domain: str, insecure_registries: Sequence[str] = ()) -> En
         bases = (Base(f"https://{domain}", False), Base(f"http://{domain}", False))
     else:
         bases = (Base(f"https://{domain}", True),)
-    return Endpoint(domain, bases, domain)
+    return Endpoint(domain, tuple(_with_certs(b, domain, certs_root) for b in bases), domain)
+
+
+def _with_certs(base: Base, domain: str, certs_root: Path | None) -> Base:
+    if not base.url.startswith("https://"):
+        return base
+    return Base(base.url, base.verify_tls, tls_context(domain, base.verify_tls, certs_root))
+
+
+def mirror_endpoint(url: str, insecure_registries: Sequence[str] = ()) -> Endpoint:
+    """A ``--registry-mirror`` for Docker Hub: its URL as given (scheme included); names
+    and credentials stay Docker Hub's. TLS is verified unless the host is insecure."""
+    base = url.rstrip("/")
+    host = base.split("://", 1)[-1].split("/", 1)[0]
+    verify = base.startswith("https://") and not (
+        is_loopback(host) or is_insecure(host, insecure_registries))
+    return Endpoint(DOCKER_HUB, (Base(base, verify),), INDEX_SERVER)
 
 
 class Transport:
@@ -118,8 +140,9 @@ class Transport:
                         ", ".join(resp.headers.getall("WWW-Authenticate", [])))
                     return self._challenges
             except (aiohttp.ClientError, OSError) as exc:
-                failures.append(f"Get \"{base.url}/v2/\": {exc}")
-        raise SystemFailure(failures[-1] if failures else "no endpoint for registry")
+                failures.append(describe("GET", f"{base.url}/v2/", exc))
+        # dockerd reports the first endpoint's failure (plain http, for a local registry).
+        raise SystemFailure(failures[0] if failures else "no endpoint for registry")
 
     def url(self, path: str) -> str:
         return path if "://" in path else f"{self.base.url}/v2/{path}"
@@ -136,8 +159,8 @@ class Transport:
             send_headers = dict(headers or {})
             challenge = _preferred(challenges)
             if challenge is not None:
-                send_headers["Authorization"] = await self.authority.authorization(
-                    challenge, scopes)
+                send_headers["Authorization"] = await self._authorization(
+                    method, path, challenge, scopes)
             data = body() if callable(body) else body
             resp = await self.session.request(method, self.url(path), headers=send_headers,
                                               data=data, params=params, ssl=_ssl(self.base))
@@ -152,6 +175,15 @@ class Transport:
                 return
             finally:
                 resp.release()
+
+    async def _authorization(self, method: str, path: str, challenge: Challenge,
+                             scopes: tuple[str, ...]) -> str:
+        """The credentials for a request; failing, Go's ``Get "<url>": <why>``."""
+        try:
+            return await self.authority.authorization(challenge, scopes)
+        except Unauthorized as exc:
+            verb = method[:1] + method[1:].lower()
+            raise Unauthorized(f"{verb} \"{self.url(path)}\": {exc}") from exc
 
     def _worth_retrying(self, sent: Challenge | None, asked: Challenge | None,
                         scopes: tuple[str, ...]) -> bool:
@@ -175,6 +207,7 @@ def _preferred(challenges: Sequence[Challenge]) -> Challenge | None:
     return None
 
 
-def _ssl(base: Base) -> bool:
-    """``True``: verified with the system CAs (aiohttp's default); ``False``: unverified."""
-    return base.verify_tls
+def _ssl(base: Base) -> ssl.SSLContext | bool:
+    """certs.d's context if there is one; else ``True``: verified with the system CAs
+    (aiohttp's default), ``False``: unverified."""
+    return base.tls if base.tls is not None else base.verify_tls

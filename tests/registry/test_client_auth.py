@@ -44,7 +44,8 @@ async def test_basic_auth(basic_registry) -> None:
         assert (await client.get_manifest("private/app", "v1")).digest == pushed.digest
         with pytest.raises(Unauthorized) as anonymous:
             await RegistryClient(session, domain).get_manifest("private/app", "v1")
-        assert str(anonymous.value) == "no basic auth credentials"
+        assert str(anonymous.value) == (f"Get \"http://{domain}/v2/private/app/manifests/v1\": "
+                                        "no basic auth credentials")  # dockerd's wording
         wrong = RegistryClient(session, domain, RegistryAuth(USER, "wrong"))
         with pytest.raises(Unauthorized) as refused:
             await wrong.get_manifest("private/app", "v1")
@@ -66,7 +67,9 @@ async def test_token_auth(start_registry, token_service: TokenService) -> None:
         with pytest.raises(Unauthorized) as wrong:
             await RegistryClient(session, registry.domain,
                                  RegistryAuth(USER, "wrong")).get_manifest("tokened/app", "v1")
-        assert str(wrong.value) == "unauthorized: incorrect username or password"
+        assert str(wrong.value) == (  # dockerd: Go's http client names the request
+            f"Get \"http://{registry.domain}/v2/tokened/app/manifests/v1\": "
+            "unauthorized: incorrect username or password")
 
 
 async def test_token_login_gives_an_identity_token_that_pulls(

@@ -9,12 +9,15 @@ from pydocker.engine import errors
 from ..backend import IMAGES
 from ..params import filters, query_bool
 from ..streams import json_progress, request_body, stream_tar
+from .distribution import ROUTES as DISTRIBUTION_ROUTES
 
 
 async def post_images_create(request: web.Request) -> web.StreamResponse:
     if request.query.get("fromSrc") is None:
-        image = request.query.get("fromImage", "")
-        raise errors.Unimplemented(f"pulling images is not supported yet by pydocker ({image})")
+        return await json_progress(request, request.app[IMAGES].image_pull(
+            request.query.get("fromImage", ""), tag=request.query.get("tag", ""),
+            platform=request.query.get("platform", ""),
+            auth=request.headers.get("X-Registry-Auth")))
     if request.query["fromSrc"] != "-":
         raise errors.Unimplemented("importing from a URL is not supported; send the tar as the body")
     async with request_body(request) as stream:
@@ -23,6 +26,12 @@ async def post_images_create(request: web.Request) -> web.StreamResponse:
             changes=request.query.getall("changes", []),
             message=request.query.get("message", ""),
             platform=request.query.get("platform") or None))
+
+
+async def post_image_push(request: web.Request) -> web.StreamResponse:
+    return await json_progress(request, request.app[IMAGES].image_push(
+        request.match_info["name"], tag=request.query.get("tag", ""),
+        auth=request.headers.get("X-Registry-Auth")))
 
 
 async def post_images_load(request: web.Request) -> web.StreamResponse:
@@ -68,7 +77,7 @@ async def post_images_prune(request: web.Request) -> web.Response:
     return json_response(await request.app[IMAGES].images_prune(filters(request)))
 
 
-ROUTES = [
+ROUTES = DISTRIBUTION_ROUTES + [
     web.post("/images/create", post_images_create),
     web.get("/images/json", get_images_json),
     web.post("/images/prune", post_images_prune),
@@ -78,5 +87,6 @@ ROUTES = [
     web.get("/images/{name:.+}/json", get_image_json),
     web.get("/images/{name:.+}/history", get_image_history),
     web.post("/images/{name:.+}/tag", post_image_tag),
+    web.post("/images/{name:.+}/push", post_image_push),
     web.delete("/images/{name:.+}", delete_image),
 ]

@@ -11,7 +11,7 @@ from pydocker.api.server import backend
 from pydocker.engine.daemon import Daemon
 
 AREAS = [backend.ContainerBackend, backend.ExecBackend, backend.ImageBackend,
-         backend.NetworkBackend, backend.VolumeBackend, backend.SystemBackend]
+         backend.NetworkBackend, backend.VolumeBackend, backend.SystemBackend, backend.BuildBackend]
 ROUTES = Path(backend.__file__).parent / "routes"
 
 

@@ -1,0 +1,1 @@
+"""The classic builder: the Dockerfile language, the build context and the steps."""

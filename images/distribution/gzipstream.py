@@ -1,0 +1,92 @@
+"""A layer's tar gzipped as it is uploaded: a worker thread reads the tar and compresses,
+the event loop sends what it made, a bounded queue between them (so a slow registry slows
+the compressor rather than filling memory). The digest and size are known at the end, when
+the upload's closing PUT needs them. Compression is deterministic (no name or time in the
+header, Go's default level 6), so a resent upload makes the same bytes again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import hashlib
+from collections.abc import AsyncIterator, Callable
+from typing import BinaryIO
+
+CHUNK = 1 << 20
+QUEUE_DEPTH = 8
+
+Opener = Callable[[], tuple[int, BinaryIO]]   # the tar: (size, file object)
+Progress = Callable[[int, int], None]        # (tar bytes read, tar size)
+
+
+class GzipStream:
+    def __init__(self, open_tar: Opener, on_progress: Progress | None = None) -> None:
+        self._open_tar = open_tar
+        self._on_progress = on_progress
+        self.digest = ""
+        self.size = 0
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The compressed bytes, from the start each time it is called."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue(QUEUE_DEPTH)
+        hasher = hashlib.sha256()
+        size = 0
+
+        def put(item: bytes | BaseException | None) -> None:
+            asyncio.run_coroutine_threadsafe(queue.put(item), loop).result()
+
+        worker = loop.run_in_executor(None, self._compress, put, loop)
+        try:
+            while (item := await queue.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                hasher.update(item)
+                size += len(item)
+                yield item
+        finally:
+            while not worker.done():  # let a blocked producer finish (and see it is unwanted)
+                try:
+                    queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    await asyncio.sleep(0.01)
+        self.digest, self.size = "sha256:" + hasher.hexdigest(), size
+
+    def _compress(self, put: Callable[[bytes | BaseException | None], None],
+                  loop: asyncio.AbstractEventLoop) -> None:
+        out = _Chunker(put)
+        try:
+            total, tar = self._open_tar()
+            done = 0
+            with tar, gzip.GzipFile(filename="", mode="wb", fileobj=out,
+                                    compresslevel=6, mtime=0) as packed:
+                while data := tar.read(CHUNK):
+                    packed.write(data)
+                    done += len(data)
+                    if self._on_progress is not None:
+                        loop.call_soon_threadsafe(self._on_progress, done, total)
+            out.flush()
+        except BaseException as exc:  # noqa: BLE001 - handed to the reading side
+            put(exc)
+            return
+        put(None)
+
+
+class _Chunker:
+    """Collects gzip's small writes into CHUNK-sized pieces for the queue."""
+
+    def __init__(self, put: Callable[[bytes | BaseException | None], None]) -> None:
+        self._put = put
+        self._buffer = bytearray()
+
+    def write(self, data: bytes) -> int:
+        self._buffer += data
+        if len(self._buffer) >= CHUNK:
+            self.flush()
+        return len(data)
+
+    def flush(self) -> None:
+        if self._buffer:
+            self._put(bytes(self._buffer))
+            self._buffer.clear()
