@@ -1,8 +1,10 @@
 """``docker cp``: GET/HEAD/PUT /containers/{id}/archive.
 
-Paths are resolved inside the container's root with every symlink taken as the
-container sees it (never the host's), and uploads go through the same safe extractor
-as image layers: nothing is read or written outside the container.
+Every path is resolved by the kernel inside the container's root (``openat2`` with
+``RESOLVE_IN_ROOT`` from an fd of the root) and every file is read or made through the
+fd of its parent directory, so a container that swaps a directory for a symlink to ``/``
+while we work cannot send us to the host (CVE-2018-15664). A stopped container's
+volumes are mounted on its root for the operation, as Docker does.
 """
 
 from __future__ import annotations
@@ -15,13 +17,15 @@ import tarfile
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from pydocker.engine.containers.model import Container
 from pydocker.engine.containers.service import ContainerService
 from pydocker.engine.errors import InvalidParameter, NotFound
-from pydocker.engine.runtime.mounts import secure_join
-from pydocker.images.archive import extract_into
+from pydocker.engine.host.fdtar import UnsafeMember, extract_tar, write_tar
+from pydocker.engine.host.inroot import open_in_root, open_root
+
+T = TypeVar("T")
 
 # Go's os.FileMode type bits, which the docker CLI decodes from the stat header.
 _GO_DIR, _GO_SYMLINK, _GO_DEVICE, _GO_PIPE, _GO_SOCKET, _GO_CHAR = (
@@ -45,35 +49,47 @@ def go_mode(st: os.stat_result) -> int:
     return mode
 
 
-def resolve(root: str, path: str, follow_last: bool) -> str:
-    """``secure_join``, with a symlink loop reported as the caller's error."""
+def _in_root(op: Callable[[], T], path: str) -> T:
+    """Run a resolution, turning the kernel's answers into the caller's errors."""
     try:
-        return secure_join(root, path, follow_last)
-    except OSError as exc:
-        if exc.errno != errno.ELOOP:
-            raise
-        raise InvalidParameter(f"too many symbolic links in {path}") from None
-
-
-def path_stat(root: str, path: str) -> tuple[str, dict[str, Any]]:
-    target = resolve(root, path, follow_last=path.endswith(("/", "/.")))
-    try:
-        st = os.lstat(target)
+        return op()
     except FileNotFoundError:
         raise NotFound(f"Could not find the file {path} in container") from None
-    link = os.readlink(target) if stat.S_ISLNK(st.st_mode) else ""
-    return target, {"name": os.path.basename(path.rstrip("/")) or "/", "size": st.st_size,
-                    "mode": go_mode(st), "mtime": _mtime(st), "linkTarget": link}
+    except NotADirectoryError:
+        raise InvalidParameter(f"not a directory: {path}") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InvalidParameter(f"too many symbolic links in {path}") from None
+        if exc.errno == errno.EROFS:  # a read-only volume or bind, /sys: the caller's choice
+            raise InvalidParameter(f"{path}: mounted volume is marked read-only") from None
+        raise
+
+
+def open_path(rootfd: int, path: str) -> int:
+    """An ``O_PATH`` fd of ``path`` resolved in the root (links in its parents followed
+    as the container would; the last one followed only for ``dir/`` and ``dir/.``)."""
+    follow = path.endswith(("/", "/."))
+    return _in_root(lambda: open_in_root(rootfd, path, os.O_PATH, follow_last=follow), path)
+
+
+def fd_stat(fd: int, path: str) -> dict[str, Any]:
+    st = os.fstat(fd)
+    link = os.readlink("", dir_fd=fd) if stat.S_ISLNK(st.st_mode) else ""
+    return {"name": os.path.basename(path.rstrip("/")) or "/", "size": st.st_size,
+            "mode": go_mode(st), "mtime": _mtime(st), "linkTarget": link}
+
+
+def path_stat(rootfd: int, path: str) -> dict[str, Any]:
+    fd = open_path(rootfd, path)
+    try:
+        return fd_stat(fd, path)
+    finally:
+        os.close(fd)
 
 
 def _mtime(st: os.stat_result) -> str:
     from pydocker.engine.timeutil import rfc3339_nano
     return rfc3339_nano(st.st_mtime_ns)
-
-
-def tar_path(target: str, name: str, out: BinaryIO) -> None:
-    with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
-        tar.add(target, arcname=name, recursive=True)
 
 
 class Archives:
@@ -83,32 +99,56 @@ class Archives:
     def _rootfs(self, ref: str) -> tuple[Container, AbstractAsyncContextManager[Path]]:
         c = self.containers.store.get(ref)
         pid = c.state.pid if c.state.running else 0
-        return c, self.containers.runtime.mounted_rootfs(c.id, c.rootfs, pid)
+        binds = [m["spec"] for m in c.mounts if "spec" in m]
+        return c, self.containers.runtime.mounted_rootfs(c.id, c.rootfs, pid, binds)
 
     async def stat(self, ref: str, path: str) -> dict[str, Any]:
         _, mounted = self._rootfs(ref)
-        async with mounted as root:
-            _, info = await asyncio.to_thread(path_stat, str(root), path)
-        return info
+        async with mounted as root, _RootFd(root) as rootfd:
+            return await asyncio.to_thread(path_stat, rootfd, path)
 
     async def get(self, ref: str, path: str, start: Callable[[dict[str, Any]], Awaitable[None]],
                   out: BinaryIO) -> None:
         """``start(info)`` sends the headers once the path is known to exist."""
         _, mounted = self._rootfs(ref)
-        async with mounted as root:
-            target, info = await asyncio.to_thread(path_stat, str(root), path)
-            await start(info)
-            await asyncio.to_thread(tar_path, target, info["name"], out)
+        async with mounted as root, _RootFd(root) as rootfd:
+            fd = await asyncio.to_thread(open_path, rootfd, path)
+            try:
+                info = fd_stat(fd, path)
+                await start(info)
+                await asyncio.to_thread(write_tar, fd, info["name"], out)
+            finally:
+                os.close(fd)
 
     async def put(self, ref: str, path: str, stream: BinaryIO, *, copy_uid_gid: bool,
                   no_overwrite_dir_non_dir: bool) -> None:
         c, mounted = self._rootfs(ref)
-        async with mounted as root:
-            target = await asyncio.to_thread(resolve, str(root), path, True)
-            if not os.path.isdir(target):
-                raise NotFound(f"Could not find the file {path} in container")
-            if c.host_config.get("ReadonlyRootfs"):
-                raise InvalidParameter("container rootfs is marked read-only")
-            owner = None if copy_uid_gid else (0, 0)
-            await asyncio.to_thread(extract_into, stream, Path(target), owner)
+        async with mounted as root, _RootFd(root) as rootfd:
+            dest = await asyncio.to_thread(_in_root, lambda: open_in_root(
+                rootfd, path, os.O_PATH | os.O_DIRECTORY), path)
+            try:
+                if c.host_config.get("ReadonlyRootfs"):
+                    raise InvalidParameter("container rootfs is marked read-only")
+                owner = None if copy_uid_gid else (0, 0)
+                await asyncio.to_thread(_in_root, lambda: extract_tar(
+                    dest, stream, owner, no_overwrite_dir_non_dir), path)
+            except (UnsafeMember, tarfile.TarError) as exc:
+                raise InvalidParameter(str(exc)) from None
+            finally:
+                os.close(dest)
         self.containers.event(c, "extract-to-dir")
+
+
+class _RootFd:
+    """An ``O_PATH`` fd of the container's root for the length of one operation."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.fd = -1
+
+    async def __aenter__(self) -> int:
+        self.fd = open_root(str(self.root))
+        return self.fd
+
+    async def __aexit__(self, *exc: object) -> None:
+        os.close(self.fd)

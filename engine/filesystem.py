@@ -1,16 +1,28 @@
-"""docker diff, export and commit: a container's filesystem, read from its layers."""
+"""docker diff, export and commit: a container's filesystem.
+
+A running container can rename its files while we read them: export walks the root
+through directory fds from an ``openat2(RESOLVE_IN_ROOT)`` root fd (never a host path),
+and diff and commit, which read the overlay's upper directory by path, do so with the
+container frozen, so nothing can be swapped for a symlink to the host under them
+(CVE-2018-15664).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+from collections.abc import AsyncIterator
 from typing import Any, BinaryIO
 
 from pydocker.engine.containers.config import merge_image_config
+from pydocker.engine.containers.model import Container
 from pydocker.engine.containers.service import ContainerService
 from pydocker.engine.containers.state import ContainerState
 from pydocker.engine.errors import Conflict
 from pydocker.engine.events import EventBus
+from pydocker.engine.host.fdtar import write_tar
+from pydocker.engine.host.inroot import open_root
 from pydocker.images import layerdiff
 from pydocker.images.changes import apply_changes
 from pydocker.images.store import ImageStore
@@ -29,15 +41,42 @@ class Filesystem:
         self.images = images
         self.events = events
 
+    @contextlib.asynccontextmanager
+    async def _still(self, c: Container) -> AsyncIterator[None]:
+        """The container frozen for the block if it runs (no events: not a docker pause)."""
+        shim = self.containers.shims.get(c.id)
+        if shim is None or c.state.status is not ContainerState.RUNNING:
+            yield
+            return
+        try:
+            await shim.pause()
+        except OSError:  # it exited meanwhile (its cgroup is gone): nothing moves any more
+            yield
+            return
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                await shim.resume()
+
     async def changes(self, ref: str) -> list[dict[str, Any]] | None:
         c = self.containers.store.get(ref)
-        out = await asyncio.to_thread(layerdiff.changes, c.rootfs["upper"],
-                                      list(c.rootfs.get("lower", [])))
+        async with self._still(c):
+            out = await asyncio.to_thread(layerdiff.changes, c.rootfs["upper"],
+                                          list(c.rootfs.get("lower", [])))
         return out or None
 
     async def export(self, ref: str, out: BinaryIO) -> None:
+        """The merged root as the container sees it (its own overlay mounted when it is
+        stopped), without what is mounted on it: /proc, /dev, volumes, binds."""
         c = self.containers.store.get(ref)
-        await asyncio.to_thread(layerdiff.merged_tar, layerdiff.layers_of(c.rootfs), out)
+        pid = c.state.pid if c.state.running else 0
+        async with self.containers.runtime.mounted_rootfs(c.id, c.rootfs, pid) as root:
+            rootfd = open_root(str(root))
+            try:
+                await asyncio.to_thread(write_tar, rootfd, ".", out, stay_on_mount=True)
+            finally:
+                os.close(rootfd)
         self.containers.event(c, "export")
 
     async def commit(self, ref: str, *, repo: str, tag: str, comment: str, author: str,
@@ -58,10 +97,11 @@ class Filesystem:
                 paused_here = True
         try:
             repo_tag = f"{repo}:{tag}" if repo and tag else (repo or None)
-            image_id = await asyncio.to_thread(
-                self.images.commit, c.rootfs["upper"], c.image_id, image_config,
-                created_by=" ".join([c.path, *c.args]), comment=comment, author=author,
-                repo_tag=repo_tag)
+            async with self._still(c):  # --pause=false still must not read a moving tree
+                image_id = await asyncio.to_thread(
+                    self.images.commit, c.rootfs["upper"], c.image_id, image_config,
+                    created_by=" ".join([c.path, *c.args]), comment=comment, author=author,
+                    repo_tag=repo_tag)
         finally:
             if paused_here and c.state.status is ContainerState.PAUSED:
                 await self.containers.unpause(c.id)

@@ -24,7 +24,7 @@ from pydocker.engine.filters import labels_match
 from pydocker.volumes import hostmount
 from pydocker.volumes import mounts as parse
 from pydocker.volumes.copyup import populate
-from pydocker.volumes.store import ANONYMOUS_LABEL, VolumeStore, needs_mount
+from pydocker.volumes.store import ANONYMOUS_LABEL, VALID_NAME, VolumeStore, needs_mount
 
 log = logging.getLogger(__name__)
 
@@ -147,8 +147,8 @@ class VolumeService:
         return not any(labels_match(labels, [expr]) for expr in f.get("label!", []))
 
     async def remove(self, name: str, force: bool) -> None:
-        if force and not self.store.exists(name):
-            return
+        if force and not self.store.exists(name) and VALID_NAME.match(name):
+            return  # a name that cannot be a volume is a 404 even with force (below)
         await asyncio.to_thread(self.store.remove, name, self.users(name), force)
         self._active.pop(name, None)
         self._event("destroy", name)

@@ -136,6 +136,8 @@ class VolumeStore:
                       if VALID_NAME.match(p.name) and (p / "meta.json").exists())
 
     def remove(self, name: str, users: list[str], force: bool = False) -> None:
+        if not VALID_NAME.match(name):  # ../ and friends: not a name, even with force
+            raise NotFound(f"get {name}: no such volume")
         if not self.exists(name):
             if force:
                 return

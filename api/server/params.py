@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
+from pydocker.api.models.hostconfig import PortMap
 from pydocker.engine.errors import InvalidParameter
 
 M = TypeVar("M", bound=BaseModel)
@@ -73,13 +74,34 @@ def filters(request: web.Request, accepted: set[str] | None = None) -> dict[str,
     return parse_filters(request.query.get("filters"), accepted)
 
 
+# JSON bodies are configuration, never data: the largest real one (a create with many
+# env vars, labels and mounts) is a few hundred KiB. Image and archive bodies are streams
+# and do not come through here, so the app's own limit stays unbounded for them.
+JSON_BODY_LIMIT = 16 << 20
+
+
+async def read_bounded(request: web.Request, limit: int = JSON_BODY_LIMIT) -> bytes:
+    """The body, refused (413) as soon as it is known to exceed ``limit``: from its
+    Content-Length before reading a byte, or once that many bytes of a chunked one came."""
+    if request.content_length is not None and request.content_length > limit:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.read(1 << 16):
+        size += len(chunk)
+        if size > limit:
+            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=size)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def parse_body(request: web.Request, model: type[M], *, required: bool = False) -> M:
     """The request's JSON body as ``model``; anything it cannot be is InvalidParameter (400).
 
     An empty body is the model with nothing set unless ``required``; ``null`` is that too,
     as Go's decoder leaves a struct untouched for it.
     """
-    raw = await request.read()
+    raw = await read_bounded(request)
     if not raw.strip() or raw.strip() == b"null":
         if required and not raw.strip():
             raise InvalidParameter("invalid JSON: body is empty")
@@ -185,3 +207,26 @@ def parse_timestamp(value: str, name: str) -> float | None:
         return float(value)
     except ValueError:
         raise InvalidParameter(f"invalid value for {name}: {value!r}") from None
+
+
+def _port_range_ok(text: str) -> bool:
+    """Go's nat.ParsePortRange: ``N`` or ``N-M``, each a uint16, start <= end."""
+    lo, sep, hi = text.partition("-")
+    if not lo.isdigit() or (sep and not hi.isdigit()):
+        return False
+    start, end = int(lo), int(hi or lo)
+    return start <= end <= 65535
+
+
+def check_port_bindings(bindings: PortMap | None) -> None:
+    """HostConfig.PortBindings as dockerd checks it at create (nat.ParsePortSpecs):
+    ``invalid port specification: "99999"`` for a container or host port that is not a
+    port or a range of them, before anything is created."""
+    for key, entries in (bindings or {}).items():
+        port = key.partition("/")[0]  # any protocol passes create, as with dockerd
+        if not _port_range_ok(port):
+            raise InvalidParameter(f"invalid port specification: {json.dumps(port)}")
+        for entry in entries or []:
+            host = entry.host_port or ""
+            if host and not _port_range_ok(host):
+                raise InvalidParameter(f"invalid port specification: {json.dumps(host)}")

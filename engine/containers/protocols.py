@@ -10,7 +10,7 @@ unit test can hand in a twenty-line fake instead.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, Protocol
@@ -96,7 +96,8 @@ class ContainerRuntime(Protocol):
     def cgroup(self, container_id: str) -> LiveCgroup | None: ...
     async def create_netns(self, path: Path) -> None: ...
     async def remove_netns(self, path: Path) -> None: ...
-    def mounted_rootfs(self, container_id: str, rootfs: dict[str, Any], pid: int = 0
+    def mounted_rootfs(self, container_id: str, rootfs: dict[str, Any], pid: int = 0,
+                       binds: Sequence[dict[str, Any]] = ()
                        ) -> AbstractAsyncContextManager[Path]: ...
 
 

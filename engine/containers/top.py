@@ -7,7 +7,7 @@ import os
 import shlex
 from typing import Any
 
-from pydocker.engine.errors import SystemFailure
+from pydocker.engine.errors import InvalidParameter
 from pydocker.engine.host.commands import HostCommandError, arun
 
 
@@ -29,17 +29,22 @@ def container_pids(init_pid: int) -> set[int]:
 
 
 async def top(init_pid: int, ps_args: str) -> dict[str, Any]:
-    args = shlex.split(ps_args) if ps_args else ["-ef"]
+    # ps_args are the client's: ps refusing them, or output without a PID column, is a
+    # bad request (400), not the daemon failing.
+    try:
+        args = shlex.split(ps_args) if ps_args else ["-ef"]
+    except ValueError as e:
+        raise InvalidParameter(f"invalid ps_args {ps_args!r}: {e}") from None
     try:
         out = await arun(["ps", *args])
     except HostCommandError as e:
-        raise SystemFailure(f"ps: {e.stderr.strip()}") from None
+        raise InvalidParameter(f"Error running ps: {e.stderr.strip()}") from None
     lines = out.splitlines()
     if not lines:
-        raise SystemFailure("ps returned no output")
+        raise InvalidParameter("ps returned no output")
     titles = lines[0].split()
     if "PID" not in titles:
-        raise SystemFailure("Couldn't find PID field in ps output")
+        raise InvalidParameter("Couldn't find PID field in ps output")
     pid_col = titles.index("PID")
     pids = await asyncio.to_thread(container_pids, init_pid)
     processes = []

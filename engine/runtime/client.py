@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import exits, wire
+from . import syscalls as sc
 from .cgroups import Cgroup
 from .errors import SpawnerError, SpawnerGone, StartError
 from .exits import ExitStatus
@@ -49,7 +50,20 @@ class Runtime:
 
     async def start(self) -> None:
         self.bundles.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(self._sweep_mounts)
         self._spawn_zygote()
+
+    def _sweep_mounts(self) -> None:
+        """Root mounts of docker cp / export that a killed daemon left behind: no operation
+        of this daemon can hold them yet, so they all go (detached, then their dirs)."""
+        mnt = self.bundles.parent / "mnt"
+        if not mnt.is_dir():
+            return
+        for entry in mnt.iterdir():
+            with contextlib.suppress(OSError):  # EINVAL: not (or no longer) a mount point
+                sc.umount2(str(entry), sc.MNT_DETACH)
+            with contextlib.suppress(OSError):
+                entry.rmdir()
 
     def _spawn_zygote(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -96,16 +110,18 @@ class Runtime:
         await self.zygote_call({"op": "netns_remove", "path": str(path)})
 
     @contextlib.asynccontextmanager
-    async def mounted_rootfs(self, container_id: str, rootfs: dict[str, Any],
-                             pid: int = 0) -> AsyncIterator[Path]:
+    async def mounted_rootfs(self, container_id: str, rootfs: dict[str, Any], pid: int = 0,
+                             binds: Sequence[dict[str, Any]] = ()) -> AsyncIterator[Path]:
         """The container's root as a host path: /proc/PID/root while it runs, otherwise
-        its overlay mounted under the exec root until the block ends."""
+        its overlay, with ``binds`` (runtime mount specs) on it, mounted under the exec
+        root until the block ends (one mount per caller: two docker cp may overlap)."""
         if pid:
             yield Path(f"/proc/{pid}/root")
             return
-        target = self.bundles.parent / "mnt" / container_id
+        target = self.bundles.parent / "mnt" / f"{container_id}-{os.urandom(4).hex()}"
         target.parent.mkdir(parents=True, exist_ok=True)
-        await self.zygote_call({"op": "mount_rootfs", "rootfs": rootfs, "target": str(target)})
+        await self.zygote_call({"op": "mount_rootfs", "rootfs": rootfs, "target": str(target),
+                                "binds": list(binds)})
         try:
             yield target
         finally:

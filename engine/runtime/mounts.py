@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 
+from . import inroot
 from . import syscalls as sc
 from .spec import DirRootfs, Mount, OverlayRootfs, Spec
 
@@ -41,45 +43,6 @@ def parse_options(options: list[str]) -> tuple[int, int, str]:
     return flags, propagation, ",".join(data)
 
 
-def _ensure_target(path: str, source_is_dir: bool) -> None:
-    """Create the mount point inside the rootfs, refusing symlinks that leave it."""
-    if os.path.lexists(path):
-        return
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    if source_is_dir:
-        os.mkdir(path, 0o755)
-    else:
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_NOFOLLOW, 0o644))
-
-
-def secure_join(root: str, path: str, follow_last: bool = True) -> str:
-    """``root/path`` with every symlink resolved *inside* root (like securejoin).
-
-    With ``follow_last=False`` a symlink in the last component is kept, not followed
-    (``docker cp`` copies the link itself). More than 40 links raise ELOOP.
-    """
-    parts = [p for p in path.split("/") if p and p != "."]
-    current = root
-    depth = 0
-    while parts:
-        part = parts.pop(0)
-        if part == "..":
-            current = os.path.dirname(current) if current != root else root
-            continue
-        candidate = os.path.join(current, part)
-        if os.path.islink(candidate) and (parts or follow_last):
-            depth += 1
-            if depth > 40:
-                raise OSError(40, f"too many levels of symbolic links: {path}")
-            target = os.readlink(candidate)
-            if target.startswith("/"):
-                current = root
-            parts = [p for p in target.split("/") if p and p != "."] + parts
-            continue
-        current = candidate
-    return current
-
-
 def mount_rootfs(rootfs: OverlayRootfs | DirRootfs, target: str) -> None:
     if "path" in rootfs:
         sc.mount(rootfs["path"], target, None, sc.MS_BIND | sc.MS_REC)
@@ -97,12 +60,34 @@ def mount_rootfs(rootfs: OverlayRootfs | DirRootfs, target: str) -> None:
 
 
 def mount_standard(root: str, spec: Spec) -> None:
-    """/proc, /sys, /dev and friends, with the flags runc uses."""
-    def at(p: str) -> str:
-        path = os.path.join(root, p)
-        os.makedirs(path, exist_ok=True)
-        return path
+    """/proc, /sys, /dev and friends, with the flags runc uses.
 
+    Each mount point is resolved in the root by the kernel and used through its fd: an
+    image whose /dev or /proc is a symlink to ``/`` mounts inside its root, not on the
+    host's tree."""
+    rootfd = inroot.open_root(root)
+    try:
+        _mount_standard(rootfd, spec)
+    finally:
+        os.close(rootfd)
+
+
+def _mount_standard(rootfd: int, spec: Spec) -> None:
+    held: list[int] = []
+
+    def at(p: str) -> str:
+        held.append(inroot.open_mount_point(rootfd, p, True))
+        return f"/proc/self/fd/{held[-1]}"
+
+    try:
+        _mount_special(at, spec)
+    finally:
+        for fd in held:
+            os.close(fd)
+
+
+def _mount_special(at: Callable[[str], str], spec: Spec) -> None:
+    """``at(p)`` opens the mount point again at each call: after a mount, the new mount."""
     sc.mount("proc", at("proc"), "proc", sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC)
     sys_flags = sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC
     if not spec.get("privileged"):
@@ -114,8 +99,9 @@ def mount_standard(root: str, spec: Spec) -> None:
         sc.mount("/sys", at("sys"), None, sc.MS_BIND | sc.MS_REC)
         if sys_flags & sc.MS_RDONLY:
             sc.mount(None, at("sys"), None, sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY)
-    dev = at("dev")
-    sc.mount("tmpfs", dev, "tmpfs", sc.MS_NOSUID | sc.MS_STRICTATIME, "mode=755,size=65536k")
+    sc.mount("tmpfs", at("dev"), "tmpfs", sc.MS_NOSUID | sc.MS_STRICTATIME,
+             "mode=755,size=65536k")
+    dev = at("dev")  # the fresh tmpfs, which only we can see yet
     old = os.umask(0)
     try:
         for name, major, minor in DEVICES:
@@ -135,22 +121,34 @@ def mount_standard(root: str, spec: Spec) -> None:
 
 
 def mount_user(root: str, m: Mount) -> None:
-    """A bind or tmpfs mount from the spec (volumes, binds, /etc files, --tmpfs)."""
-    target = secure_join(root, m["destination"])
+    """A bind or tmpfs mount from the spec (volumes, binds, /etc files, --tmpfs).
+
+    The mount point is resolved and created inside the root by the kernel
+    (``RESOLVE_IN_ROOT``) and mounted on through its fd, never by a path a volume shared
+    with a running container could turn into a symlink meanwhile."""
     flags, propagation, data = parse_options(list(m.get("options") or []))
     kind = m.get("type") or "bind"
-    if kind == "bind":
-        source = m["source"]
-        _ensure_target(target, os.path.isdir(source))
-        sc.mount(source, target, None, flags & (sc.MS_BIND | sc.MS_REC) or sc.MS_BIND)
-        if flags & ~(sc.MS_BIND | sc.MS_REC):
-            sc.mount(None, target, None,
-                     sc.MS_BIND | sc.MS_REMOUNT | (flags & ~(sc.MS_BIND | sc.MS_REC)))
-    else:
-        _ensure_target(target, True)
-        sc.mount(m.get("source") or kind, target, kind, flags, data or None)
-    if propagation:
-        sc.mount(None, target, None, propagation)
+    dest = m["destination"]
+    rootfd = inroot.open_root(root)
+    try:
+        is_dir = kind != "bind" or os.path.isdir(m["source"])
+        with inroot.closing_fd(inroot.open_mount_point(rootfd, dest, is_dir)) as point:
+            target = f"/proc/self/fd/{point}"
+            if kind == "bind":
+                sc.mount(m["source"], target, None,
+                         flags & (sc.MS_BIND | sc.MS_REC) or sc.MS_BIND)
+            else:
+                sc.mount(m.get("source") or kind, target, kind, flags, data or None)
+        # Flags and propagation apply to the new mount, now on top at that place.
+        with inroot.closing_fd(inroot.openat2(rootfd, dest, os.O_PATH)) as mounted:
+            target = f"/proc/self/fd/{mounted}"
+            if kind == "bind" and flags & ~(sc.MS_BIND | sc.MS_REC):
+                sc.mount(None, target, None,
+                         sc.MS_BIND | sc.MS_REMOUNT | (flags & ~(sc.MS_BIND | sc.MS_REC)))
+            if propagation:
+                sc.mount(None, target, None, propagation)
+    finally:
+        os.close(rootfd)
 
 
 def pivot(root: str) -> None:

@@ -14,7 +14,7 @@ import socket
 import sys
 from typing import Any
 
-from . import container, mounts, process, seccomp, shim  # noqa: F401 - preloaded for forks
+from . import container, inroot, mounts, process, seccomp, shim  # noqa: F401 - preloaded for forks
 from . import syscalls as sc
 from .spec import DirRootfs, OverlayRootfs, Spec
 
@@ -84,10 +84,37 @@ def remove_netns(path: str) -> None:
         pass
 
 
-def mount_rootfs(rootfs: OverlayRootfs | DirRootfs, target: str) -> None:
-    """A container's overlay on the host for a moment (docker cp of a stopped container)."""
+def mount_rootfs(rootfs: OverlayRootfs | DirRootfs, target: str,
+                 binds: list[dict[str, Any]]) -> None:
+    """A container's overlay on the host for a moment (docker cp of a stopped container),
+    with its volumes and binds on their mount points as it would see them running.
+
+    Mount points are made and opened inside the root (``RESOLVE_IN_ROOT``) and mounted on
+    through their fd, so a link the container left at a mount point stays inside it."""
     os.makedirs(target, exist_ok=True)
     mounts.mount_rootfs(rootfs, target)
+    rootfd = inroot.open_root(target)
+    try:
+        for m in binds:
+            if m.get("type") != "bind":
+                continue  # tmpfs: empty while stopped, as in Docker
+            fd = inroot.makedirs_in_root(rootfd, m["destination"])
+            try:
+                sc.mount(m["source"], f"/proc/self/fd/{fd}", None, sc.MS_BIND | sc.MS_REC)
+            finally:
+                os.close(fd)
+            if "ro" in m.get("options", []):
+                fd = inroot.openat2(rootfd, m["destination"], os.O_PATH)  # the new mount
+                try:
+                    sc.mount("", f"/proc/self/fd/{fd}", None,
+                             sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY)
+                finally:
+                    os.close(fd)
+    except BaseException:
+        sc.umount2(target, sc.MNT_DETACH)
+        raise
+    finally:
+        os.close(rootfd)
 
 
 def umount(target: str) -> None:
@@ -107,7 +134,7 @@ def _dispatch(req: dict[str, Any], fds: list[int], sock: socket.socket) -> None:
     elif op == "netns_remove":
         remove_netns(req["path"])
     elif op == "mount_rootfs":
-        mount_rootfs(req["rootfs"], req["target"])
+        mount_rootfs(req["rootfs"], req["target"], req.get("binds", []))
     elif op == "umount":
         umount(req["target"])
     else:

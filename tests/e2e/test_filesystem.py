@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import subprocess
 import tarfile
@@ -117,11 +118,34 @@ def test_cp_never_leaves_the_container(daemon: Daemon, client: docker.DockerClie
             info = tarfile.TarInfo("esc/pydocker-escape")
             info.size = 1
             tar.addfile(info, io.BytesIO(b"x"))
-        with pytest.raises(docker.errors.APIError):
+        # The link is followed beneath the destination or refused, never on the host.
+        with contextlib.suppress(docker.errors.APIError):
             c.put_archive("/root", buf.getvalue())
         import os
         assert not os.path.exists("/tmp/pydocker-escape")
         status, _, _ = daemon.request("HEAD", f"/containers/{c.id}/archive?path=/nonexistent")
         assert status == 404
+    finally:
+        c.remove(force=True)
+
+
+def test_cp_into_a_read_only_volume_is_refused(daemon: Daemon, client: docker.DockerClient,
+                                               busybox: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "ro").mkdir()
+    c = client.containers.run("busybox", ["sleep", "300"], detach=True,
+                              volumes={str(tmp_path / "ro"): {"bind": "/ro", "mode": "ro"}})
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo("f")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"x"))
+    try:
+        for _ in range(2):  # running, then stopped (its volumes mounted for the copy)
+            with pytest.raises(docker.errors.APIError) as exc:
+                c.put_archive("/ro", buf.getvalue())
+            assert exc.value.status_code == 400
+            assert "read-only" in str(exc.value.explanation)
+            c.stop(timeout=0)
+        assert list((tmp_path / "ro").iterdir()) == []
     finally:
         c.remove(force=True)

@@ -42,6 +42,10 @@ BODIES: dict[str, list[Any]] = {
         {"Image": "busybox", "HostConfig": {"CpuShares": True}},
         {"Image": "busybox", "HostConfig": {"PortBindings": {"80/tcp": "8080"}}},
         {"Image": "busybox", "HostConfig": {"PortBindings": {"80/tcp": [{"HostPort": 80}]}}},
+        {"Image": "busybox", "HostConfig": {"PortBindings": {"80/tcp": [{"HostPort": "99999"}]}}},
+        {"Image": "busybox", "HostConfig": {"PortBindings": {"80/tcp": [{"HostPort": "8-x"}]}}},
+        {"Image": "busybox", "HostConfig": {"PortBindings": {"x/tcp": [{"HostPort": "80"}]}}},
+        {"Image": "busybox", "HostConfig": {"PortBindings": {"70000/udp": None}}},
         {"Image": "busybox", "HostConfig": {"Binds": [None]}},
         {"Image": "busybox", "HostConfig": {"Mounts": [{"Type": 1}]}},
         {"Image": "busybox", "HostConfig": {"Ulimits": [{"Name": "nofile", "Soft": HUGE}]}},
@@ -100,6 +104,14 @@ QUERIES = [
     "GET /images/json?filters=%7B", "GET /networks?filters=%7B%22bogus%22%3A%5B%5D%7D",
     "GET /volumes?filters=%7B", "POST /containers/create?name=%2Fbad%2Fname",
     "POST /exec/{exec}/resize?h=x&w=1", "GET /containers/{id}/archive?path=",
+    # Names that would be paths: never a 204, even with force.
+    "DELETE /volumes/..%2F..%2Fetc?force=1", "DELETE /volumes/a%2F..%2Fb?force=1",
+    "DELETE /volumes/%2e%2e?force=1", "GET /volumes/..%2F..",
+    # ps arguments ps refuses (found by schemathesis), and one shlex cannot split.
+    "GET /containers/{id}/top?ps_args=%2B%0B%2F", "GET /containers/{id}/top?ps_args=%22",
+    "GET /containers/{id}/top?ps_args=-o%20comm",
+    "GET /containers/{id}/archive?path=%00%C2%9A", "GET /containers/{id}/archive?path=/a%00b",
+    "PUT /containers/{id}/archive?path=/tmp%00",
 ]
 
 
@@ -170,3 +182,35 @@ def test_a_wrong_type_names_the_field_as_dockerd_does(daemon: Daemon, busybox: s
     assert status == 400
     assert json.loads(answer)["message"] == (
         "json: cannot unmarshal string into Go struct field HostConfig.Memory of type int64")
+
+
+@pytest.mark.parametrize(("binding", "bad"), [("99999", "99999"), ("abc", "abc")])
+def test_a_bad_host_port_is_refused_in_dockerds_words(daemon: Daemon, busybox: str,
+                                                      binding: str, bad: str) -> None:
+    status, _, answer = daemon.request("POST", "/containers/create", {
+        "Image": "busybox", "HostConfig": {"PortBindings": {"80/tcp": [{"HostPort": binding}]}}})
+    assert (status, json.loads(answer)["message"]) == (
+        400, f'invalid port specification: "{bad}"')
+
+
+def test_an_oversize_json_body_is_413_before_it_is_read(daemon: Daemon) -> None:
+    """A 1 GiB Content-Length is refused from the header: the daemon never waits for
+    (or buffers) the body; a chunked body is cut off once it passes the bound."""
+    import socket
+    import time
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(10)
+    sock.connect(str(daemon.socket))
+    try:
+        started = time.monotonic()
+        sock.sendall(b"POST /containers/create HTTP/1.1\r\nHost: d\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n"
+                     + b"{" * 4096)
+        answer = sock.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+        assert time.monotonic() - started < 5
+    finally:
+        sock.close()
+    status, _, answer = daemon.request("POST", "/networks/create",
+                                       b"[" * (20 << 20), {"Content-Type": "application/json"})
+    assert status == 413 and json.loads(answer)["message"]

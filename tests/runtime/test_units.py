@@ -8,7 +8,16 @@ import os
 from pathlib import Path
 
 import pytest
-from pydocker.engine.runtime import caps, cgroups, jsonlog, mounts, process, seccomp, wire
+from pydocker.engine.runtime import (
+    caps,
+    cgroups,
+    inroot,
+    jsonlog,
+    mounts,
+    process,
+    seccomp,
+    wire,
+)
 from pydocker.engine.runtime import syscalls as sc
 from pydocker.engine.runtime.spec import DEFAULT_CAPABILITIES
 
@@ -83,27 +92,51 @@ def test_mount_options() -> None:
     assert data == "size=64m,mode=1777"
 
 
-def test_secure_join_stays_inside_root(tmp_path: Path) -> None:
+def _where(fd: int) -> str:
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    finally:
+        os.close(fd)
+
+
+def test_in_root_resolution_stays_inside_root(tmp_path: Path) -> None:
     root = tmp_path / "root"
     (root / "etc").mkdir(parents=True)
+    (root / "etc" / "hosts").write_text("")
     (root / "etc" / "escape").symlink_to("/etc")
     (root / "up").symlink_to("../../..")
-    assert mounts.secure_join(str(root), "/etc/escape/hosts") == str(root / "etc" / "hosts")
-    assert mounts.secure_join(str(root), "up/x") == str(root / "x")
-    assert mounts.secure_join(str(root), "../../etc") == str(root / "etc")
+    rootfd = inroot.open_root(str(root))
+    try:
+        assert _where(inroot.openat2(rootfd, "/etc/escape/hosts", os.O_PATH)) == \
+            str(root / "etc" / "hosts")
+        assert _where(inroot.openat2(rootfd, "up/etc", os.O_PATH)) == str(root / "etc")
+        assert _where(inroot.openat2(rootfd, "../../etc", os.O_PATH)) == str(root / "etc")
+        # Created through a link, the directories land inside the root too.
+        assert _where(inroot.makedirs_in_root(rootfd, "etc/escape/new/dir")) == \
+            str(root / "etc" / "new" / "dir")
+        assert _where(inroot.open_mount_point(rootfd, "/up/etc/escape/file", False)) == \
+            str(root / "etc" / "file")
+    finally:
+        os.close(rootfd)
 
 
-def test_secure_join_can_keep_the_last_link(tmp_path: Path) -> None:
+def test_in_root_can_keep_the_last_link(tmp_path: Path) -> None:
     root = tmp_path / "root"
     (root / "etc").mkdir(parents=True)
     (root / "etc" / "escape").symlink_to("/etc")
     (root / "loop").symlink_to("loop")
-    keep = mounts.secure_join(str(root), "/etc/escape", follow_last=False)
-    assert keep == str(root / "etc" / "escape")
-    assert mounts.secure_join(str(root), "/etc/escape") == str(root / "etc")
-    with pytest.raises(OSError) as exc:
-        mounts.secure_join(str(root), "loop/x")
-    assert exc.value.errno == 40  # ELOOP
+    rootfd = inroot.open_root(str(root))
+    try:
+        keep = inroot.open_in_root(rootfd, "/etc/escape", os.O_PATH, follow_last=False)
+        assert os.readlink("", dir_fd=keep) == "/etc"
+        os.close(keep)
+        assert _where(inroot.open_in_root(rootfd, "/etc/escape", os.O_PATH)) == \
+            str(root / "etc")
+        with pytest.raises(OSError) as exc:
+            inroot.openat2(rootfd, "loop/x", os.O_PATH)
+        assert exc.value.errno == 40  # ELOOP
+    finally:
+        os.close(rootfd)
 
 
 def test_lookup_like_runc(tmp_path: Path) -> None:

@@ -195,6 +195,23 @@ async def test_copy_up_from_image_layers(world: World, tmp_path: Path) -> None:
     assert c2.mounts[0]["volume"] == "empty"
 
 
+@pytest.mark.root
+async def test_copy_up_never_follows_a_link_in_a_layer(world: World, tmp_path: Path) -> None:
+    """An image whose /opt is a link to a host directory: VOLUME /opt/data must not copy
+    the host's /…/data into the volume (the link is the image's, absolute on the host)."""
+    host = tmp_path / "host"
+    (host / "data").mkdir(parents=True)
+    (host / "data" / "secret").write_text("host only")
+    lower, upper = tmp_path / "l0", tmp_path / "l1"
+    (lower / "opt" / "data").mkdir(parents=True)
+    (lower / "opt" / "data" / "from-lower").write_text("hidden by the link above")
+    upper.mkdir()
+    os.symlink(str(host), upper / "opt")
+    c = await world.create("c1", config={"Volumes": {"/opt/data": {}}},
+                           layers=[str(upper), str(lower)])
+    assert os.listdir(world.store.mountpoint(c.mounts[0]["volume"])) == []
+
+
 def _mounted(path: Path) -> bool:
     return hostmount.is_mounted(path)
 

@@ -17,7 +17,15 @@ from pydocker.engine.errors import InvalidParameter
 
 from ..backend import CONTAINERS
 from ..hijack import Hijacked
-from ..params import filters, parse_body, parse_timestamp, query_bool, query_int
+from ..params import (
+    check_port_bindings,
+    filters,
+    parse_body,
+    parse_timestamp,
+    query_bool,
+    query_int,
+    read_bounded,
+)
 from ..streams import (
     json_lines,
     request_body,
@@ -33,6 +41,7 @@ log = logging.getLogger(__name__)
 
 async def post_containers_create(request: web.Request) -> web.Response:
     body = await parse_body(request, ContainerCreateRequest, required=True)
+    check_port_bindings(body.host_config.port_bindings if body.host_config else None)
     name = request.query.get("name")
     container_id, warnings = await request.app[CONTAINERS].container_create(
         name, body, request.query.get("platform"))
@@ -53,7 +62,7 @@ async def get_container_json(request: web.Request) -> web.Response:
 
 async def post_container_start(request: web.Request) -> web.Response:
     if request.content_length and request.content_length > 7:
-        body = await request.read()
+        body = await read_bounded(request)
         if body.strip() not in (b"", b"{}", b"null"):
             raise InvalidParameter(
                 "starting container with non-empty request body was deprecated since "
@@ -229,6 +238,8 @@ def _archive_path(request: web.Request) -> str:
     path = request.query.get("path", "")
     if not path:
         raise InvalidParameter("path must not be empty")
+    if "\x00" in path:
+        raise InvalidParameter(f"invalid path {path!r}: contains a NUL byte")
     return path
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,7 +137,8 @@ class FakeRuntime:
     async def remove_netns(self, path: Path) -> None:
         raise AssertionError("no netns with NetworkMode none")
 
-    def mounted_rootfs(self, container_id: str, rootfs: dict[str, Any], pid: int = 0
+    def mounted_rootfs(self, container_id: str, rootfs: dict[str, Any], pid: int = 0,
+                       binds: Sequence[dict[str, Any]] = ()
                        ) -> AbstractAsyncContextManager[Path]:
         @contextlib.asynccontextmanager
         async def mounted() -> AsyncIterator[Path]:
