@@ -184,6 +184,10 @@ class NetworkManager:
                 internal=internal, attachable=attachable, labels=labels or {},
                 options=dict(options or {}), default_mtu=self.mtu,
                 bridges_in_use=(n.bridge for n in self._state.networks.values()))
+            if await self._kernel.run(self._kernel.link_alive_sync, net.bridge):
+                # An interface we did not make (docker0, a user's bridge): never adopt it,
+                # or removing the network would delete it.
+                raise Conflict(f"bridge name {net.bridge} is already in use on this host")
             try:
                 await self._kernel.run(self._kernel.ensure_network_sync, net)
             except BaseException:

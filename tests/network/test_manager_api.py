@@ -111,3 +111,21 @@ async def test_none_and_host_networks(
     assert ep.ip == "" and "LOOPBACK,UP" in sh(f"ip -n {ns_name(ns)} -o link show lo").stdout
     assert CID in (await mgr.get_network("none"))["Containers"]
     await mgr.disconnect("none", CID)
+
+
+async def test_a_host_bridge_it_did_not_make_is_never_adopted(
+        manager_factory: Callable[..., NetworkManager]) -> None:
+    """moby's swagger example names docker0: creating, then removing, such a network must
+    not take a bridge that belongs to someone else (a dockerd beside us) with it."""
+    foreign = "pydtforeign0"
+    sh(f"ip link add {foreign} type bridge")
+    try:
+        mgr = manager_factory()
+        await mgr.start()
+        with pytest.raises(Conflict, match=f"bridge name {foreign} is already in use"):
+            await mgr.create_network("adopter", options={
+                "com.docker.network.bridge.name": foreign})
+        await mgr.teardown()
+        assert sh(f"ip -o link show {foreign}").stdout
+    finally:
+        sh(f"ip link del {foreign}")
