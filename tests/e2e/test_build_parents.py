@@ -5,11 +5,13 @@ stands, and deleted with the last image above them unless ``noprune``."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 
 import docker
 import pytest
 from docker.errors import APIError
 
+from tests.e2e.conftest import import_busybox
 from tests.e2e.harness import Daemon
 
 pytestmark = [pytest.mark.root, pytest.mark.e2e]
@@ -28,12 +30,22 @@ def _build(client: docker.DockerClient, tag: str) -> list[str]:
         chain.append(parent)
 
 
+@pytest.fixture
+def client(fresh_daemon: Daemon, busybox_tar: bytes) -> Iterator[docker.DockerClient]:
+    """A daemon of its own: each build step's container events stay out of the shared
+    daemon's 256-event history, which other tests read."""
+    import_busybox(fresh_daemon, busybox_tar)
+    c = fresh_daemon.client()
+    yield c
+    c.close()
+
+
 def _ids(client: docker.DockerClient, **kwargs: object) -> set[str]:
     return {i.id for i in client.images.list(**kwargs)}  # type: ignore[arg-type]
 
 
 def test_step_images_hidden_kept_by_prune_and_pruned_with_their_child(
-        daemon: Daemon, busybox: str, client: docker.DockerClient) -> None:
+        client: docker.DockerClient) -> None:
     top, *steps = _build(client, "parents:one")
     try:
         assert len(steps) == 2
@@ -63,8 +75,7 @@ def test_step_images_hidden_kept_by_prune_and_pruned_with_their_child(
                 client.api.remove_image(image_id, force=True)
 
 
-def test_noprune_keeps_the_steps_as_dangling_images(daemon: Daemon, busybox: str,
-                                                    client: docker.DockerClient) -> None:
+def test_noprune_keeps_the_steps_as_dangling_images(client: docker.DockerClient) -> None:
     top, *steps = _build(client, "parents:two")
     try:
         client.api.remove_image("parents:two", noprune=True)

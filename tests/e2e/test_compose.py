@@ -20,6 +20,7 @@ from pathlib import Path
 import docker
 import pytest
 
+from tests.e2e.conftest import import_busybox
 from tests.e2e.harness import Daemon
 
 pytestmark = [pytest.mark.root, pytest.mark.e2e]
@@ -198,8 +199,13 @@ def _get(url: str, timeout: float = 10) -> str:
             time.sleep(0.2)
 
 
-def test_compose_build_up_exec_down(daemon: Daemon, busybox: str, tmp_path: Path) -> None:
+def test_compose_build_up_exec_down(fresh_daemon: Daemon, busybox_tar: bytes,
+                                    tmp_path: Path) -> None:
     binary = _compose_binary()
+    # A daemon of its own: the hundreds of events a compose run makes stay out of the
+    # shared daemon's 256-event history, which other tests read.
+    daemon = fresh_daemon
+    import_busybox(daemon, busybox_tar)
     port = _free_port()
     project = f"pyc{os.getpid()}"
     compose = Compose(binary, daemon, _project(tmp_path / "proj", port), project)
