@@ -1,8 +1,8 @@
 """docker-compose 1.29 (the Python one, classic builder: COMPOSE_DOCKER_CLI_BUILD=0) against
 pydockerd: build twice (the second all from cache), up --build, ps, logs, exec, down -v.
 
-The compose binary comes from $PYDOCKER_COMPOSE, a scratch venv at /tmp/compose-venv or
-PATH; the test is skipped, with the reason, where no 1.29 is found.
+The compose binary comes from $PYDOCKER_COMPOSE, a venv at /opt/pydocker/compose-venv or
+/tmp/compose-venv, or PATH; the test is skipped, with the reason, where no 1.29 is found.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from tests.e2e.harness import Daemon
 
 pytestmark = [pytest.mark.root, pytest.mark.e2e]
 
-SCRATCH_VENV = "/tmp/compose-venv/bin/docker-compose"
+VENVS = ["/opt/pydocker/compose-venv/bin/docker-compose", "/tmp/compose-venv/bin/docker-compose"]
 INSTALL_HINT = ("set PYDOCKER_COMPOSE to a docker-compose 1.29 binary, e.g. from Debian's "
                 "docker-compose 1.29.2-3 package or a venv with docker-compose==1.29.2")
 
@@ -40,7 +40,7 @@ def _version(path: str) -> str:
 
 
 def _compose_binary() -> str:
-    candidates = [os.environ.get("PYDOCKER_COMPOSE", ""), SCRATCH_VENV,
+    candidates = [os.environ.get("PYDOCKER_COMPOSE", ""), *VENVS,
                   shutil.which("docker-compose") or ""]
     seen = []
     for path in filter(None, candidates):
