@@ -133,13 +133,24 @@ class ImageStore:
     # --- removal ------------------------------------------------------------------------
 
     def delete(self, ref: str, *, force: bool, noprune: bool, users: ImageUsers) -> Report:
-        """docker rmi (``noprune`` is accepted and, as layers are not images here, moot).
+        """docker rmi (``noprune``: keep the untagged parents a build left).
         ``users(image_id)`` lists (container id, running) for containers of that image."""
-        return removal.delete(self, ref, force=force, users=users)
+        return removal.delete(self, ref, force=force, users=users, prune=not noprune)
 
     def prune(self, *, dangling_only: bool, filters: dict[str, list[str]],
               users: ImageUsers) -> dict[str, Any]:
         return removal.prune(self, dangling_only=dangling_only, filters=filters, users=users)
+
+    def children(self, image_id: str) -> list[str]:
+        """The images whose parent is this one (the builder's step chain)."""
+        return [i for i in self.ids() if self._parent(i) == image_id]
+
+    def _parent(self, image_id: str) -> str:
+        try:
+            parent: str = json.loads(self.configs.read(image_id)).get("parent") or ""
+        except (OSError, ValueError):
+            return ""  # removed meanwhile
+        return parent
 
     def remove_image(self, image_id: str) -> Report:
         """Delete a config, then every layer of it no other image or container uses."""
@@ -241,8 +252,11 @@ class ImageStore:
         filters = filters or {}
         images = [self._load(i) for i in self.ids()]
         by_ref = {r: i for i in images for r in i.repo_tags + [i.id]}
+        parents = {i.document.get("parent") for i in images}
         out = []
         for img in sorted(images, key=lambda i: i.created, reverse=True):
+            if not (all or img.repo_tags or img.repo_digests) and img.id in parents:
+                continue  # dockerd: an untagged image under another is the build's, not shown
             if views.matches(img, filters, by_ref):
                 tags = views.matching_tags(img, filters["reference"]) if filters.get(
                     "reference") else None
