@@ -4,4 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 ./install.sh --no-start
+# Tools only the tests drive: docker-compose 1.29 (Debian's; the classic builder's client).
+if ! command -v docker-compose >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose \
+    >/dev/null
+fi
 exec "${PYDOCKER_VENV:-/opt/pydocker/venv}/bin/python" -m pytest -ra "$@"
