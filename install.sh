@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything pydocker needs on a Debian machine, then starts pydockerd in the
-# foreground on /var/run/pydocker.sock.   Usage: sudo ./install.sh [--no-start] [pydockerd flags]
+# foreground on /var/run/pydocker.sock.   Usage (as root): ./install.sh [--no-start] [pydockerd flags]
 set -euo pipefail
 cd "$(dirname "$0")"
 
