@@ -94,6 +94,7 @@ def context_tar(context: str, dockerfile: str, extra: tuple[str, bytes] | None =
             info = tar.gettarinfo(os.path.join(context, rel), rel)
             info.uid = info.gid = 0
             info.uname = info.gname = ""
+            info.mtime = int(info.mtime)  # whole seconds: no PAX record, as Go writes it
             if info.isreg():
                 with open(os.path.join(context, rel), "rb") as f:
                     tar.addfile(info, f)
@@ -120,4 +121,6 @@ def context_tar(context: str, dockerfile: str, extra: tuple[str, bytes] | None =
             info.size = len(extra[1])
             info.mode = 0o600
             tar.addfile(info, io.BytesIO(extra[1]))
-    return raw.getvalue()
+        end = tar.offset + 2 * tarfile.BLOCKSIZE
+    # Go's archive/tar ends with the two zero blocks; Python pads to a 10 KiB record
+    return raw.getvalue()[:end]

@@ -63,7 +63,8 @@ def parse(ref: str) -> Reference:
     if colon > slash:
         rest, tag = rest[:colon], rest[colon + 1:]
     first, sep, remainder = rest.partition("/")
-    if sep and ("." in first or ":" in first or first == "localhost"):
+    # an upper-case first component is a host too (then the path's case is the error)
+    if sep and ("." in first or ":" in first or first == "localhost" or first != first.lower()):
         domain, path = first, remainder
     else:
         domain, path = DEFAULT_DOMAIN, rest

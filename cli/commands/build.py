@@ -86,7 +86,8 @@ def build(client: Client, opts: Options) -> None:
     buffered = io.StringIO()  # -q: the daemon's output is shown only at the end
     out = buffered if opts.quiet else sys.stdout
     if not opts.quiet:
-        out.write(f"Sending build context to Docker daemon  {human_size(len(body)):>8}\n")
+        # the CLI's progress reader ends its line with '\r', then '\r\n' when done
+        out.write(f"Sending build context to Docker daemon  {human_size(len(body)):>8}\r\r\n")
         out.flush()
     resp = client.request("POST", "/build", query, body, {
         "Content-Type": "application/x-tar", "X-Registry-Config": auth.registry_config()})

@@ -13,9 +13,9 @@ if TYPE_CHECKING:
     from typing import Any, TextIO
 
 from pydocker.cli import auth
-from pydocker.cli.client import Client, quote_ref
+from pydocker.cli.client import APIError, Client, quote_ref
 from pydocker.cli.errors import CliError
-from pydocker.cli.flags import Command, Flag, Options
+from pydocker.cli.flags import PROG, Command, Flag, Options
 from pydocker.cli.progress import JSONError, show_progress
 from pydocker.cli.reference import INDEX_SERVER, Reference, parse
 
@@ -104,15 +104,17 @@ def login(client: Client, opts: Options) -> None:
     if not opts.username and not password and stored.get("username") and (
             stored.get("password") or stored.get("identitytoken")):
         # docker tries what is stored first; a refusal falls through to asking
-        sys.stdout.write("Authenticating with existing credentials... "
+        sys.stderr.write("Authenticating with existing credentials... "
                          f"[Username: {stored['username']}]\n")
         try:
             answer = _authenticate(client, {**stored, "serveraddress": key})
-        except Exception as e:  # noqa: BLE001 - any refusal means: ask again
-            sys.stdout.write(f"Login did not succeed, error: {e}\n")
+        except APIError as e:
+            sys.stderr.write(f"Login did not succeed, error: {e}\n")
         else:
-            _finish(config, key, stored["username"], stored.get("password", ""),
-                    answer, stored.get("identitytoken", ""))
+            sys.stderr.write(f"\n Info -> To login with a different account, run '{PROG} "
+                             f"logout' followed by '{PROG} login'\n\n\n")
+            if answer.get("Status"):
+                sys.stdout.write(f"{answer['Status']}\n")
             return
     user = opts.username or _prompt("Username: ", False)
     if not user:
