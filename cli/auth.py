@@ -85,6 +85,8 @@ def get_auth(config: dict[str, Any], key: str) -> dict[str, str]:
 
 
 def store_auth(config: dict[str, Any], key: str, user: str, password: str, token: str) -> None:
+    """Save one registry's login; with an identity token the password is not kept (login.go)."""
+    password = "" if token else password
     entry: dict[str, str] = {"auth": base64.b64encode(f"{user}:{password}".encode()).decode()}
     if token:
         entry["identitytoken"] = token

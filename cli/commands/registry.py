@@ -100,22 +100,9 @@ def login(client: Client, opts: Options) -> None:
                          "Use --password-stdin.\n")
     key, _ = _server(opts.args[0] if opts.args else "")
     config = auth.load_config()
-    stored = auth.get_auth(config, key)
-    if not opts.username and not password and stored.get("username") and (
-            stored.get("password") or stored.get("identitytoken")):
-        # docker tries what is stored first; a refusal falls through to asking
-        sys.stderr.write("Authenticating with existing credentials... "
-                         f"[Username: {stored['username']}]\n")
-        try:
-            answer = _authenticate(client, {**stored, "serveraddress": key})
-        except APIError as e:
-            sys.stderr.write(f"Login did not succeed, error: {e}\n")
-        else:
-            sys.stderr.write(f"\n Info -> To login with a different account, run '{PROG} "
-                             f"logout' followed by '{PROG} login'\n\n\n")
-            if answer.get("Status"):
-                sys.stdout.write(f"{answer['Status']}\n")
-            return
+    if not opts.username and not password and _login_stored(client, auth.get_auth(config, key),
+                                                             key):
+        return
     user = opts.username or _prompt("Username: ", False)
     if not user:
         raise CliError("Error: Non-null Username Required")
@@ -125,13 +112,7 @@ def login(client: Client, opts: Options) -> None:
             raise CliError("Error: Password Required")
     answer = _authenticate(client, {"username": user, "password": password,
                                     "serveraddress": key})
-    _finish(config, key, user, password, answer, "")
-
-
-def _finish(config: dict[str, Any], key: str, user: str, password: str,
-            answer: dict[str, Any], token: str) -> None:
-    token = str(answer.get("IdentityToken") or token)
-    auth.store_auth(config, key, user, "" if token else password, token)
+    auth.store_auth(config, key, user, password, str(answer.get("IdentityToken") or ""))
     sys.stderr.write(f"\nWARNING! Your credentials are stored unencrypted in "
                      f"'{auth.config_path()}'.\nConfigure a credential helper to remove this "
                      "warning. See\nhttps://docs.docker.com/go/credential-store/\n\n")
@@ -139,11 +120,29 @@ def _finish(config: dict[str, Any], key: str, user: str, password: str,
         sys.stdout.write(f"{answer['Status']}\n")
 
 
+def _login_stored(client: Client, stored: dict[str, str], key: str) -> bool:
+    """docker tries the stored credentials first; a refusal falls through to asking."""
+    if not stored.get("username") or not (stored.get("password") or
+                                          stored.get("identitytoken")):
+        return False
+    sys.stderr.write(f"Authenticating with existing credentials... "
+                     f"[Username: {stored['username']}]\n")
+    try:
+        answer = _authenticate(client, {**stored, "serveraddress": key})
+    except APIError as e:
+        sys.stderr.write(f"Login did not succeed, error: {e}\n")
+        return False
+    sys.stderr.write(f"\n Info -> To login with a different account, run '{PROG} logout' "
+                     f"followed by '{PROG} login'\n\n\n")
+    if answer.get("Status"):
+        sys.stdout.write(f"{answer['Status']}\n")
+    return True
+
+
 def logout(client: Client, opts: Options) -> None:
-    key, hub = _server(opts.args[0] if opts.args else "")
-    sys.stdout.write(f"Removing login credentials for {key if not hub else INDEX_SERVER}\n")
-    config = auth.load_config()
-    auth.remove_auth(config, key)
+    key, _ = _server(opts.args[0] if opts.args else "")
+    sys.stdout.write(f"Removing login credentials for {key}\n")
+    auth.remove_auth(auth.load_config(), key)
 
 
 COMMANDS = {
