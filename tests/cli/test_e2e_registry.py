@@ -14,7 +14,7 @@ import pytest
 from tests.cli.conftest import PYDOCKER, Runner, cli_env, pd  # noqa: F401 - fixture
 from tests.e2e.conftest import fresh_daemon  # noqa: F401 - fixture
 from tests.e2e.harness import Daemon
-from tests.registry.conftest import StartRegistry, start_registry  # noqa: F401 - fixture
+from tests.registry.conftest import Registry, StartRegistry, start_registry  # noqa: F401 - fixture
 from tests.registry.helpers import write_htpasswd
 
 pytestmark = [pytest.mark.root, pytest.mark.e2e]
@@ -25,16 +25,23 @@ def _untag(d: Daemon, *names: str) -> None:
         d.cli("rmi", name, check=False)
 
 
+def _htpasswd_registry(start: StartRegistry, tmp_path: Path, user: str,
+                       password: str) -> tuple[Registry, dict[str, str]]:
+    """A registry asking for ``user``/``password``, and the env of a fresh DOCKER_CONFIG."""
+    htpasswd = tmp_path / "htpasswd"
+    if reason := write_htpasswd(htpasswd, user, password):
+        pytest.skip(reason)
+    registry = start(f"auth:\n  htpasswd:\n    realm: t\n    path: {htpasswd}\n")
+    return registry, {"DOCKER_CONFIG": str(tmp_path / "cfg")}
+
+
 def test_login_push_rmi_pull_logout(daemon: Daemon, pd: Runner, busybox: str,  # noqa: F811
                                     start_registry: StartRegistry,  # noqa: F811
                                     tmp_path: Path) -> None:
-    htpasswd = tmp_path / "htpasswd"
-    if reason := write_htpasswd(htpasswd, "alice", "s3cret"):
-        pytest.skip(reason)
-    registry = start_registry(f"auth:\n  htpasswd:\n    realm: t\n    path: {htpasswd}\n")
+    registry, env = _htpasswd_registry(start_registry, tmp_path, "alice", "s3cret")
     name = f"{registry.domain}/bb"
-    env = {"DOCKER_CONFIG": str(tmp_path / "cfg")}
     config = tmp_path / "cfg" / "config.json"
+    digest = ""
     assert pd("tag", "busybox", f"{name}:v1").returncode == 0
     try:
         refused = pd("push", f"{name}:v1", env=env)
@@ -96,18 +103,14 @@ def test_login_push_rmi_pull_logout(daemon: Daemon, pd: Runner, busybox: str,  #
         assert out_.stdout == f"Removing login credentials for {registry.domain}\n"
         assert json.loads(config.read_text())["auths"] == {}
     finally:
-        _untag(daemon, f"{name}:v1", f"{name}@{digest}" if "digest" in dir() else name)
+        _untag(daemon, f"{name}:v1", *([f"{name}@{digest}"] if digest else []))
 
 
 def test_run_pulls_missing_image_with_stored_credentials(
         daemon: Daemon, fresh_daemon: Daemon, pd: Runner, busybox: str,  # noqa: F811
         start_registry: StartRegistry, tmp_path: Path) -> None:  # noqa: F811
-    htpasswd = tmp_path / "htpasswd"
-    if reason := write_htpasswd(htpasswd, "bob", "pw"):
-        pytest.skip(reason)
-    registry = start_registry(f"auth:\n  htpasswd:\n    realm: t\n    path: {htpasswd}\n")
+    registry, env = _htpasswd_registry(start_registry, tmp_path, "bob", "pw")
     name = f"{registry.domain}/runme:1"
-    env = {"DOCKER_CONFIG": str(tmp_path / "cfg")}
     pd("tag", "busybox", name)
     try:
         assert pd("login", "-u", "bob", "--password-stdin", registry.domain, input="pw",
