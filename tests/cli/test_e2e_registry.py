@@ -5,15 +5,21 @@ for the same steps on the same daemon."""
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
+import os
+import re
+import select
+import struct
 import subprocess
+import termios
 from pathlib import Path
 
 import pytest
 
 from tests.cli.conftest import PYDOCKER, Runner, cli_env, pd  # noqa: F401 - fixture
 from tests.e2e.conftest import fresh_daemon  # noqa: F401 - fixture
-from tests.e2e.harness import Daemon
+from tests.e2e.harness import DOCKER_CLI, Daemon
 from tests.registry.conftest import Registry, StartRegistry, start_registry  # noqa: F401 - fixture
 from tests.registry.helpers import write_htpasswd
 
@@ -176,3 +182,47 @@ def test_build_dockerignore_cache_quiet_and_failure(
             1, f'unable to prepare context: path "{tmp_path / "nope"}" not found\n')
     finally:
         _untag(daemon, "pd-build:1")
+
+
+def _on_terminal(argv: list[str], env: dict[str, str]) -> bytes:
+    """Run with stdout and stderr on a 150-column pseudo-terminal; everything it wrote."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 150, 0, 0))
+    proc = subprocess.Popen(argv, stdout=slave, stderr=slave, stdin=subprocess.DEVNULL,
+                            env=env)
+    os.close(slave)
+    out = b""
+    try:
+        while select.select([master], [], [], 60)[0]:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            out += data
+    finally:
+        os.close(master)
+        proc.wait(timeout=60)
+    return out
+
+
+def test_pull_on_a_terminal_draws_as_docker(daemon: Daemon, fresh_daemon: Daemon,  # noqa: F811
+                                            busybox: str, start_registry: StartRegistry,  # noqa: F811
+                                            tmp_path: Path) -> None:
+    name = f"{start_registry().domain}/tty:1"
+    daemon.cli("tag", "busybox", name)
+    try:
+        daemon.cli("push", name)
+        env = {**cli_env(fresh_daemon), "DOCKER_HOST": fresh_daemon.url,
+               "DOCKER_CONFIG": str(tmp_path)}
+        theirs = _on_terminal([DOCKER_CLI, "pull", name], env)
+        fresh_daemon.cli("rmi", name)
+        fresh_daemon.cli("image", "prune", "-af")  # the layer too, so it is fetched again
+        ours = _on_terminal([PYDOCKER, "pull", name], env)
+        assert b"Pull complete \r\x1b[1B" in ours and b"\x1b[2K\r" in ours
+        # how far each Downloading update got depends on the daemon's chunks: compare the rest
+        downloading = re.compile(rb"\x1b\[1A\x1b\[2K\r\w+: Downloading [^\r]*\r\x1b\[1B")
+        assert downloading.sub(b"", ours) == downloading.sub(b"", theirs)
+    finally:
+        _untag(daemon, name)
