@@ -48,13 +48,15 @@ def _context(opts: Options) -> tuple[bytes, str]:
     if opts.file == "-":
         name = ".dockerfile." + os.urandom(10).hex()
         return context_tar(path, "", (name, sys.stdin.buffer.read())), name
-    dockerfile = opts.file or os.path.join(path, "Dockerfile")
-    if opts.file and not os.path.isabs(dockerfile) and not os.path.exists(dockerfile):
-        dockerfile = os.path.join(path, opts.file)  # relative to the context, as docker
+    # -f is relative to the working directory, not the context (GetContextFromLocalDir)
+    dockerfile = os.path.abspath(opts.file or os.path.join(path, "Dockerfile"))
+    if not opts.file and not os.path.lexists(dockerfile):
+        lower = os.path.join(path, "dockerfile")
+        dockerfile = os.path.abspath(lower) if os.path.lexists(lower) else dockerfile
     if not os.path.exists(dockerfile):
         raise CliError("unable to prepare context: unable to evaluate symlinks in Dockerfile "
-                       f"path: lstat {os.path.abspath(dockerfile)}: no such file or directory")
-    rel = os.path.relpath(os.path.abspath(dockerfile), os.path.abspath(path))
+                       f"path: lstat {dockerfile}: no such file or directory")
+    rel = os.path.relpath(dockerfile, os.path.abspath(path))
     if rel.startswith(".."):  # outside the context: sent alongside, as docker does
         name = ".dockerfile." + os.urandom(10).hex()
         with open(dockerfile, "rb") as f:

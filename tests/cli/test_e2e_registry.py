@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import base64
 import fcntl
+import io
 import json
 import os
 import re
 import select
 import struct
 import subprocess
+import tarfile
 import termios
 from pathlib import Path
 
@@ -171,6 +173,23 @@ def test_build_dockerignore_cache_quiet_and_failure(
                         input="FROM busybox\nRUN test -f /etc/passwd\n", timeout=120)
         assert stdin_file.returncode == 0 and stdin_file.stdout.startswith("sha256:")
         pd("rmi", stdin_file.stdout.strip())
+        # stdin as the whole context: a Dockerfile alone, or a tar
+        only = pd("build", "-t", "pd-build:stdin", "-", input="FROM busybox\nLABEL s=1\n")
+        assert only.returncode == 0 and "Successfully tagged pd-build:stdin" in only.stdout
+        raw = io.BytesIO()
+        with tarfile.open(fileobj=raw, mode="w") as tar:
+            info = tarfile.TarInfo("df")
+            data = b"FROM busybox\nLABEL t=1\n"
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        from_tar = pd("build", "-q", "-f", "df", "-", input=raw.getvalue())
+        assert from_tar.returncode == 0 and from_tar.stdout.startswith("sha256:")
+        pd("rmi", "pd-build:stdin", from_tar.stdout.strip())
+        outside = tmp_path / "Other.dockerfile"
+        outside.write_text("FROM busybox\nCOPY a.txt /\n")
+        elsewhere = pd("build", "-q", "-f", str(outside), str(ctx))
+        assert elsewhere.returncode == 0, elsewhere.stderr
+        pd("rmi", elsewhere.stdout.strip())
         (ctx / "Dockerfile").write_text("FROM busybox\nRUN false\n")
         failed = pd("build", str(ctx), timeout=120)
         assert failed.returncode == 1
