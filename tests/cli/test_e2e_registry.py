@@ -132,6 +132,17 @@ def test_run_pulls_missing_image_with_stored_credentials(
         assert run.stderr.startswith(f"Unable to find image '{name}' locally\n")
         assert ": Pulling fs layer\n" in run.stderr and ": Pull complete\n" in run.stderr
         assert f"Status: Downloaded newer image for {name}" in run.stderr
+        # build --pull fetches FROM with the X-Registry-Config credentials
+        built = subprocess.run([PYDOCKER, "build", "--pull", "-q", "-"], capture_output=True,
+                               text=True, timeout=120, check=False,
+                               input=f"FROM {name}\nLABEL x=1\n",
+                               env={**cli_env(fresh_daemon), **env})
+        assert built.returncode == 0 and built.stdout.startswith("sha256:"), built.stderr
+        logged_out = subprocess.run([PYDOCKER, "build", "--pull", "-q", "-"],
+                                    capture_output=True, text=True, timeout=120, check=False,
+                                    input=f"FROM {name}\nLABEL x=2\n",
+                                    env={**cli_env(fresh_daemon), "DOCKER_CONFIG": "/nonexistent"})
+        assert logged_out.returncode == 1 and "no basic auth credentials" in logged_out.stderr
     finally:
         _untag(daemon, name)
 
