@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import PYDOCKER, Runner, cli_env, pd  # noqa: F401 - fixture
-from tests.e2e.conftest import fresh_daemon  # noqa: F401 - fixture
+from tests.cli.conftest import PYDOCKER, Runner, cli_env, pd, runner  # noqa: F401 - fixture
+from tests.e2e.conftest import busybox_tar, fresh_daemon, import_busybox  # noqa: F401
 from tests.e2e.harness import DOCKER_CLI, Daemon
 from tests.registry.conftest import Registry, StartRegistry, start_registry  # noqa: F401 - fixture
 from tests.registry.helpers import write_htpasswd
@@ -148,7 +148,12 @@ def test_run_pulls_missing_image_with_stored_credentials(
 
 
 def test_build_dockerignore_cache_quiet_and_failure(
-        daemon: Daemon, pd: Runner, busybox: str, tmp_path: Path) -> None:  # noqa: F811
+        fresh_daemon: Daemon, busybox_tar: bytes, tmp_path: Path) -> None:  # noqa: F811
+    # a daemon of its own: the builds' many events would crowd the shared daemon's history
+    daemon = fresh_daemon
+    import_busybox(daemon, busybox_tar)
+
+    pd_ = runner(daemon)
     ctx = tmp_path / "ctx"
     (ctx / "logs").mkdir(parents=True)
     (ctx / "Dockerfile").write_text("FROM busybox\nARG WHO=nobody\nCOPY . /c\n"
@@ -159,7 +164,7 @@ def test_build_dockerignore_cache_quiet_and_failure(
     (ctx / "logs" / "keep.log").write_text("k")
     (ctx / ".dockerignore").write_text("# comment\n**/*.log\n!logs/keep.log\nDockerfile\n")
     try:
-        first = pd("build", "-t", "pd-build:1", "--build-arg", "WHO=you", "--label", "l=v",
+        first = pd_("build", "-t", "pd-build:1", "--build-arg", "WHO=you", "--label", "l=v",
                    str(ctx), timeout=120)
         assert first.returncode == 0, first.stderr
         assert first.stdout.startswith("Sending build context to Docker daemon  ")
@@ -175,17 +180,17 @@ def test_build_dockerignore_cache_quiet_and_failure(
         image_id = daemon.cli("inspect", "-f", "{{.Id}}", "pd-build:1").stdout.strip()
         assert daemon.cli("inspect", "-f", "{{.Config.Labels.l}}",
                           "pd-build:1").stdout == "v\n"
-        cached = pd("build", "-t", "pd-build:1", "--build-arg", "WHO=you", "--label", "l=v",
+        cached = pd_("build", "-t", "pd-build:1", "--build-arg", "WHO=you", "--label", "l=v",
                     str(ctx))
         assert cached.stdout.count(" ---> Using cache") == 4, cached.stdout
-        quiet = pd("build", "-q", "--build-arg", "WHO=you", "--label", "l=v", str(ctx))
+        quiet = pd_("build", "-q", "--build-arg", "WHO=you", "--label", "l=v", str(ctx))
         assert (quiet.returncode, quiet.stdout) == (0, image_id + "\n")
-        stdin_file = pd("build", "-q", "-f", "-", str(ctx),
+        stdin_file = pd_("build", "-q", "-f", "-", str(ctx),
                         input="FROM busybox\nRUN test -f /etc/passwd\n", timeout=120)
         assert stdin_file.returncode == 0 and stdin_file.stdout.startswith("sha256:")
-        pd("rmi", stdin_file.stdout.strip())
+        pd_("rmi", stdin_file.stdout.strip())
         # stdin as the whole context: a Dockerfile alone, or a tar
-        only = pd("build", "-t", "pd-build:stdin", "-", input="FROM busybox\nLABEL s=1\n")
+        only = pd_("build", "-t", "pd-build:stdin", "-", input="FROM busybox\nLABEL s=1\n")
         assert only.returncode == 0 and "Successfully tagged pd-build:stdin" in only.stdout
         raw = io.BytesIO()
         with tarfile.open(fileobj=raw, mode="w") as tar:
@@ -193,21 +198,21 @@ def test_build_dockerignore_cache_quiet_and_failure(
             data = b"FROM busybox\nLABEL t=1\n"
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
-        from_tar = pd("build", "-q", "-f", "df", "-", input=raw.getvalue())
+        from_tar = pd_("build", "-q", "-f", "df", "-", input=raw.getvalue())
         assert from_tar.returncode == 0 and from_tar.stdout.startswith("sha256:")
-        pd("rmi", "pd-build:stdin", from_tar.stdout.strip())
+        pd_("rmi", "pd-build:stdin", from_tar.stdout.strip())
         outside = tmp_path / "Other.dockerfile"
         outside.write_text("FROM busybox\nCOPY a.txt /\n")
-        elsewhere = pd("build", "-q", "-f", str(outside), str(ctx))
+        elsewhere = pd_("build", "-q", "-f", str(outside), str(ctx))
         assert elsewhere.returncode == 0, elsewhere.stderr
-        pd("rmi", elsewhere.stdout.strip())
+        pd_("rmi", elsewhere.stdout.strip())
         (ctx / "Dockerfile").write_text("FROM busybox\nRUN false\n")
-        failed = pd("build", str(ctx), timeout=120)
+        failed = pd_("build", str(ctx), timeout=120)
         assert failed.returncode == 1
         assert failed.stderr == "The command '/bin/sh -c false' returned a non-zero code: 1\n"
         assert failed.stdout.endswith("Step 2/2 : RUN false\n" + failed.stdout.split(
             "Step 2/2 : RUN false\n")[1])
-        missing = pd("build", str(tmp_path / "nope"))
+        missing = pd_("build", str(tmp_path / "nope"))
         assert (missing.returncode, missing.stderr) == (
             1, f'unable to prepare context: path "{tmp_path / "nope"}" not found\n')
     finally:
