@@ -47,6 +47,11 @@ TOP: dict[str, tuple[str, str, str]] = {
     "import": ("images", "import", ("Import the contents from a tarball to create a "
                "filesystem image")),
     "history": ("images", "history", "Show the history of an image"),
+    "pull": ("registry", "pull", "Download an image from a registry"),
+    "push": ("registry", "push", "Upload an image to a registry"),
+    "login": ("registry", "login", "Authenticate to a registry"),
+    "logout": ("registry", "logout", "Log out from a registry"),
+    "build": ("build", "build", "Build an image from a Dockerfile"),
     "events": ("system", "events", "Get real time events from the server"),
     "version": ("system", "version", "Show the Docker version information"),
     "info": ("system", "info", "Display system-wide information"),
@@ -79,6 +84,9 @@ GROUPS: dict[str, tuple[str, dict[str, tuple[str, str, str]]]] = {
         "save": ("images", "save", "Save one or more images to a tar archive"),
         "import": ("images", "import", ("Import the contents from a tarball to create a "
                    "filesystem image")),
+        "pull": ("registry", "pull", "Download an image from a registry"),
+        "push": ("registry", "push", "Upload an image to a registry"),
+        "build": ("build", "build", "Build an image from a Dockerfile"),
     }),
     "network": ("Manage networks", {
         **{k: ("networks", k, d) for k, d in (
@@ -107,7 +115,8 @@ GROUPS: dict[str, tuple[str, dict[str, tuple[str, str, str]]]] = {
 }
 
 GLOBAL_USAGE = f"Usage:  {PROG} [OPTIONS] COMMAND"
-_COMMON = ("run", "exec", "ps", "images", "info", "version")
+_COMMON = ("run", "exec", "ps", "build", "pull", "push", "images", "login", "logout",
+           "info", "version")
 
 
 def _global_help() -> str:

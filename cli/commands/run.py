@@ -42,12 +42,13 @@ def familiar(image: str) -> str:
 
 
 def pull(client: Client, image: str, quiet: bool, platform: str = "") -> None:
-    from pydocker.cli.progress import show_progress
-    name = familiar(image)
-    repo, _, tag = name.rpartition(":") if "@" not in name else (name, "", "")
-    query = {"fromImage": repo or name, "tag": tag or None, "platform": platform or None}
-    resp = client.request("POST", "/images/create", query)
-    show_progress(resp, sys.stderr if not quiet else None)
+    """create.go pullImage: progress on stderr, the stored credentials for its registry."""
+    from pydocker.cli.commands.registry import pull_image
+    from pydocker.cli.reference import parse
+    ref = parse(image)
+    if ref.name_only:
+        ref.tag = "latest"
+    pull_image(client, ref, False, platform, None if quiet else sys.stderr)
 
 
 def create_container(client: Client, opts: Options, path: str) -> str:

@@ -24,21 +24,26 @@ def cli_env(d: Daemon) -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-def pd(daemon: Daemon) -> Runner:  # noqa: F811 - the fixture re-exported above
-    """Run the real ``pydocker`` script against the test daemon."""
+def runner(d: Daemon) -> Runner:
+    """Run the real ``pydocker`` script against daemon ``d``."""
 
     def run(*args: str, input: str | bytes | None = None, timeout: float = 60,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         data = input.encode() if isinstance(input, str) else input
         proc = subprocess.run([PYDOCKER, *args], input=data, capture_output=True,
-                              timeout=timeout, env={**cli_env(daemon), **(env or {})},
+                              timeout=timeout, env={**cli_env(d), **(env or {})},
                               check=False)
         return subprocess.CompletedProcess(proc.args, proc.returncode,
                                            proc.stdout.decode(errors="replace"),
                                            proc.stderr.decode(errors="replace"))
 
     return run
+
+
+@pytest.fixture
+def pd(daemon: Daemon) -> Runner:  # noqa: F811 - the fixture re-exported above
+    """Run the real ``pydocker`` script against the test daemon."""
+    return runner(daemon)
 
 
 @pytest.fixture

@@ -101,9 +101,10 @@ def test_api_error_message(sock_path: Path) -> None:
 
 def test_progress_bar_and_plain_progress(tmp_path: Path) -> None:
     from pydocker.cli.errors import CliError
-    from pydocker.cli.progress import bar, show_progress
+    from pydocker.cli.progress import progress_string, show_progress
 
-    assert bar(5_000_000, 10_000_000) == "[" + "=" * 25 + ">" + " " * 24 + "]      5MB/10MB"
+    assert (progress_string({"current": 5_000_000, "total": 10_000_000})
+            == "[" + "=" * 25 + ">" + " " * 25 + "]      5MB/10MB")
 
     class Resp:
         def __init__(self, msgs: list[dict[str, object]]) -> None:
