@@ -32,7 +32,7 @@ from pydocker.images.store import ImageStore
 
 JSON = dict[str, Any]
 _HEADER = struct.Struct(">BxxxL")
-# Context directories of the builds under way (paths under a data_root/builder).
+# Context directories of the builds under way (their names in data_root/builder).
 _ACTIVE: set[str] = set()
 
 
@@ -98,13 +98,13 @@ class BuildMethods:
         options = build_options(query)
         scratch = self._config.data_root / "builder"
         ctx = await asyncio.to_thread(Context.unpack, context, scratch)
-        _ACTIVE.add(str(ctx.root))
+        _ACTIVE.add(ctx.root.name)
         try:
             host = EngineBuildHost(self._containers, self._image_store,
                                    self._puller(query.registry_config))
             builder = await asyncio.to_thread(Builder, self._image_store, host, ctx, options)
         except BaseException:
-            _ACTIVE.discard(str(ctx.root))
+            _ACTIVE.discard(ctx.root.name)
             ctx.close()
             raise
         return _closing(builder, ctx)
@@ -137,7 +137,7 @@ def prune_scratch(scratch: Path) -> JSON:
     deleted: list[str] = []
     reclaimed = 0
     for entry in sorted(scratch.iterdir()) if scratch.is_dir() else []:
-        if str(entry).split(".", 1)[0] in _ACTIVE:
+        if entry.name.split(".", 1)[0] in _ACTIVE:  # "<ctx>" and "<ctx>.from"
             continue  # a build under way: its context, and its COPY --from copies
         reclaimed += du(entry) if entry.is_dir() else entry.lstat().st_size
         if entry.is_dir() and not entry.is_symlink():
@@ -155,7 +155,7 @@ async def _closing(builder: Builder, ctx: Context) -> AsyncGenerator[JSON, None]
                 yield obj
     finally:
         await asyncio.to_thread(ctx.close)
-        _ACTIVE.discard(str(ctx.root))
+        _ACTIVE.discard(ctx.root.name)
 
 
 def build_options(query: BuildQuery) -> BuildOptions:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import hashlib
+import threading
 from collections.abc import AsyncIterator, Callable
 from typing import BinaryIO
 
@@ -34,7 +35,11 @@ class GzipStream:
         hasher = hashlib.sha256()
         size = 0
 
+        abandoned = threading.Event()
+
         def put(item: bytes | BaseException | None) -> None:
+            if abandoned.is_set():  # the upload failed or was cancelled: stop compressing
+                raise _Abandoned
             asyncio.run_coroutine_threadsafe(queue.put(item), loop).result()
 
         worker = loop.run_in_executor(None, self._compress, put, loop)
@@ -46,11 +51,14 @@ class GzipStream:
                 size += len(item)
                 yield item
         finally:
-            while not worker.done():  # let a blocked producer finish (and see it is unwanted)
+            abandoned.set()
+            while not worker.done():  # unblock a producer waiting for room; it then stops
                 try:
                     queue.get_nowait()
                 except asyncio.QueueEmpty:
                     await asyncio.sleep(0.01)
+            if not worker.cancelled():
+                worker.exception()  # an abandoned worker's _Abandoned: expected, retrieved
         self.digest, self.size = "sha256:" + hasher.hexdigest(), size
 
     def _compress(self, put: Callable[[bytes | BaseException | None], None],
@@ -71,6 +79,10 @@ class GzipStream:
             put(exc)
             return
         put(None)
+
+
+class _Abandoned(Exception):
+    """Raised in the compressing thread once nobody reads what it makes."""
 
 
 class _Chunker:

@@ -49,13 +49,18 @@ class BlobMetadata:
         with self._lock:
             records = [r for r in self._by_diff.get(diff_id, []) if r != record]
             self._by_diff[diff_id] = [record, *records][:50]  # the newest first, bounded
-            write_atomic(self._path, json.dumps(
-                {d: [asdict(r) for r in rs] for d, rs in self._by_diff.items()}).encode())
+            self._save()
 
     def remove(self, diff_id: str, record: BlobRecord) -> None:
-        """A blob the registry no longer has: forget it so the next push uploads."""
+        """A blob the registry no longer has: forget it so the next push uploads (also
+        after a restart)."""
         with self._lock:
             self._by_diff[diff_id] = [r for r in self._by_diff.get(diff_id, []) if r != record]
+            self._save()
+
+    def _save(self) -> None:
+        write_atomic(self._path, json.dumps(
+            {d: [asdict(r) for r in rs] for d, rs in self._by_diff.items()}).encode())
 
     def in_registry(self, diff_id: str, domain: str) -> list[BlobRecord]:
         with self._lock:

@@ -73,10 +73,7 @@ class Distribution:
         """``docker pull``: a tag, a digest, or every tag (no tag given)."""
         ref = name_only(from_image, tag)
         wanted = parse_platform(platform) if platform else host_platform()
-        try:
-            auth = decode_registry_auth(auth_header)
-        except InvalidParameter:
-            auth = RegistryAuth()  # dockerd: a pull with unreadable credentials goes anonymous
+        auth = auth_or_anonymous(auth_header)
         async with aiohttp.ClientSession() as session:
             client, targets = await self._resolve(session, ref, auth, wanted)
 
@@ -112,7 +109,7 @@ class Distribution:
         ref = name_only(name, tag)
         if ref.digest:
             raise InvalidParameter("cannot push a digest reference")
-        auth = decode_registry_auth(auth_header)
+        auth = auth_or_anonymous(auth_header)
         async with aiohttp.ClientSession() as session:
             client = self.client(session, ref.domain, auth)
 
@@ -141,7 +138,7 @@ class Distribution:
         """``GET /distribution/{name}/json``."""
         ref = reference.parse(name)
         async with aiohttp.ClientSession() as session:
-            client = self.client(session, ref.domain, decode_registry_auth(auth_header))
+            client = self.client(session, ref.domain, auth_or_anonymous(auth_header))
             return await remote.inspect(client, ref.path, ref.digest or ref.tag)
 
     async def search(self, term: str, limit: int, filters: dict[str, list[str]]
@@ -185,3 +182,12 @@ async def relay(work: Callable[[Emit], Awaitable[None]]) -> AsyncGenerator[Recor
         await task
     finally:
         task.cancel()
+
+
+def auth_or_anonymous(header: str | None) -> RegistryAuth:
+    """X-Registry-Auth as dockerd reads it for pull, push and distribution inspect:
+    credentials it cannot decode mean an anonymous request, not an error."""
+    try:
+        return decode_registry_auth(header)
+    except InvalidParameter:
+        return RegistryAuth()
