@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from pydocker.engine.errors import InvalidParameter
+from pydocker.engine.host.fdtar import UnsafeMember, member_parts
 
 from .compression import decompressing
 from .tarsplit import Recorder
@@ -119,11 +120,12 @@ class ForwardReader(io.RawIOBase):
 
 
 def clean_name(name: str) -> list[str]:
-    """Member name → path components; ``..`` anywhere is an escape attempt."""
-    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
-    if any(p == ".." for p in parts):
-        raise UnsafeArchive(f"invalid tar member {name!r}: path escapes the destination")
-    return parts
+    """Member name → path components; ``..`` anywhere is an escape attempt (the rule
+    docker cp's extractor applies, as a client error here)."""
+    try:
+        return member_parts(name)
+    except UnsafeMember as exc:
+        raise UnsafeArchive(str(exc)) from None
 
 
 class Extractor:
@@ -306,16 +308,3 @@ def du(path: Path) -> int:
             except OSError:
                 pass
     return total
-
-
-def extract_into(stream: BinaryIO, dest: Path, owner: tuple[int, int] | None) -> None:
-    """``docker cp`` into a container: same safety, no whiteout meaning."""
-    ex = Extractor(dest, owner=owner, whiteouts=False)
-    try:
-        with tarfile.open(fileobj=decompressing(stream), mode="r|", bufsize=COPY_BUFFER,
-                          encoding="utf-8", errors="surrogateescape") as tar:
-            for member in tar:
-                ex.add(tar, member)
-    except tarfile.TarError as exc:
-        raise InvalidParameter(f"invalid tar archive: {exc}") from None
-    ex.finish()
