@@ -34,6 +34,9 @@ class DaemonConfig:
     max_concurrent_uploads: int = 5
     insecure_registries: tuple[str, ...] = field(default_factory=tuple)
     registry_mirrors: tuple[str, ...] = field(default_factory=tuple)
+    # The log driver and options of containers that name no driver (--log-driver, --log-opt)
+    log_driver: str = "json-file"
+    log_opts: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
     def socket_paths(self) -> list[Path]:
         return [Path(h.removeprefix("unix://")) for h in self.hosts]

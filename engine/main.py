@@ -16,7 +16,9 @@ from pathlib import Path
 from aiohttp import web
 from pydocker.api.server.app import make_app
 from pydocker.engine.config import DEFAULT_SOCKET, DaemonConfig
+from pydocker.engine.containers import logconfig
 from pydocker.engine.daemon import Daemon
+from pydocker.engine.errors import InvalidParameter
 
 log = logging.getLogger("pydockerd")
 
@@ -49,7 +51,12 @@ def parse_args(argv: list[str] | None = None) -> DaemonConfig:
                    default=[], help="host[:port] or CIDR spoken to over http / unverified TLS")
     p.add_argument("--registry-mirror", action="append", dest="registry_mirrors", default=[],
                    help="a Docker Hub mirror (http[s]://host[:port]), tried before Docker Hub")
+    p.add_argument("--log-driver", dest="log_driver", default="json-file",
+                   help="default driver for container logs (json-file, local, none)")
+    p.add_argument("--log-opt", dest="log_opts", action="append", default=[],
+                   metavar="KEY=VALUE", help="default log driver option (repeatable)")
     a = p.parse_args(argv)
+    log_opts = _log_opts(p, a.log_driver, a.log_opts)
     for mirror in a.registry_mirrors:
         if not mirror.startswith(("http://", "https://")):
             p.error(f'invalid mirror: unsupported scheme in "{mirror}" (http or https)')
@@ -66,7 +73,23 @@ def parse_args(argv: list[str] | None = None) -> DaemonConfig:
         labels=tuple(a.label), max_concurrent_downloads=max(1, a.max_concurrent_downloads),
         max_concurrent_uploads=max(1, a.max_concurrent_uploads),
         insecure_registries=tuple(a.insecure_registries),
-        registry_mirrors=tuple(a.registry_mirrors))
+        registry_mirrors=tuple(a.registry_mirrors), log_driver=a.log_driver,
+        log_opts=tuple(log_opts.items()))
+
+
+def _log_opts(p: argparse.ArgumentParser, driver: str, pairs: list[str]) -> dict[str, str]:
+    """``--log-opt k=v``s, checked against the driver as dockerd does at start."""
+    opts = {}
+    for pair in pairs:
+        key, eq, value = pair.partition("=")
+        if not eq:
+            p.error(f"invalid key value pair format in log-opt: {pair!r}")
+        opts[key] = value
+    try:
+        logconfig.check(driver, opts)
+    except InvalidParameter as exc:
+        p.error(f"failed to set log opts: {exc}")
+    return opts
 
 
 class StartupError(Exception):

@@ -117,6 +117,12 @@ class Lifecycle:
 
     async def _start_process(self, c: Container) -> None:
         runtime, paths = self.parts.runtime, self.parts.paths
+        try:
+            log = logconfig.log_spec(c.host_config)  # dockerd starts the log driver first
+        except logconfig.LogOptionError as exc:
+            self._record_start_failure(c, exc)
+            raise
+        log_path = self._log_path(c)
         async with contextlib.AsyncExitStack() as undo:
             paths.bundle(c.id).mkdir(parents=True, exist_ok=True)
             linked = links.resolve(c, self.parts.store.get) if _legacy_links(c) else []
@@ -127,8 +133,7 @@ class Lifecycle:
                 host_config=c.host_config,
                 argv=[c.path, *c.args], hostname=c.config["Hostname"], rootfs=c.rootfs,
                 bundle=paths.bundle(c.id), netns=netns,
-                log_path=paths.json_log(c.id) if logconfig.keeps_logs(c.host_config)
-                else Path(os.devnull),
+                log_path=log_path, log=log,
                 mounts=mounts, user=user, cgroup_parent=self.cgroup_parent,
                 init_path=init_path() if c.host_config.get("Init") else None)
             shim = await self._create_shim(runtime_spec)
@@ -150,6 +155,13 @@ class Lifecycle:
         self.parts.store.save(c)
         self._publish(c, "start")
         self._supervise(c, shim)
+
+    def _log_path(self, c: Container) -> Path:
+        if not logconfig.keeps_logs(c.host_config):
+            return Path(os.devnull)
+        path = self.parts.paths.log(c.id, logconfig.driver_of(c.host_config))
+        path.parent.mkdir(exist_ok=True)  # local-logs/
+        return path
 
     async def _create_shim(self, runtime_spec: dict[str, Any]) -> ShimHandle:
         try:

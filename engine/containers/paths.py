@@ -22,6 +22,14 @@ class ContainerPaths:
     def json_log(self, container_id: str) -> Path:
         return self.state_dir(container_id) / f"{container_id}-json.log"
 
+    def local_log(self, container_id: str) -> Path:
+        """The ``local`` driver's file, where dockerd keeps it."""
+        return self.state_dir(container_id) / "local-logs" / "container.log"
+
+    def log(self, container_id: str, driver: str) -> Path:
+        """The file the container's log driver writes (rotated ones beside it)."""
+        return self.local_log(container_id) if driver == "local" else self.json_log(container_id)
+
     def resolv_conf(self, container_id: str) -> Path:
         return self.state_dir(container_id) / "resolv.conf"
 
@@ -47,9 +55,10 @@ class ContainerPaths:
         """The bind-mounted network namespace of a container on a bridge network."""
         return self.netns_dir / container_id
 
-    def inspect_paths(self, container_id: str) -> dict[str, str]:
-        """The paths ``docker inspect`` shows, keyed as views.inspect reads them."""
+    def inspect_paths(self, container_id: str, driver: str) -> dict[str, str]:
+        """The paths ``docker inspect`` shows, keyed as views.inspect reads them: a
+        LogPath for json-file only, as dockerd (its other drivers' files are private)."""
         return {"resolv": str(self.resolv_conf(container_id)),
                 "hostname": str(self.hostname(container_id)),
                 "hosts": str(self.hosts(container_id)),
-                "log": str(self.json_log(container_id))}
+                "log": str(self.json_log(container_id)) if driver == "json-file" else ""}

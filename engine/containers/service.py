@@ -19,7 +19,7 @@ from pydocker.engine.errors import InvalidParameter
 from pydocker.engine.events import EventBus
 from pydocker.engine.host import sysinfo
 
-from . import creation, names
+from . import creation, logconfig, names
 from .context import Collaborators, Connect, ContainerEvents, LiveState
 from .health import HealthMonitor
 from .lifecycle import DEFAULT_STOP_TIMEOUT, INIT_CANDIDATES, Lifecycle, StartFailed
@@ -50,6 +50,7 @@ class ContainerService:
         self.live = LiveState()
         self.health = HealthMonitor(self.live.shims.get, store.save, self.parts.events.publish)
         self.cgroup_info = sysinfo.probe()  # what limits this host can enforce
+        self.log_defaults = logconfig.LogDefaults(conf.log_driver, dict(conf.log_opts))
         sandbox = Sandbox(self.parts)
         self.supervisor = Supervisor(self.parts, self.live, self.health, sandbox,
                                      start=self._restart_now, remove=self._auto_remove)
@@ -77,7 +78,8 @@ class ContainerService:
 
     async def create(self, name: str | None, body: dict[str, Any],
                      platform: str | None = None) -> tuple[Container, list[str]]:
-        return await creation.create(self.parts, self.cgroup_info, name, body, platform)
+        return await creation.create(self.parts, self.cgroup_info, name, body, platform,
+                                     self.log_defaults)
 
     async def start(self, ref: str) -> None:
         await self.lifecycle.start(ref)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pydocker.engine.runtime.spec import LogSpec
+
 from .config import capabilities, process_env
 
 MASKED_PATHS = [
@@ -65,7 +67,7 @@ def _profile(value: str) -> Any:
 
 def build(*, container_id: str, config: dict[str, Any], host_config: dict[str, Any],
           argv: list[str], hostname: str, rootfs: dict[str, Any], bundle: Path, log_path: Path,
-          netns: str, mounts: list[dict[str, Any]], user: dict[str, Any],
+          log: LogSpec, netns: str, mounts: list[dict[str, Any]], user: dict[str, Any],
           cgroup_parent: str, init_path: str | None) -> dict[str, Any]:
     privileged = bool(host_config.get("Privileged"))
     nnp, seccomp = security_options(host_config)
@@ -74,6 +76,7 @@ def build(*, container_id: str, config: dict[str, Any], host_config: dict[str, A
         "id": container_id,
         "bundle": str(bundle),
         "log_path": str(log_path),
+        "log": log,
         "rootfs": rootfs,
         "readonly_rootfs": bool(host_config.get("ReadonlyRootfs")),
         "args": argv,

@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 from pydocker.api.models.auth import RegistryConfig
 from pydocker.api.models.build import BuildQuery
 from pydocker.engine.config import DaemonConfig
-from pydocker.engine.containers.logs import LogOptions, read_logs
+from pydocker.engine.containers.logs import LogOptions, LogSource, read_logs
 from pydocker.engine.containers.service import ContainerService
 from pydocker.engine.errors import NotFound, Unimplemented
 from pydocker.engine.images import ImageService
@@ -57,7 +57,10 @@ class EngineBuildHost:
         return img.id
 
     async def create(self, image_id: str, config: JSON, host_config: JSON) -> str:
-        body = {**config, "Image": image_id, "HostConfig": dict(host_config),
+        # The step's output is read back from its log: json-file, whatever the daemon's
+        # default driver (a "none" default would lose it).
+        body = {**config, "Image": image_id,
+                "HostConfig": {"LogConfig": {"Type": "json-file"}, **host_config},
                 "AttachStdout": True, "AttachStderr": True}
         c, _ = await self.containers.create(None, body, None)
         return c.id
@@ -65,9 +68,9 @@ class EngineBuildHost:
     async def run(self, container_id: str) -> AsyncIterator[tuple[int, bytes]]:
         await self.containers.start(container_id)
         c = self.containers.store.get(container_id)
-        path = self.containers.paths.json_log(container_id)
+        source = LogSource.of("json-file", self.containers.paths.json_log(container_id))
         pending = b""
-        async for chunk in read_logs(path, LogOptions(follow=True), lambda: c.state.running):
+        async for chunk in read_logs(source, LogOptions(follow=True), lambda: c.state.running):
             pending += chunk
             while len(pending) >= _HEADER.size:
                 fd, size = _HEADER.unpack_from(pending)

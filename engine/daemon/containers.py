@@ -17,7 +17,7 @@ from pydocker.engine.archive import Archives
 from pydocker.engine.config import DaemonConfig
 from pydocker.engine.containers import links, listing, logconfig, views
 from pydocker.engine.containers.attach import ClientConn, attach, parse_detach_keys
-from pydocker.engine.containers.logs import LogOptions, read_logs
+from pydocker.engine.containers.logs import LogOptions, LogSource, read_logs
 from pydocker.engine.containers.model import Container
 from pydocker.engine.containers.service import ContainerService
 from pydocker.engine.containers.state import ContainerState
@@ -105,7 +105,8 @@ class ContainerMethods:
         if size:
             rw = await asyncio.to_thread(rw_size, c)
             sizes = {"rw": rw, "rootfs": rw + self._image_size(c.image_id)}
-        return views.inspect(c, self._containers.paths.inspect_paths(c.id), sizes)
+        paths = self._containers.paths.inspect_paths(c.id, logconfig.driver_of(c.host_config))
+        return views.inspect(c, paths, sizes)
 
     def _image_size(self, image_id: str) -> int:
         try:
@@ -175,7 +176,11 @@ class ContainerMethods:
         opts = LogOptions(stdout=stdout, stderr=stderr, since_ns=int(since * 1e9),
                           until_ns=int(until * 1e9), tail=tail, timestamps=timestamps,
                           follow=follow, tty=tty)
-        return tty, read_logs(self._containers.paths.json_log(c.id), opts, lambda: c.state.running)
+        return tty, read_logs(self._log_source(c), opts, lambda: c.state.running)
+
+    def _log_source(self, c: Container) -> LogSource:
+        driver = logconfig.driver_of(c.host_config)
+        return LogSource.of(driver, self._containers.paths.log(c.id, driver))
 
     def container_attach_target(self, ref: str, detach_keys: str | None
                                 ) -> tuple[str, bool, bytes]:
@@ -191,7 +196,7 @@ class ContainerMethods:
         c = self._containers.store.get(container_id)
         if logs:
             opts = LogOptions(stdout=stdout, stderr=stderr, tty=bool(c.config.get("Tty")))
-            async for chunk in read_logs(self._containers.paths.json_log(c.id), opts, lambda: False):
+            async for chunk in read_logs(self._log_source(c), opts, lambda: False):
                 await conn.write(chunk)
         if stream:
             await attach(self._containers, c, conn, stdin=stdin, stdout=stdout, stderr=stderr,

@@ -99,6 +99,7 @@ class Daemon(BuildMethods, ContainerMethods, ExecMethods, ImageMethods, NetworkM
             "DockerRootDir": str(self._config.data_root),
             "Debug": self._config.debug,
             "Labels": list(self._config.labels),
+            "LoggingDriver": self._config.log_driver,
             "NFd": len(os.listdir("/proc/self/fd")),
             "NGoroutines": len(asyncio.all_tasks()),
             "SystemTime": rfc3339_now(),

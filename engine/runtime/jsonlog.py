@@ -23,8 +23,27 @@ _VERBATIM = bytes(b for b in range(0x20, 0x7F) if b not in b'"\\') + b"\n"
 
 
 def now_rfc3339() -> str:
-    secs, frac = divmod(time.time_ns(), 1_000_000_000)
+    return rfc3339_of(time.time_ns())
+
+
+def rfc3339_of(ns: int) -> str:
+    """RFC3339 with nine fractional digits, in UTC: the json-file ``time``."""
+    secs, frac = divmod(ns, 1_000_000_000)
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{frac:09d}Z"
+
+
+class JsonFileFormat:
+    """The json-file driver's records, for logwriter.LogWriter."""
+
+    def encode(self, stream: str, data: bytes, time_ns: int) -> bytes:
+        return encode_bytes(data, stream, rfc3339_of(time_ns))
+
+    @staticmethod
+    def boundary(records: bytes, offset: int) -> int:
+        """Where the record holding byte ``offset`` ends: JSON escapes every newline
+        inside a record, so each one ends at its own "\\n"."""
+        end = records.find(b"\n", offset)
+        return len(records) if end < 0 else end + 1
 
 
 def encode_bytes(data: bytes, stream: str, timestamp: str) -> bytes:
@@ -61,32 +80,3 @@ def encode(data: str, stream: str, timestamp: str) -> bytes:
     if complete:
         body = body[:-1] + '\\n"'
     return (body + tail).encode()
-
-
-class LogWriter:
-    """Splits a stream into lines, keeping an unfinished last line for the next chunk."""
-
-    def __init__(self, path: str) -> None:
-        self.f = open(path, "ab", buffering=0)  # noqa: SIM115 - open for the shim's life
-        self.partial = {"stdout": b"", "stderr": b""}
-
-    def write(self, stream: str, data: bytes) -> None:
-        rest = self.partial[stream]
-        if rest:
-            data = rest + data
-        cut = data.rfind(b"\n") + 1
-        if len(data) - cut > PARTIAL_MAX:
-            cut = len(data)
-        self.partial[stream] = data[cut:]
-        if cut:
-            self._emit(stream, data[:cut])
-
-    def _emit(self, stream: str, data: bytes) -> None:
-        self.f.write(encode_bytes(data, stream, now_rfc3339()))
-
-    def close(self) -> None:
-        for stream, rest in self.partial.items():
-            if rest:
-                self._emit(stream, rest)
-        self.partial = {"stdout": b"", "stderr": b""}
-        self.f.close()

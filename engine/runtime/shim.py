@@ -1,4 +1,4 @@
-"""The per-container monitor: holds stdio, writes the json-file log, serves attach and
+"""The per-container monitor: holds stdio, writes the log (logwriter), serves attach and
 exec, records the exit status, and outlives the daemon (live restore).
 
 Single-threaded, one selector loop. It is forked from the zygote, so it costs no
@@ -22,7 +22,8 @@ from .cgroups import Cgroup
 from .connections import Clients, Conn, Request, read_request
 from .errors import StartError
 from .exits import ExitStatus
-from .jsonlog import LogWriter, now_rfc3339
+from .jsonlog import now_rfc3339
+from .logwriter import open_log
 from .procs import OUTPUT_CHUNK, Proc
 from .spec import ExecSpec, Spec
 
@@ -40,7 +41,7 @@ class Shim:
         self.init: Proc | None = None
         self.execs: dict[str, Proc] = {}
         self.exec_conns: dict[str, Conn] = {}
-        self.log = LogWriter(spec["log_path"])
+        self.log = open_log(spec)
         self.exit: ExitStatus | None = None
         self.started = False
         self.ops: dict[str, Callable[[Conn, Request], None]] = {
@@ -89,6 +90,8 @@ class Shim:
         deadline = None
         while True:
             timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if self.log.busy:
+                timeout = 0  # a rotated file to compress: a slice per turn of the loop
             for key, mask in self.sel.select(timeout):
                 kind, obj = key.data
                 if kind == "accept":
@@ -102,6 +105,7 @@ class Shim:
                     self._output(key.fd, obj)
                 elif kind == "exit":
                     self._proc_exited(obj)
+            self.log.work()
             if self.exit is not None:
                 if deadline is None:
                     deadline = time.monotonic() + LINGER_S

@@ -86,10 +86,18 @@ class CgroupSpec(TypedDict, total=False):
     resources: Resources
 
 
+class LogSpec(TypedDict, total=False):
+    driver: str        # "json-file" (the default), "local" or "none"
+    max_size: int      # bytes before the file rotates; -1: never
+    max_file: int      # files kept, the current one included
+    compress: bool     # rotated files gzipped
+
+
 class Spec(TypedDict, total=False):
     id: str
     bundle: str        # exec-root/containers/<id>: shim.sock, state.json, exit.json
-    log_path: str      # json-file log
+    log_path: str      # the log file the driver writes (json-file or local)
+    log: LogSpec
     rootfs: OverlayRootfs | DirRootfs
     readonly_rootfs: bool
     args: list[str]    # final argv (ENTRYPOINT + CMD); args[0] is looked up in PATH

@@ -13,6 +13,7 @@ from pydocker.engine.runtime import (
     cgroups,
     inroot,
     jsonlog,
+    logwriter,
     mounts,
     process,
     seccomp,
@@ -49,7 +50,7 @@ def test_encode_bytes_matches_json(payload: bytes) -> None:
 
 def test_log_writer_keeps_partial_lines(tmp_path: Path) -> None:
     path = tmp_path / "log.json"
-    w = jsonlog.LogWriter(str(path))
+    w = logwriter.open_log({"log_path": str(path)})
     w.write("stdout", b"one\ntw")
     w.write("stdout", b"o\nthr")
     w.write("stderr", b"x" * (jsonlog.PARTIAL_MAX + 1))  # too long to wait for its end
@@ -172,7 +173,8 @@ def test_zygote_modules_import_only_the_stdlib() -> None:
     """The zygote runs under -I -S: nothing it imports may come from site-packages but
     pyseccomp (imported lazily), and client.py must stay out of it."""
     runtime_dir = Path(seccomp.__file__).parent
-    zygote_side = ["caps", "cgroups", "container", "jsonlog", "mounts", "process", "seccomp",
+    zygote_side = ["caps", "cgroups", "container", "jsonlog", "locallog", "logfile", "logwriter",
+                   "mounts", "process", "seccomp",
                    "shim", "syscalls", "tty", "wire", "zygote", "spec", "atomic", "connections",
                    "errors", "exits", "procs"]
     for name in zygote_side:
