@@ -9,6 +9,7 @@ import pytest
 from pydocker.engine.containers import logconfig
 from pydocker.engine.containers.logconfig import LogDefaults, LogOptionError
 from pydocker.engine.errors import InvalidParameter
+from pydocker.engine.main import parse_args
 
 COMPRESS_REFUSED = ("compress cannot be true when max-file is less than 2 or max-size is "
                     "not set")
@@ -93,3 +94,25 @@ def test_unknown_drivers_and_options_are_refused_at_create(
         driver: str, options: dict[str, str], message: str) -> None:
     with pytest.raises(InvalidParameter, match=message):
         logconfig.settle({"LogConfig": {"Type": driver, "Config": options}})
+
+
+def test_daemon_flags_give_the_default_driver_and_options() -> None:
+    config = parse_args(["--log-driver", "local", "--log-opt", "max-size=5m",
+                         "--log-opt", "max-file=2"])
+    assert config.log_driver == "local"
+    assert dict(config.log_opts) == {"max-size": "5m", "max-file": "2"}
+    plain = parse_args([])
+    assert (plain.log_driver, plain.log_opts) == ("json-file", ())
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--log-opt", "foo=1"],
+     "failed to set log opts: unknown log opt 'foo' for json-file log driver"),
+    (["--log-driver", "nope"], 'error looking up logging plugin nope: plugin "nope" not found'),
+    (["--log-opt", "max-size"], "invalid key value pair format in log-opt"),
+])
+def test_bad_daemon_log_flags_stop_the_start(argv: list[str], message: str,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        parse_args(argv)
+    assert message in capsys.readouterr().err
