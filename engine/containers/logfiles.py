@@ -20,6 +20,7 @@ import json
 import os
 import re
 import struct
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -39,6 +40,15 @@ class LogFile:
     @property
     def compressed(self) -> bool:
         return self.raw is not None
+
+    def read(self, size: int) -> bytes:
+        """Blocking. A damaged .gz ends where its damage starts."""
+        try:
+            return self.f.read(size)
+        except (EOFError, gzip.BadGzipFile, zlib.error):
+            if self.raw is None:
+                raise
+            return b""
 
     def close(self) -> None:
         self.f.close()

@@ -233,12 +233,21 @@ class _Reader:
         self.codec = source.codec
         self.sel = sel
         self.logs = logs
+        self.pending = b""  # the start of a record read from the file being read
 
     def close(self) -> None:
         self.logs.close()
 
     async def _encoded(self, data: bytes) -> bytes:
         return await asyncio.to_thread(self.codec.encode, data, self.sel)
+
+    async def _take(self, chunk: bytes) -> bytes:
+        """The whole records so far, encoded; a record cut by the read waits for the
+        next one."""
+        data = self.pending + chunk
+        cut = self.codec.complete(data)
+        self.pending = data[cut:]
+        return await self._encoded(data[:cut])
 
     async def run(self, running: Callable[[], bool]) -> AsyncIterator[bytes]:
         opts = self.sel.opts
@@ -267,7 +276,7 @@ class _Reader:
         for log in newest_first:
             if need <= 0 and log is not self.logs.current:
                 break
-            got = _last_streamed(self.codec, log.f, need) if log.compressed else \
+            got = _last_streamed(self.codec, log, need) if log.compressed else \
                 self.codec.last_records(log.f, need)
             found.append(got)
             need -= len(got)
@@ -275,12 +284,9 @@ class _Reader:
 
     async def _whole(self, log: LogFile) -> AsyncIterator[bytes]:
         """A rotated file: complete, read to its end."""
-        pending = b""
-        while chunk := await asyncio.to_thread(log.f.read, READ_SIZE):
-            data = pending + chunk
-            cut = self.codec.complete(data)
-            pending = data[cut:]
-            out = await self._encoded(data[:cut])
+        self.pending = b""
+        while chunk := await asyncio.to_thread(log.read, READ_SIZE):
+            out = await self._take(chunk)
             if out:
                 yield out
             if self.sel.past_until:
@@ -289,19 +295,16 @@ class _Reader:
     async def _current(self, running: Callable[[], bool]) -> AsyncIterator[bytes]:
         follow = self.sel.opts.follow
         current = self.logs.current
-        pending = b""
+        self.pending = b""
         draining = False  # it was rotated away: read to its end, then to the next file
         last_look = False
         while True:
             if current is None:  # nothing written yet
                 current = self.logs.current = await asyncio.to_thread(
                     logfiles.open_plain, self.path)
-            chunk = await asyncio.to_thread(current.f.read, READ_SIZE) if current else b""
+            chunk = await asyncio.to_thread(current.read, READ_SIZE) if current else b""
             if chunk:
-                data = pending + chunk
-                cut = self.codec.complete(data)
-                pending = data[cut:]
-                out = await self._encoded(data[:cut])
+                out = await self._take(chunk)
                 if out:
                     yield out
                 if self.sel.past_until:
@@ -313,7 +316,7 @@ class _Reader:
                     if following is not None:
                         current.close()
                         current = self.logs.current = following
-                        pending, draining = b"", False
+                        self.pending, draining = b"", False
                         continue
                 elif await asyncio.to_thread(logfiles.rotated_away, self.path, current):
                     draining = True
@@ -327,11 +330,11 @@ class _Reader:
             await asyncio.sleep(POLL_S)
 
 
-def _last_streamed(codec: Codec, f: BinaryIO, n: int) -> list[bytes]:
+def _last_streamed(codec: Codec, log: LogFile, n: int) -> list[bytes]:
     """The last ``n`` records of a file that can only be read forward (a .gz)."""
     last: deque[bytes] = deque(maxlen=n)
     pending = b""
-    while n > 0 and (chunk := f.read(READ_SIZE)):
+    while n > 0 and (chunk := log.read(READ_SIZE)):
         data = pending + chunk
         cut = codec.complete(data)
         pending = data[cut:]

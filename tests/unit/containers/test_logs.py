@@ -135,3 +135,16 @@ async def test_follow_goes_on_into_the_next_file_after_a_rotation(tmp_path: Path
                                                lambda: not done)])
     await task
     assert got == numbered(0, 200)
+
+
+async def test_a_damaged_gz_ends_early_and_the_newer_files_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "c-json.log"
+    write_rotating(path, "json-file", 300, compress=True)
+    full = await collect(path, LogOptions(tty=True))
+    oldest = tmp_path / "c-json.log.3.gz"
+    whole = oldest.read_bytes()
+    oldest.unlink()
+    newer = await collect(path, LogOptions(tty=True))
+    oldest.write_bytes(whole[:-40])  # cut short, its trailer gone
+    got = await collect(path, LogOptions(tty=True))
+    assert got.endswith(newer) and full.endswith(got)
