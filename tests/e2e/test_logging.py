@@ -8,6 +8,7 @@ import contextlib
 import gzip
 import json
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -205,3 +206,25 @@ def test_the_daemons_default_driver_and_options(local_daemon: Daemon) -> None:
     log_config = json.loads(d.cli("inspect", "--format", "{{json .HostConfig.LogConfig}}",
                                   other).stdout)
     assert log_config == {"Type": "json-file", "Config": {}}
+
+
+def test_rotation_goes_on_while_the_daemon_is_down(fresh_daemon: Daemon,
+                                                   busybox_tar: bytes) -> None:
+    """The shim writes, and rotates, with no daemon; the next daemon reads it all."""
+    d = fresh_daemon
+    import_busybox(d, busybox_tar)
+    cid = d.cli("run", "-d", "--log-opt", "max-size=100k", "--log-opt", "max-file=2",
+                "busybox", "sh", "-c", ENDLESS).stdout.strip()
+    log = state_dir(d, cid) / f"{cid}-json.log"
+    d.stop(signal.SIGKILL)
+    rotated: set[int] = set()
+    samples = []
+    while len(rotated) < 3:  # <name>.1 replaced twice over while no daemon runs
+        samples.append(log_dir_bytes(log.parent, log.name))
+        with contextlib.suppress(FileNotFoundError):
+            rotated.add(os.stat(f"{log}.1").st_ino)
+    assert max(samples) <= 2 * 100_000 + 1000, max(samples)
+    d.start()
+    d.cli("kill", cid)
+    last_entry = json.loads(log.read_bytes().splitlines()[-1])["log"]
+    assert_contiguous_to(d.cli("logs", cid).stdout, int(last_entry.split()[1]))
