@@ -5,12 +5,15 @@ The host config is changed in place, so inspect shows what is really enforced.""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from pydocker.engine.errors import InvalidParameter
 from pydocker.engine.host.sysinfo import CgroupInfo
 
 from .config import MIN_MEMORY
+
+log = logging.getLogger(__name__)
 
 _BLKIO_DEVICE_LISTS = (  # HostConfig key, CgroupInfo feature, what, what is dropped
     ("BlkioWeightDevice", "blkio_weight_device", "Block I/O weight_device",
@@ -30,7 +33,24 @@ def verify(hc: dict[str, Any], info: CgroupInfo, update: bool = False) -> list[s
     warnings = _memory(hc, info, update)
     warnings += _cpu(hc, info)
     warnings += _blkio(hc, info)
+    warnings += _oom_score_adj(hc, info)
+    for text in warnings:
+        log.warning("%s", text)
     return warnings
+
+
+def _oom_score_adj(hc: dict[str, Any], info: CgroupInfo) -> list[str]:
+    """Raised to the lowest value the host lets us write, never a failed start: without
+    CAP_SYS_RESOURCE (nested and CI hosts) cri-dockerd's -998 for every pod sandbox
+    would otherwise keep any pod from starting (dockerd's runc fails there)."""
+    wanted = hc.get("OomScoreAdj") or 0
+    if wanted >= info.oom_score_adj_min:
+        return []
+    hc["OomScoreAdj"] = info.oom_score_adj_min
+    floor = info.oom_score_adj_min
+    warning = (f"Your kernel does not allow an OOM score adjustment below {floor} (no "
+               f"CAP_SYS_RESOURCE). OomScoreAdj {wanted} raised to {floor}.")
+    return [warning]
 
 
 def _memory(hc: dict[str, Any], info: CgroupInfo, update: bool) -> list[str]:

@@ -49,7 +49,7 @@ class ContainerService:
                                    events=ContainerEvents(events))
         self.live = LiveState()
         self.health = HealthMonitor(self.live.shims.get, store.save, self.parts.events.publish)
-        self.cgroup_info = sysinfo.probe()  # what limits this host can enforce
+        self.cgroup_info = sysinfo.probe_limits()  # what limits this host can enforce
         sandbox = Sandbox(self.parts)
         self.supervisor = Supervisor(self.parts, self.live, self.health, sandbox,
                                      start=self._restart_now, remove=self._auto_remove)
