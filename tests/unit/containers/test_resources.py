@@ -83,3 +83,15 @@ def test_probe_reads_this_host() -> None:
     if not info.v2:
         import os
         assert info.memory_limit == os.path.exists("/sys/fs/cgroup/memory/memory.limit_in_bytes")
+
+
+def test_oom_score_adj_below_the_hosts_floor_is_raised_with_a_warning() -> None:
+    info = replace(V1_FULL, oom_score_adj_min=0)  # no CAP_SYS_RESOURCE, daemon at 0
+    hc = {"OomScoreAdj": -998}
+    assert verify(hc, info) == [(
+        "Your kernel does not allow an OOM score adjustment below 0 (no CAP_SYS_RESOURCE). "
+        "OomScoreAdj -998 raised to 0.")]
+    assert hc["OomScoreAdj"] == 0
+    kept = {"OomScoreAdj": 500}
+    assert verify(kept, info) == [] and kept["OomScoreAdj"] == 500
+    assert verify({"OomScoreAdj": -998}, V1_FULL) == []  # the default floor: -1000
