@@ -1,7 +1,9 @@
-"""Container → runtime spec: a pure description the runtime applies (describe first, act last)."""
+"""Container → runtime spec: a description the runtime applies (describe first, act last);
+pure but for a look at which sysctls the host's kernel has."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,22 @@ MASKED_PATHS = [
     "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
 ]
 READONLY_PATHS = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+
+
+# dockerd's defaults for a network namespace of the container's own (oci_linux.go): ping
+# without CAP_NET_RAW, and any port without CAP_NET_BIND_SERVICE (both granted anyway).
+DEFAULT_NET_SYSCTLS = {"net.ipv4.ping_group_range": "0 2147483647",
+                       "net.ipv4.ip_unprivileged_port_start": "0"}
+
+
+def default_sysctls(hc: dict[str, Any]) -> dict[str, str]:
+    """Not with the host's network nor one joined (container:<id>), and only those the
+    host's kernel has."""
+    mode = hc.get("NetworkMode") or "bridge"
+    if mode == "host" or mode.startswith("container:"):
+        return {}
+    return {k: v for k, v in DEFAULT_NET_SYSCTLS.items()
+            if os.path.exists("/proc/sys/" + k.replace(".", "/"))}
 
 
 def settle_paths(hc: dict[str, Any]) -> None:
@@ -125,5 +143,5 @@ def build(*, container_id: str, config: dict[str, Any], host_config: dict[str, A
         "cgroup": {"parent": host_config.get("CgroupParent") or cgroup_parent,
                    "name": container_id, "resources": resources(host_config)},
         "oom_score_adj": host_config.get("OomScoreAdj") or 0,
-        "sysctls": host_config.get("Sysctls") or {},
+        "sysctls": {**default_sysctls(host_config), **(host_config.get("Sysctls") or {})},
     }

@@ -51,6 +51,8 @@ def test_pod_shares_the_sandbox_namespaces_files_and_sysctls(pod: Pod) -> None:
     adj = sandbox["HostConfig"]["OomScoreAdj"]
     assert Path(f"/proc/{pid}/oom_score_adj").read_text().strip() == str(adj)
     assert (adj == -998) == (not sandbox["Warnings"]), sandbox["Warnings"]
+    if sandbox["Warnings"]:
+        assert f"OomScoreAdj -998 raised to {adj}" in d.log()
     # cri-dockerd writes the pod's DNS into the sandbox's resolv.conf after the start.
     Path(sandbox["ResolvConfPath"]).write_text(
         "nameserver 10.96.0.10\nsearch default.svc.cluster.local\noptions ndots:5\n")
@@ -76,7 +78,9 @@ def test_pod_shares_the_sandbox_namespaces_files_and_sysctls(pod: Pod) -> None:
     assert code == 1 and out == "" and "Read-only file system" in err
     code, out, _ = run(d, app, "cat /proc/kcore | head -c 1 | wc -c")
     assert out.strip() == "0"  # the kubelet's list: still masked
-    # A second container of the pod sees the first one's POSIX shared memory.
+    # The pod's /dev/shm: the sandbox's 64 MiB tmpfs, which a second container of the pod
+    # shares with the first (POSIX shared memory).
+    assert run(d, app, "df -k /dev/shm | tail -1")[1].split()[1] == "65536"
     side = pod.create_container("side", LOOP, pid="container")
     assert run(d, app, "echo shared > /dev/shm/pydt")[0] == 0
     code, out, _ = run(d, side, "cat /dev/shm/pydt; cat /proc/1/cmdline")
@@ -115,8 +119,10 @@ def test_bridge_sandbox_gives_the_pod_its_address_and_hosts(pod: Pod) -> None:
     sandbox = pod.run_sandbox("default", hostname="pydt-bridge-pod")
     ip = sandbox["NetworkSettings"]["IPAddress"]
     app = pod.create_container("web", LOOP)
-    code, out, _ = run(pod.d, app, "ip -4 -o addr show eth0; cat /etc/hosts; hostname")
+    code, out, _ = run(pod.d, app, "cat /proc/sys/net/ipv4/ip_unprivileged_port_start; "
+                                   "ip -4 -o addr show eth0; cat /etc/hosts; hostname")
     assert code == 0 and f"inet {ip}/" in out
+    assert out.startswith("0\n")  # dockerd's default sysctl, set in the sandbox's netns
     assert f"{ip}\tpydt-bridge-pod" in out and out.endswith("pydt-bridge-pod\n")
 
 
