@@ -35,6 +35,8 @@ class CgroupInfo:
     # Not a cgroup but a limit the kernel puts on every process the same way: the lowest
     # oom_score_adj a container may get (-1000 with CAP_SYS_RESOURCE).
     oom_score_adj_min: int = -1000
+    # CAP_SYS_RESOURCE: without it no hard rlimit can be raised above the daemon's own.
+    sys_resource: bool = True
 
 
 def probe(root: str = CGROUP_ROOT) -> CgroupInfo:
@@ -45,7 +47,20 @@ def probe(root: str = CGROUP_ROOT) -> CgroupInfo:
 
 def probe_limits(root: str = CGROUP_ROOT) -> CgroupInfo:
     """``probe`` plus the OOM score floor, which costs writes: once per daemon."""
-    return dataclasses.replace(probe(root), oom_score_adj_min=lowest_oom_score_adj())
+    return dataclasses.replace(probe(root), oom_score_adj_min=lowest_oom_score_adj(),
+                               sys_resource=has_capability(CAP_SYS_RESOURCE))
+
+
+CAP_SYS_RESOURCE = 24
+
+
+def has_capability(bit: int, status: str = "/proc/self/status") -> bool:
+    """Whether this process holds a capability in its effective set (CapEff)."""
+    with open(status) as f:
+        for line in f:
+            if line.startswith("CapEff:"):
+                return bool(int(line.split()[1], 16) >> bit & 1)
+    return False
 
 
 OOM_SCORE_ADJ = "/proc/self/oom_score_adj"
