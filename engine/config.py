@@ -34,6 +34,7 @@ class DaemonConfig:
     max_concurrent_uploads: int = 5
     insecure_registries: tuple[str, ...] = field(default_factory=tuple)
     registry_mirrors: tuple[str, ...] = field(default_factory=tuple)
+    default_ipc_mode: str = "private"  # for containers created without an IpcMode
 
     def socket_paths(self) -> list[Path]:
         return [Path(h.removeprefix("unix://")) for h in self.hosts]

@@ -49,6 +49,8 @@ def parse_args(argv: list[str] | None = None) -> DaemonConfig:
                    default=[], help="host[:port] or CIDR spoken to over http / unverified TLS")
     p.add_argument("--registry-mirror", action="append", dest="registry_mirrors", default=[],
                    help="a Docker Hub mirror (http[s]://host[:port]), tried before Docker Hub")
+    p.add_argument("--default-ipc-mode", default="private", choices=["private", "shareable"],
+                   help="IPC mode of containers created without one (dockerd's)")
     a = p.parse_args(argv)
     for mirror in a.registry_mirrors:
         if not mirror.startswith(("http://", "https://")):
@@ -66,7 +68,7 @@ def parse_args(argv: list[str] | None = None) -> DaemonConfig:
         labels=tuple(a.label), max_concurrent_downloads=max(1, a.max_concurrent_downloads),
         max_concurrent_uploads=max(1, a.max_concurrent_uploads),
         insecure_registries=tuple(a.insecure_registries),
-        registry_mirrors=tuple(a.registry_mirrors))
+        registry_mirrors=tuple(a.registry_mirrors), default_ipc_mode=a.default_ipc_mode)
 
 
 class StartupError(Exception):

@@ -21,7 +21,7 @@ from .model import Container
 PREFIX = "container:"
 MODE_KEYS = ("IpcMode", "PidMode", "NetworkMode", "UTSMode")
 IPC_MODES = ("private", "shareable", "host", "none")
-DEFAULT_IPC_MODE = "private"  # dockerd's default-ipc-mode
+DEFAULT_IPC_MODE = "private"  # dockerd's default --default-ipc-mode
 # A donor's /dev/shm can be joined unless it is a private one (dockerd: ShmPath is set).
 UNSHAREABLE_IPC = ("private", "none")
 
@@ -41,10 +41,12 @@ def etc_owner(c: Container) -> str | None:
     return c.etc_owner if joined(c.host_config.get("NetworkMode")) is not None else None
 
 
-def settle(hc: dict[str, Any], get: GetContainer) -> None:
+def settle(hc: dict[str, Any], get: GetContainer, default_ipc: str = DEFAULT_IPC_MODE
+           ) -> None:
     """At create: names become IDs (so a rename keeps the pod together), a missing IPC or
-    PID donor is dockerd's 400, an unknown IPC mode too, and the IPC mode is dockerd's
-    default when not given. A missing network donor is only found at start, as dockerd."""
+    PID donor is dockerd's 400, an unknown IPC mode too, and the IPC mode is the daemon's
+    default (--default-ipc-mode) when not given. A missing network donor is only found
+    at start, as dockerd."""
     for key in MODE_KEYS:
         ref = joined(hc.get(key))
         if ref is None:
@@ -54,7 +56,7 @@ def settle(hc: dict[str, Any], get: GetContainer) -> None:
         except NotFound:
             if key in ("IpcMode", "PidMode"):
                 raise InvalidParameter(f"No such container: {ref}") from None
-    ipc = hc.get("IpcMode") or DEFAULT_IPC_MODE
+    ipc = hc.get("IpcMode") or default_ipc
     if ipc not in IPC_MODES and joined(ipc) is None:
         raise InvalidParameter(f"invalid IPC mode: {ipc}")
     hc["IpcMode"] = ipc

@@ -77,7 +77,8 @@ class ContainerService:
 
     async def create(self, name: str | None, body: dict[str, Any],
                      platform: str | None = None) -> tuple[Container, list[str]]:
-        return await creation.create(self.parts, self.cgroup_info, name, body, platform)
+        return await creation.create(self.parts, self.cgroup_info, name, body, platform,
+                                     default_ipc_mode=self.conf.default_ipc_mode)
 
     async def start(self, ref: str) -> None:
         await self.lifecycle.start(ref)

@@ -41,6 +41,8 @@ def test_create_names_become_ids_and_ipc_defaults_to_private() -> None:
     empty: dict[str, Any] = {"IpcMode": ""}
     settle(empty, get)
     assert empty["IpcMode"] == "private"
+    settle(empty := {"IpcMode": ""}, get, "shareable")  # pydockerd --default-ipc-mode
+    assert empty["IpcMode"] == "shareable"
 
 
 @pytest.mark.parametrize(("hc", "message"), [
