@@ -34,6 +34,7 @@ class DaemonConfig:
     max_concurrent_uploads: int = 5
     insecure_registries: tuple[str, ...] = field(default_factory=tuple)
     registry_mirrors: tuple[str, ...] = field(default_factory=tuple)
+    default_ipc_mode: str = "private"  # for containers created without an IpcMode
     # The log driver and options of containers that name no driver (--log-driver, --log-opt)
     log_driver: str = "json-file"
     log_opts: tuple[tuple[str, str], ...] = field(default_factory=tuple)

@@ -51,6 +51,8 @@ def parse_args(argv: list[str] | None = None) -> DaemonConfig:
                    default=[], help="host[:port] or CIDR spoken to over http / unverified TLS")
     p.add_argument("--registry-mirror", action="append", dest="registry_mirrors", default=[],
                    help="a Docker Hub mirror (http[s]://host[:port]), tried before Docker Hub")
+    p.add_argument("--default-ipc-mode", default="private", choices=["private", "shareable"],
+                   help="IPC mode of containers created without one (dockerd's)")
     p.add_argument("--log-driver", dest="log_driver", default="json-file",
                    help="default driver for container logs (json-file, local, none)")
     p.add_argument("--log-opt", dest="log_opts", action="append", default=[],
@@ -73,8 +75,8 @@ def parse_args(argv: list[str] | None = None) -> DaemonConfig:
         labels=tuple(a.label), max_concurrent_downloads=max(1, a.max_concurrent_downloads),
         max_concurrent_uploads=max(1, a.max_concurrent_uploads),
         insecure_registries=tuple(a.insecure_registries),
-        registry_mirrors=tuple(a.registry_mirrors), log_driver=a.log_driver,
-        log_opts=tuple(log_opts.items()))
+        registry_mirrors=tuple(a.registry_mirrors), default_ipc_mode=a.default_ipc_mode,
+        log_driver=a.log_driver, log_opts=tuple(log_opts.items()))
 
 
 def _log_opts(p: argparse.ArgumentParser, driver: str, pairs: list[str]) -> dict[str, str]:

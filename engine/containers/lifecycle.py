@@ -29,7 +29,7 @@ from pydocker.engine.runtime.errors import RuntimeFailure
 from pydocker.engine.timeutil import rfc3339_now
 
 from . import config as cfg
-from . import links, logconfig, resources, spec, users
+from . import links, logconfig, namespaces, resources, spec, users
 from .context import Collaborators, LiveState
 from .model import Container
 from .protocols import ShimHandle
@@ -133,6 +133,7 @@ class Lifecycle:
                 host_config=c.host_config,
                 argv=[c.path, *c.args], hostname=c.config["Hostname"], rootfs=c.rootfs,
                 bundle=paths.bundle(c.id), netns=netns,
+                namespaces=namespaces.namespace_paths(c, self.parts.store.get),
                 log_path=log_path, log=log,
                 mounts=mounts, user=user, cgroup_parent=self.cgroup_parent,
                 init_path=init_path() if c.host_config.get("Init") else None)

@@ -49,7 +49,7 @@ class ContainerService:
                                    events=ContainerEvents(events))
         self.live = LiveState()
         self.health = HealthMonitor(self.live.shims.get, store.save, self.parts.events.publish)
-        self.cgroup_info = sysinfo.probe()  # what limits this host can enforce
+        self.cgroup_info = sysinfo.probe_limits()  # what limits this host can enforce
         self.log_defaults = logconfig.LogDefaults(conf.log_driver, dict(conf.log_opts))
         sandbox = Sandbox(self.parts)
         self.supervisor = Supervisor(self.parts, self.live, self.health, sandbox,
@@ -79,7 +79,8 @@ class ContainerService:
     async def create(self, name: str | None, body: dict[str, Any],
                      platform: str | None = None) -> tuple[Container, list[str]]:
         return await creation.create(self.parts, self.cgroup_info, name, body, platform,
-                                     self.log_defaults)
+                                     default_ipc_mode=self.conf.default_ipc_mode,
+                                     log_defaults=self.log_defaults)
 
     async def start(self, ref: str) -> None:
         await self.lifecycle.start(ref)

@@ -17,7 +17,7 @@ def test_paths() -> None:
     assert paths.local_log("abc") == Path("/data/containers/abc/local-logs/container.log")
     assert paths.log("abc", "local") == paths.local_log("abc")
     assert paths.log("abc", "json-file") == paths.json_log("abc")
-    assert paths.inspect_paths("abc", "json-file") == {
+    assert paths.inspect_paths("abc") == {
         "resolv": "/data/containers/abc/resolv.conf", "hostname": "/data/containers/abc/hostname",
         "hosts": "/data/containers/abc/hosts", "log": "/data/containers/abc/abc-json.log"}
-    assert paths.inspect_paths("abc", "local")["log"] == ""  # dockerd shows none but json-file's
+    assert paths.inspect_paths("abc", log_driver="local")["log"] == ""  # json-file only
