@@ -108,8 +108,9 @@ class RotatingFile:
         self.max_size = max_size  # -1: never rotate
         self.max_file = max_file
         self.compress = compress and max_file > 1
-        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, MODE)
-        self.size = os.fstat(self.fd).st_size  # a restarted container appends
+        self.fd = -1
+        self.size = 0
+        self._reopen()  # a restarted container appends
         self.last_time_ns = 0
         self.job: Gzip | None = None
         if self.compress and os.path.exists(path + ".1"):
@@ -118,6 +119,8 @@ class RotatingFile:
     def write(self, records: bytes, time_ns: int) -> None:
         """Append whole records, rotating between two of them where the size says."""
         while records:
+            if self.fd < 0:
+                self._reopen()
             if 0 <= self.max_size <= self.size:
                 self._rotate()
             cut = len(records)
@@ -128,8 +131,17 @@ class RotatingFile:
             self.last_time_ns = time_ns
             records = records[cut:]
 
+    def _reopen(self) -> None:
+        """Open (again, after a failed rotation) the file at its name, for appending."""
+        self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC,
+                          MODE)
+        self.size = os.fstat(self.fd).st_size
+
     def _rotate(self) -> None:
-        os.close(self.fd)
+        # Marked closed first: if a step below fails (no space ...), the next write opens
+        # the file again rather than write to, or close, a descriptor number since reused.
+        fd, self.fd = self.fd, -1
+        os.close(fd)
         if self.max_file < 2:
             _unlink(self.path)  # a reader holding it open still reads it to its end
         else:
@@ -174,4 +186,6 @@ class RotatingFile:
 
     def close(self) -> None:
         self._finish_gzip()
-        os.close(self.fd)
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
