@@ -17,6 +17,8 @@ from pydocker.engine.containers.logs import (
     read_logs,
 )
 from pydocker.engine.runtime import logwriter
+from pydocker.engine.runtime.jsonlog import JsonFileFormat
+from pydocker.engine.runtime.logfile import RotatingFile
 
 
 def write_log(path: Path) -> None:
@@ -148,3 +150,16 @@ async def test_a_damaged_gz_ends_early_and_the_newer_files_still_read(tmp_path: 
     oldest.write_bytes(whole[:-40])  # cut short, its trailer gone
     got = await collect(path, LogOptions(tty=True))
     assert got.endswith(newer) and full.endswith(got)
+
+
+async def test_since_and_until_across_compressed_rotations(tmp_path: Path) -> None:
+    path = tmp_path / "c-json.log"
+    fmt = JsonFileFormat()
+    log = RotatingFile(str(path), fmt.boundary, max_size=300, max_file=10, compress=True)
+    for n in range(60):  # one line a second
+        log.write(fmt.encode("stdout", b"line %05d\n" % n, T0 + n * 10**9), T0 + n * 10**9)
+    log.close()
+    assert (tmp_path / "c-json.log.5.gz").exists()
+    got = await collect(path, LogOptions(since_ns=T0 + 20 * 10**9, until_ns=T0 + 45 * 10**9,
+                                         tty=True))
+    assert got == numbered(20, 46)
