@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 _LENGTH = struct.Struct(">I")
 _SOURCE = {"stdout": b"\x0a\x06stdout", "stderr": b"\x0a\x06stderr"}
+_SOURCE_NAMES = {field: name for name, field in _SOURCE.items()}
 
 
 class Entry(NamedTuple):
@@ -34,6 +35,22 @@ def _varint(n: int) -> bytes:
         n >>= 7
     out.append(n)
     return bytes(out)
+
+
+_SHORT_VARINTS = [_varint(n) for n in range(1 << 14)]  # the length of any line up to 16 KiB
+
+
+def _whole_lines(head: bytes, lines: list[bytes]) -> bytes:
+    """frame(head + _field(3, line)) for each line, without building each body twice:
+    the shim writes a whole output chunk (up to 1 MiB of short lines) at once."""
+    head += b"\x1a"  # field 3, length-delimited
+    out: list[bytes] = []
+    for line in lines:
+        n = len(line)
+        length = _SHORT_VARINTS[n] if n < 1 << 14 else _varint(n)
+        size = _LENGTH.pack(len(head) + len(length) + n)
+        out += (size, head, length, line, size)
+    return b"".join(out)
 
 
 def _field(number: int, value: bytes) -> bytes:
@@ -63,7 +80,7 @@ class LocalFormat:
         out = []
         if lines and stream in self._partial:
             out.append(self._piece(stream, head, lines.pop(0), last=True))
-        out += [frame(head + _field(3, line)) for line in lines]
+        out.append(_whole_lines(head, lines))
         if unfinished:
             out.append(self._piece(stream, head, unfinished, last=False))
         return b"".join(out)
@@ -137,6 +154,18 @@ def _fields(buf: bytes) -> dict[int, int | bytes]:
 
 
 def decode(body: bytes) -> Entry:
+    # The common entry, a whole line (source, time, line and nothing else), read directly.
+    source = _SOURCE_NAMES.get(body[:8])
+    if source is not None and body[8:9] == b"\x10":
+        time_ns, pos = _read_varint(body, 9)
+        if body[pos:pos + 1] == b"\x1a":
+            size, pos = _read_varint(body, pos + 1)
+            if pos + size == len(body):
+                return Entry(source, time_ns, body[pos:] + b"\n")
+    return _decode_any(body)
+
+
+def _decode_any(body: bytes) -> Entry:
     fields = _fields(body)
     source, line = fields.get(1, b""), fields.get(3, b"")
     time_ns = fields.get(2, 0)
