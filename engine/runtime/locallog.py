@@ -37,7 +37,7 @@ def _varint(n: int) -> bytes:
     return bytes(out)
 
 
-_SHORT_VARINTS = [_varint(n) for n in range(1 << 14)]  # the length of any line up to 16 KiB
+_SHORT_VARINTS = [bytes([n]) for n in range(0x80)]  # the length of most lines
 
 
 def _whole_lines(head: bytes, lines: list[bytes]) -> bytes:
@@ -47,7 +47,7 @@ def _whole_lines(head: bytes, lines: list[bytes]) -> bytes:
     out: list[bytes] = []
     for line in lines:
         n = len(line)
-        length = _SHORT_VARINTS[n] if n < 1 << 14 else _varint(n)
+        length = _SHORT_VARINTS[n] if n < 0x80 else _varint(n)
         size = _LENGTH.pack(len(head) + len(length) + n)
         out += (size, head, length, line, size)
     return b"".join(out)

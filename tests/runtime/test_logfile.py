@@ -98,6 +98,9 @@ def test_local_entries_are_dockerds_protobuf(tmp_path: Path) -> None:
         ("stdout", T0, b"hello\n"), ("stdout", T0, b"wor"), ("stdout", T0 + 1, b"ld\n")]
     assert locallog.complete(data) == len(data)
     assert locallog.complete(data[:-1]) < len(data)
+    long_lines = fmt.encode("stderr", b"a" * 300 + b"\n" + b"b" * 20_000 + b"\n", T0)
+    assert [locallog.decode(b).payload for b in locallog.records(long_lines)] == [
+        b"a" * 300 + b"\n", b"b" * 20_000 + b"\n"]  # lengths of two and three bytes
 
 
 def _varint(n: int) -> bytes:
