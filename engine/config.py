@@ -36,4 +36,5 @@ class DaemonConfig:
     registry_mirrors: tuple[str, ...] = field(default_factory=tuple)
 
     def socket_paths(self) -> list[Path]:
-        return [Path(h.removeprefix("unix://")) for h in self.hosts]
+        """The unix sockets this daemon binds (and removes); ``fd://`` ones are systemd's."""
+        return [Path(h.removeprefix("unix://")) for h in self.hosts if h.startswith("unix://")]

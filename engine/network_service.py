@@ -73,4 +73,5 @@ class NetworkService:
                 continue
             await self.remove(net["Id"])
             deleted.append(net["Name"])
+        self.events.publish("network", "prune", "", {"reclaimed": "0"})  # as dockerd: always 0
         return {"NetworksDeleted": deleted or None}

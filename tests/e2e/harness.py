@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import docker
 from docker.models.containers import Container
@@ -68,10 +68,13 @@ class Daemon:
                 "--iptables-chain-prefix", self.chain_prefix,
                 "--cgroup-parent", self.cgroup_parent, "--debug"]
 
+    def launch(self, log: IO[bytes]) -> subprocess.Popen[bytes]:
+        """The pydockerd process; a subclass may start it differently (socket activation)."""
+        return subprocess.Popen(self.argv(), stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+
     def start(self, timeout: float = 20) -> None:
         with open(self.log_path, "ab") as log:  # the daemon keeps its own copy
-            self.proc = subprocess.Popen(self.argv(), stdout=log, stderr=log,
-                                         stdin=subprocess.DEVNULL)
+            self.proc = self.launch(log)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
