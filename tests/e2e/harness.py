@@ -55,6 +55,9 @@ class Daemon:
         if choose_subnet:
             self.bip = None  # let the daemon pick from Docker's pools, as it does by default
         self.log_path = base / "pydockerd.log"
+        # A daemon.json of its own, so a machine's /etc/pydocker/daemon.json never applies.
+        self.config_file = base / "daemon.json"
+        self.config_file.write_text("{}\n")
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -66,7 +69,8 @@ class Daemon:
                 "--data-root", str(self.data_root), "--exec-root", str(self.exec_root),
                 "--bridge", self.bridge, *(["--bip", self.bip] if self.bip else []),
                 "--iptables-chain-prefix", self.chain_prefix,
-                "--cgroup-parent", self.cgroup_parent, "--debug"]
+                "--cgroup-parent", self.cgroup_parent, "--config-file", str(self.config_file),
+                "--debug"]
 
     def launch(self, log: IO[bytes]) -> subprocess.Popen[bytes]:
         """The pydockerd process; a subclass may start it differently (socket activation)."""

@@ -25,14 +25,10 @@ class ConfiguredDaemon(Daemon):
 
     def __init__(self, base: Path, config: dict[str, Any]) -> None:
         super().__init__(base)
-        self.config_file = base / "daemon.json"
         self.write_config(config)
 
     def write_config(self, config: dict[str, Any] | str) -> None:
         self.config_file.write_text(config if isinstance(config, str) else json.dumps(config))
-
-    def argv(self) -> list[str]:
-        return [*super().argv(), "--config-file", str(self.config_file)]
 
 
 # argv: the listening fd, then the command: it becomes fd 3 in the command's process.
@@ -57,6 +53,14 @@ class ActivatedDaemon(Daemon):
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.listener.bind(str(self.socket))
         self.listener.listen(16)
+        # Where Type=notify's messages go (systemd's NOTIFY_SOCKET).
+        self.notify_path = base / "notify.sock"
+        self.notifications = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.notifications.bind(str(self.notify_path))
+        self.notifications.settimeout(60)
+
+    def notification(self) -> str:
+        return self.notifications.recv(4096).decode()
 
     def argv(self) -> list[str]:
         argv = super().argv()
@@ -68,10 +72,12 @@ class ActivatedDaemon(Daemon):
         fd = self.listener.fileno()
         return subprocess.Popen([sys.executable, "-c", ACTIVATE, str(fd), *self.argv()],
                                 stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-                                pass_fds=(fd,), env={**os.environ, "LISTEN_FDS": "1"})
+                                pass_fds=(fd,), env={**os.environ, "LISTEN_FDS": "1",
+                                                     "NOTIFY_SOCKET": str(self.notify_path)})
 
     def close(self) -> None:
         self.listener.close()
+        self.notifications.close()
         self.socket.unlink(missing_ok=True)
 
 
@@ -123,11 +129,11 @@ def test_daemon_json_values_are_applied(configured: ConfiguredDaemon) -> None:
     assert "10.66.0.0/16" in got["RegistryConfig"]["InsecureRegistryCIDRs"]
 
 
-def run_refused(tmp_path: Path, config: dict[str, Any], *flags: str) -> str:
-    """pydockerd started with ``config`` and ``flags``: it must refuse, before touching
+def run_refused(tmp_path: Path, config: dict[str, Any]) -> str:
+    """pydockerd started with ``config`` and the harness's flags: it must refuse, before touching
     anything. Returns what it printed."""
     d = ConfiguredDaemon(tmp_path, config)
-    proc = subprocess.run([*d.argv(), *flags], capture_output=True, text=True, timeout=60,
+    proc = subprocess.run(d.argv(), capture_output=True, text=True, timeout=60,
                           check=False)
     assert proc.returncode == 1, proc.stderr
     assert not d.socket.exists() and not leftovers(d)
@@ -208,7 +214,12 @@ def test_socket_activation_serves_on_the_passed_socket(tmp_path: Path) -> None:
         assert version["ApiVersion"]
         out = d.cli("info", "--format", "{{.DockerRootDir}}").stdout.strip()
         assert out == str(d.data_root)
+        assert d.notification() == "READY=1"
+        assert d.proc is not None
+        d.proc.send_signal(signal.SIGHUP)  # an empty daemon.json: a reload that changes nothing
+        assert (d.notification(), d.notification()) == ("RELOADING=1", "READY=1")
         stopped_clean(d)
+        assert d.notification() == "STOPPING=1"
         # The socket is systemd's: the daemon leaves it where it was.
         assert d.socket.exists()
     finally:
