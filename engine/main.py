@@ -80,6 +80,7 @@ class Startup:
     config_file: Path
     config_file_given: bool
     flags: dict[str, Any]
+    log_level: str  # the level when debug is off (debug raises it to "debug")
 
     def reread(self) -> dict[str, Any]:
         """The reloadable settings the file sets now (raises ConfigFileError)."""
@@ -127,7 +128,7 @@ def startup(argv: list[str] | None = None) -> Startup:
         max_concurrent_uploads=max(1, a.max_concurrent_uploads),
         insecure_registries=tuple(a.insecure_registries),
         registry_mirrors=tuple(a.registry_mirrors))
-    return Startup(config, config_file, "config_file" in flags, flags)
+    return Startup(config, config_file, "config_file" in flags, flags, a.log_level)
 
 
 def parse_args(argv: list[str] | None = None) -> DaemonConfig:
@@ -210,7 +211,7 @@ def reload(daemon: Daemon, boot: Startup) -> None:
         log.error("Error reconfiguring the daemon: %s", exc)
     else:
         applied = daemon.reload(changes)
-        set_log_level("debug" if applied.debug else boot.config.log_level)
+        set_log_level("debug" if applied.debug else boot.log_level)
         log.info("Reloaded configuration: %s", json.dumps(
             {daemonconfig.config_key(k): getattr(applied, k) for k in daemonconfig.RELOADABLE}))
     systemd.notify("READY=1")

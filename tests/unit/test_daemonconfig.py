@@ -119,3 +119,23 @@ def test_the_systemd_units_command_line_parses(tmp_path: Path) -> None:
     assert config.hosts == ("fd://",)
     assert config.socket_paths() == []  # systemd's socket: never bound nor removed by us
     assert "ListenStream=/run/pydocker.sock" in (units / "pydocker.socket").read_text()
+
+
+def test_a_reload_resets_the_limits_the_file_leaves_out_to_flag_or_default(
+        tmp_path: Path) -> None:
+    path = write(tmp_path, {"max-concurrent-downloads": 9, "max-concurrent-uploads": 9})
+    boot = startup(["--config-file", str(path), "--log-level", "warn"])
+    assert boot.config.max_concurrent_downloads == 9
+    write(tmp_path, {"labels": ["a=2"]})
+    assert boot.reread() == {"labels": ["a=2"], "max_concurrent_downloads": 3,
+                             "max_concurrent_uploads": 5}
+    assert boot.log_level == "warn"
+
+
+def test_a_reload_keeps_refusing_keys_the_command_line_set(tmp_path: Path) -> None:
+    path = write(tmp_path, {})
+    boot = startup(["--config-file", str(path), "--label", "a=1"])
+    write(tmp_path, {"labels": ["a=2"]})
+    with pytest.raises(ConfigFileError, match=r"labels: \(from flag: \[a=1\], from file: "
+                                              r"\[a=2\]\)"):
+        boot.reread()
