@@ -96,6 +96,7 @@ class ContainerMethods:
         if shim is None:
             raise Conflict(f"Container {c.id} is not running")
         await shim.resize(height, width)
+        self._containers.event(c, "resize", height=str(height), width=str(width))
 
     # --- views ------------------------------------------------------------------------
 
@@ -155,7 +156,9 @@ class ContainerMethods:
         c = self._containers.store.get(ref)
         if not c.state.running:
             raise Conflict(f"Container {c.id} is not running")
-        return await top(c.state.pid, ps_args)
+        processes = await top(c.state.pid, ps_args)
+        self._containers.event(c, "top")
+        return processes
 
     async def container_changes(self, ref: str) -> list[JSON] | None:
         return await self._filesystem.changes(ref)

@@ -99,6 +99,25 @@ def test_container_network_volume_events_match_dockerd(daemon: Daemon, named: st
         ("network", "destroy"), ("volume", "destroy")])
 
 
+def test_top_export_copy_and_resize_events_match_dockerd(daemon: Daemon, named: str,
+                                                        tmp_path: Path) -> None:
+    name = f"{named}-c1"
+    daemon.cli("run", "-d", "-t", "--name", name, "busybox", "sleep", "100")
+    since = time.time()
+    daemon.cli("top", name)
+    daemon.cli("export", "-o", str(tmp_path / "export.tar"), name)
+    daemon.cli("cp", f"{name}:/etc/passwd", str(tmp_path / "passwd"))
+    daemon.cli("cp", str(tmp_path / "passwd"), f"{name}:/tmp/")
+    status, _, _ = daemon.request("POST", f"/containers/{name}/resize?h=10&w=20")
+    assert status == 200
+    daemon.cli("logs", name)
+    daemon.cli("inspect", name)  # nothing: reading is no event
+    got = events(daemon, since, f"container={name}")
+    assert [a for _, a, _ in got] == ["top", "export", "archive-path", "extract-to-dir",
+                                      "resize"]
+    assert (got[-1][2]["height"], got[-1][2]["width"]) == ("10", "20")
+
+
 def test_image_events_match_dockerd(daemon: Daemon, named: str, tmp_path: Path,
                                     busybox_tar: bytes) -> None:
     tar = tmp_path / "rootfs.tar"
