@@ -25,7 +25,7 @@ from pydocker.engine.containers.usage import rw_size
 from pydocker.engine.errors import Conflict, InvalidParameter, NotFound, Unimplemented
 from pydocker.engine.events import EventBus
 from pydocker.engine.filesystem import Filesystem
-from pydocker.engine.filters import labels_match
+from pydocker.engine.filters import prune_filter
 from pydocker.images.store import ImageStore
 
 JSON = dict[str, Any]
@@ -136,10 +136,10 @@ class ContainerMethods:
         return out
 
     async def containers_prune(self, filters: dict[str, list[str]]) -> JSON:
+        selects = prune_filter(filters)
         deleted, reclaimed = [], 0
         for c in list(self._containers.store.all()):
-            if c.state.running or not labels_match(c.config.get("Labels") or {},
-                                                   filters.get("label", [])):
+            if c.state.running or not selects(c.config.get("Labels") or {}, c.created):
                 continue
             size = await asyncio.to_thread(rw_size, c)  # measured before it is gone
             try:
