@@ -139,3 +139,15 @@ def test_a_reload_keeps_refusing_keys_the_command_line_set(tmp_path: Path) -> No
     with pytest.raises(ConfigFileError, match=r"labels: \(from flag: \[a=1\], from file: "
                                               r"\[a=2\]\)"):
         boot.reread()
+
+
+def test_hosts_and_paths_come_from_the_file_when_no_flag_gives_them(tmp_path: Path) -> None:
+    path = write(tmp_path, {"hosts": ["unix:///run/pydt-a.sock", "fd://"],
+                            "data-root": "/srv/pydt", "exec-root": "/run/pydt",
+                            "pidfile": "/run/pydt.pid", "group": "pydt", "ip-forward": False})
+    config = startup(["--config-file", str(path)]).config
+    assert config.hosts == ("unix:///run/pydt-a.sock", "fd://")
+    assert config.socket_paths() == [Path("/run/pydt-a.sock")]
+    assert (config.data_root, config.exec_root, config.pidfile) == (
+        Path("/srv/pydt"), Path("/run/pydt"), Path("/run/pydt.pid"))
+    assert (config.group, config.ip_forward) == ("pydt", False)
