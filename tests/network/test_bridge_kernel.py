@@ -144,8 +144,9 @@ async def test_published_port_from_other_netns_host_address_and_loopback(
     await mgr.start()
     ns = netns()
     ep = await mgr.connect("bridge", CID1, ns, ports=["0:80", f"{upstream.host_ip}:0:80"])
-    wild, bound = ep.ports
+    wild, wild6, bound = ep.ports  # no host address: held on [::] too, as dockerd does
     assert 32768 <= wild.host_port <= 60999 and bound.host_ip == upstream.host_ip
+    assert (wild6.host_ip, wild6.host_port) == ("::", wild.host_port)
     with httpd(ns, tmp_path / "www", "hello from the container\n"):
         url = f"http://{upstream.host_ip}:{wild.host_port}/"
         assert await wget(upstream.netns, url) == "hello from the container\n"
@@ -157,7 +158,8 @@ async def test_published_port_from_other_netns_host_address_and_loopback(
             "hello from the container\n"
     assert ep.port_bindings()["80/tcp"][0]["HostPort"] == str(wild.host_port)
     listening = sh("ss -ltnH").stdout
-    assert f":{wild.host_port} " in listening  # held like docker-proxy does
+    assert f"0.0.0.0:{wild.host_port} " in listening  # held like docker-proxy does
+    assert f"[::]:{wild.host_port} " in listening
     await mgr.disconnect("bridge", CID1)
     assert f":{wild.host_port} " not in sh("ss -ltnH").stdout
     assert f"--dport {wild.host_port}" not in sh("iptables-save -t nat").stdout
