@@ -19,6 +19,20 @@ pytestmark = [pytest.mark.root, pytest.mark.e2e]
 
 SUBNET = "fd42:7e57:15::/64"
 
+FORWARDING = [Path("/proc/sys/net/ipv6/conf/default/forwarding"),
+              Path("/proc/sys/net/ipv6/conf/all/forwarding")]
+
+
+@pytest.fixture(autouse=True)
+def _host_forwarding() -> Iterator[None]:
+    """The daemon turns IPv6 forwarding on as dockerd does and leaves it on; each test puts
+    the host's values back ("all" last: writing it resets every interface's value)."""
+    before = [p.read_text() for p in FORWARDING]
+    yield
+    for path, value in zip(FORWARDING, before, strict=True):
+        path.write_text(value)
+
+
 
 def _v6_network(client: docker.DockerClient, name: str) -> docker.models.networks.Network:
     pool = docker.types.IPAMPool(subnet=SUBNET, gateway="fd42:7e57:15::ffff")
@@ -72,20 +86,6 @@ def test_ipv6_refusals(client: docker.DockerClient, busybox: str) -> None:
 
 # --- ip6tables (dockerd's bridge driver with ip6tables on) --------------------------------
 
-FORWARDING = [Path("/proc/sys/net/ipv6/conf/default/forwarding"),
-              Path("/proc/sys/net/ipv6/conf/all/forwarding")]
-
-
-@pytest.fixture
-def host_forwarding() -> Iterator[None]:
-    """The daemon turns IPv6 forwarding on as dockerd does and leaves it on; the test puts
-    the host's values back ("all" last: writing it resets every interface's value)."""
-    before = [p.read_text() for p in FORWARDING]
-    yield
-    for path, value in zip(FORWARDING, before, strict=True):
-        path.write_text(value)
-
-
 def _network(client: docker.DockerClient, name: str, subnet: str
              ) -> docker.models.networks.Network:
     pool = docker.types.IPAMPool(subnet=subnet)
@@ -109,8 +109,7 @@ def _fetch(address: str, port: int) -> bytes:
 
 
 def test_ipv6_published_port_nat_and_forward_rules(daemon: Daemon, client: docker.DockerClient,
-                                                   busybox: str, host_forwarding: None
-                                                   ) -> None:
+                                                   busybox: str) -> None:
     subnet = "fd42:7e57:16::/64"
     net = _network(client, "v6-ports", subnet)
     bridge, prefix = _bridge(net), daemon.chain_prefix
@@ -156,8 +155,8 @@ def _drops(prefix: str, bridge: str) -> int:
     raise AssertionError(f"no isolation rule for {bridge}:\n{out}")
 
 
-def test_ipv6_networks_are_isolated(daemon: Daemon, client: docker.DockerClient, busybox: str,
-                                    host_forwarding: None) -> None:
+def test_ipv6_networks_are_isolated(daemon: Daemon, client: docker.DockerClient, busybox: str
+                                    ) -> None:
     one = _network(client, "v6-one", "fd42:7e57:17::/64")
     two = _network(client, "v6-two", "fd42:7e57:18::/64")
     try:
