@@ -7,9 +7,11 @@ import asyncio
 import socket
 
 import pytest
+from pydocker.engine.main import parse_args
 from pydocker.network import ip6rules
 from pydocker.network import iptables as ipt
 from pydocker.network.ipam import Pool
+from pydocker.network.kernel import Kernel
 from pydocker.network.model import Endpoint, Network
 from pydocker.network.ports import (
     PortAllocated,
@@ -102,3 +104,23 @@ def test_a_twin_that_cannot_be_held_releases_its_ipv4_port() -> None:
                 probe.bind(("0.0.0.0", port))  # the IPv4 half was given back
         finally:
             asyncio.run(holder.close())
+
+
+def test_ip6tables_off_leaves_ipv6_to_the_proxy() -> None:
+    assert parse_args([]).ip6tables is True
+    assert parse_args(["--ip6tables", "false"]).ip6tables is False
+    net = Network("id", "n", "bridge", "now", bridge="br1", pool=Pool.create("10.5.0.0/24"),
+                  pool6=Pool.create("fd00:5::/64", version=6))
+    ep = Endpoint("id", "n", "c", "e", ip="10.5.0.2", ip6="fd00:5::2",
+                  ports=[PortMapping(80, "tcp", "", 8080), PortMapping(80, "tcp", "::", 8080)])
+    on = Kernel(NAMES, iptables=True, ip_forward=False)
+    off = Kernel(NAMES, iptables=True, ip_forward=False, ip6tables=False)
+    try:
+        assert {r.family for r in on.port_rules(net, ep)} == {4, 6}
+        assert {r.family for r in off.port_rules(net, ep)} == {4}
+        assert {r.family for r in off._network_rules(net)} == {4}
+        ep.ip6 = ""  # an IPv4-only container: [::] reaches it through the proxy alone
+        assert {r.family for r in on.port_rules(net, ep)} == {4}
+    finally:
+        asyncio.run(on.close())
+        asyncio.run(off.close())
