@@ -26,6 +26,7 @@ class DaemonConfig:
     bridge: str = "pydocker0"
     bip: str | None = None
     iptables: bool = True
+    ip6tables: bool = True
     ip_forward: bool = True
     iptables_chain_prefix: str = "PYDOCKER"
     cgroup_parent: str = "pydocker"

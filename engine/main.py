@@ -17,6 +17,7 @@ from aiohttp import web
 from pydocker.api.server.app import make_app
 from pydocker.engine.config import DEFAULT_SOCKET, DaemonConfig
 from pydocker.engine.daemon import Daemon
+from pydocker.engine.errors import EngineError
 
 log = logging.getLogger("pydockerd")
 
@@ -37,6 +38,8 @@ def parse_args(argv: list[str] | None = None) -> DaemonConfig:
     p.add_argument("--bip", default=None, help="address/prefix of the default bridge")
     p.add_argument("--iptables", default="true", choices=["true", "false"])
     p.add_argument("--ip-forward", default="true", choices=["true", "false"])
+    p.add_argument("--ip6tables", default="true", choices=["true", "false"],
+                   help="ip6tables rules for networks with IPv6 (dockerd 27's default)")
     p.add_argument("--iptables-chain-prefix", default="PYDOCKER",
                    help="prefix of our iptables chains (tests run daemons side by side)")
     p.add_argument("--cgroup-parent", default="pydocker")
@@ -63,7 +66,7 @@ def parse_args(argv: list[str] | None = None) -> DaemonConfig:
         hosts=hosts, data_root=Path(a.data_root), exec_root=Path(a.exec_root),
         pidfile=Path(a.pidfile) if a.pidfile else None, group=a.group, debug=a.debug,
         log_level="debug" if a.debug else a.log_level, bridge=a.bridge, bip=a.bip,
-        iptables=a.iptables == "true", ip_forward=a.ip_forward == "true",
+        iptables=a.iptables == "true", ip6tables=a.ip6tables == "true", ip_forward=a.ip_forward == "true",
         iptables_chain_prefix=a.iptables_chain_prefix, cgroup_parent=a.cgroup_parent,
         labels=tuple(a.label), max_concurrent_downloads=max(1, a.max_concurrent_downloads),
         max_concurrent_uploads=max(1, a.max_concurrent_uploads),
@@ -162,7 +165,7 @@ def main(argv: list[str] | None = None) -> None:
             config.pidfile.parent.mkdir(parents=True, exist_ok=True)
             config.pidfile.write_text(f"{os.getpid()}\n")
         asyncio.run(serve(config))
-    except StartupError as exc:
+    except (StartupError, EngineError) as exc:  # an engine error escapes only a refused start
         sys.exit(f"pydockerd: {exc}")
     finally:
         if config.pidfile:
