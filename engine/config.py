@@ -26,6 +26,7 @@ class DaemonConfig:
     bridge: str = "pydocker0"
     bip: str | None = None
     iptables: bool = True
+    ip6tables: bool = True
     ip_forward: bool = True
     iptables_chain_prefix: str = "PYDOCKER"
     cgroup_parent: str = "pydocker"
@@ -34,6 +35,7 @@ class DaemonConfig:
     max_concurrent_uploads: int = 5
     insecure_registries: tuple[str, ...] = field(default_factory=tuple)
     registry_mirrors: tuple[str, ...] = field(default_factory=tuple)
+    default_ipc_mode: str = "private"  # for containers created without an IpcMode
 
     def socket_paths(self) -> list[Path]:
         """The unix sockets this daemon binds (and removes); ``fd://`` ones are systemd's."""

@@ -49,12 +49,14 @@ class FileSettings(BaseModel):
     bip: str | None = Field(None, alias="bip")
     iptables: bool | None = Field(None, alias="iptables")
     ip_forward: bool | None = Field(None, alias="ip-forward")
+    ip6tables: bool | None = Field(None, alias="ip6tables")
     labels: list[str] | None = Field(None, alias="labels")
     max_concurrent_downloads: int | None = Field(None, alias="max-concurrent-downloads", ge=0)
     max_concurrent_uploads: int | None = Field(None, alias="max-concurrent-uploads", ge=0)
     insecure_registries: list[str] | None = Field(None, alias="insecure-registries")
     registry_mirrors: list[str] | None = Field(None, alias="registry-mirrors")
     cgroup_parent: str | None = Field(None, alias="cgroup-parent")
+    default_ipc_mode: str | None = Field(None, alias="default-ipc-mode")
     log_driver: str | None = Field(None, alias="log-driver")
     log_opts: dict[str, str] | None = Field(None, alias="log-opts")
 
@@ -119,7 +121,7 @@ def reloadable(values: Mapping[str, Any]) -> dict[str, Any]:
 
 def _as_flag_value(dest: str, value: Any) -> Any:
     """The value as argparse would have produced it from the equivalent flags."""
-    if dest in ("iptables", "ip_forward"):
+    if dest in ("iptables", "ip6tables", "ip_forward"):
         return "true" if value else "false"
     if dest == "log_opts":
         return [f"{k}={v}" for k, v in value.items()]

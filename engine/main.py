@@ -22,6 +22,7 @@ from pydocker.api.server.app import make_app
 from pydocker.engine import daemonconfig
 from pydocker.engine.config import DEFAULT_SOCKET, DaemonConfig
 from pydocker.engine.daemon import Daemon
+from pydocker.engine.errors import EngineError
 from pydocker.engine.host import systemd
 
 log = logging.getLogger("pydockerd")
@@ -46,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bip", default=None, help="address/prefix of the default bridge")
     p.add_argument("--iptables", default="true", choices=["true", "false"])
     p.add_argument("--ip-forward", default="true", choices=["true", "false"])
+    p.add_argument("--ip6tables", default="true", choices=["true", "false"],
+                   help="ip6tables rules for networks with IPv6 (dockerd 27's default)")
     p.add_argument("--iptables-chain-prefix", default="PYDOCKER",
                    help="prefix of our iptables chains (tests run daemons side by side)")
     p.add_argument("--cgroup-parent", default="pydocker")
@@ -58,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
                    default=[], help="host[:port] or CIDR spoken to over http / unverified TLS")
     p.add_argument("--registry-mirror", action="append", dest="registry_mirrors", default=[],
                    help="a Docker Hub mirror (http[s]://host[:port]), tried before Docker Hub")
+    p.add_argument("--default-ipc-mode", default="private", choices=["private", "shareable"],
+                   help="IPC mode of containers created without one (dockerd's)")
     return p
 
 
@@ -111,6 +116,8 @@ def startup(argv: list[str] | None = None) -> Startup:
         setattr(a, dest, value)  # log-driver/log-opts too, whether or not the flags exist
     if a.log_level not in LOG_LEVELS:
         parser.error(f"unable to parse logging level: {a.log_level}")
+    if a.default_ipc_mode not in ("private", "shareable"):
+        parser.error(f'invalid default IPC mode: "{a.default_ipc_mode}"')
     for mirror in a.registry_mirrors:
         if not mirror.startswith(("http://", "https://")):
             parser.error(f'invalid mirror: unsupported scheme in "{mirror}" (http or https)')
@@ -122,12 +129,13 @@ def startup(argv: list[str] | None = None) -> Startup:
         hosts=hosts, data_root=Path(a.data_root), exec_root=Path(a.exec_root),
         pidfile=Path(a.pidfile) if a.pidfile else None, group=a.group, debug=a.debug,
         log_level="debug" if a.debug else a.log_level, bridge=a.bridge, bip=a.bip,
-        iptables=a.iptables == "true", ip_forward=a.ip_forward == "true",
+        iptables=a.iptables == "true", ip6tables=a.ip6tables == "true",
+        ip_forward=a.ip_forward == "true",
         iptables_chain_prefix=a.iptables_chain_prefix, cgroup_parent=a.cgroup_parent,
         labels=tuple(a.labels), max_concurrent_downloads=max(1, a.max_concurrent_downloads),
         max_concurrent_uploads=max(1, a.max_concurrent_uploads),
         insecure_registries=tuple(a.insecure_registries),
-        registry_mirrors=tuple(a.registry_mirrors))
+        registry_mirrors=tuple(a.registry_mirrors), default_ipc_mode=a.default_ipc_mode)
     return Startup(config, config_file, "config_file" in flags, flags, a.log_level)
 
 
@@ -274,7 +282,7 @@ def main(argv: list[str] | None = None) -> None:
             config.pidfile.parent.mkdir(parents=True, exist_ok=True)
             config.pidfile.write_text(f"{os.getpid()}\n")
         asyncio.run(serve(boot))
-    except StartupError as exc:
+    except (StartupError, EngineError) as exc:  # an engine error escapes only a refused start
         sys.exit(f"pydockerd: {exc}")
     finally:
         if config.pidfile:

@@ -138,6 +138,10 @@ def validate_host_config(hc: dict[str, Any]) -> None:
         value = hc.get(key)
         if value is not None and value < 0 and not (key in ("MemorySwap", "PidsLimit", "CpuQuota") and value == -1):
             raise InvalidParameter(f"invalid {key}: value must be positive")
+    oom_score_adj = hc.get("OomScoreAdj") or 0
+    if not -1000 <= oom_score_adj <= 1000:
+        raise InvalidParameter(f"Invalid value {oom_score_adj}, range for oom score adj is "
+                               "[-1000, 1000]")
     if hc.get("Memory") and hc["Memory"] < MIN_MEMORY:
         raise InvalidParameter("Minimum memory limit allowed is 6MB")
     if hc.get("NanoCpus") and (hc.get("CpuQuota") or hc.get("CpuPeriod")):

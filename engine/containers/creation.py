@@ -16,7 +16,7 @@ from pydocker.engine.host.sysinfo import CgroupInfo
 from pydocker.engine.timeutil import rfc3339_now
 
 from . import config as cfg
-from . import initlayer, links, logconfig, names, resources
+from . import initlayer, links, logconfig, names, namespaces, resources, spec
 from .context import Collaborators
 from .model import Container
 
@@ -37,7 +37,8 @@ def _endpoints_config(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 async def create(parts: Collaborators, cgroup_info: CgroupInfo, name: str | None,
-                 body: dict[str, Any], platform: str | None = None
+                 body: dict[str, Any], platform: str | None = None, *,
+                 default_ipc_mode: str = namespaces.DEFAULT_IPC_MODE
                  ) -> tuple[Container, list[str]]:
     """Check the request, make the record, the rw layer and the mounts (each undone if a
     later one fails), then announce it. Returns the container and dockerd's warnings."""
@@ -46,6 +47,8 @@ async def create(parts: Collaborators, cgroup_info: CgroupInfo, name: str | None
         raise InvalidParameter("config cannot be empty in order to create a container")
     host_config = dict(body.get("HostConfig") or {})
     cfg.validate_host_config(host_config)
+    namespaces.settle(host_config, parts.store.get, default_ipc_mode)
+    spec.settle_paths(host_config)
     logconfig.settle(host_config)
     warnings = resources.verify(host_config, cgroup_info)
     cfg.capabilities(host_config)  # unknown capabilities are a 400 before anything exists

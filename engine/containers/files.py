@@ -91,13 +91,17 @@ def write_etc_files(c: Container, paths: ContainerPaths,
                            linked=linked)
         hostname_text = hostname + "\n"
     embedded_dns = any(n not in ("bridge", "host", "none") for n in c.networks)
-    written = {
-        "/etc/resolv.conf": (paths.resolv_conf(c.id), resolv_conf(hc, embedded_dns=embedded_dns)),
-        "/etc/hostname": (paths.hostname(c.id), hostname_text),
-        "/etc/hosts": (paths.hosts(c.id), hosts),
-    }
-    for path, text in written.values():
-        path.write_text(text)
-    ro = ["ro"] if hc.get("ReadonlyRootfs") else []
+    paths.resolv_conf(c.id).write_text(resolv_conf(hc, embedded_dns=embedded_dns))
+    paths.hostname(c.id).write_text(hostname_text)
+    paths.hosts(c.id).write_text(hosts)
+    return etc_mounts(c.id, paths, bool(hc.get("ReadonlyRootfs")))
+
+
+def etc_mounts(owner: str, paths: ContainerPaths, readonly: bool) -> list[dict[str, Any]]:
+    """The runtime mounts that bind ``owner``'s /etc files in (read-only with the rootfs):
+    a container's own, or those of the container whose network namespace it joins."""
+    files = {"/etc/resolv.conf": paths.resolv_conf(owner), "/etc/hostname": paths.hostname(owner),
+             "/etc/hosts": paths.hosts(owner)}
+    ro = ["ro"] if readonly else []
     return [{"destination": dest, "type": "bind", "source": str(path),
-             "options": ["rbind", "rprivate", *ro]} for dest, (path, _) in written.items()]
+             "options": ["rbind", "rprivate", *ro]} for dest, path in files.items()]

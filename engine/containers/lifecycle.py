@@ -29,7 +29,7 @@ from pydocker.engine.runtime.errors import RuntimeFailure
 from pydocker.engine.timeutil import rfc3339_now
 
 from . import config as cfg
-from . import links, logconfig, resources, spec, users
+from . import links, logconfig, namespaces, resources, spec, users
 from .context import Collaborators, LiveState
 from .model import Container
 from .protocols import ShimHandle
@@ -127,6 +127,7 @@ class Lifecycle:
                 host_config=c.host_config,
                 argv=[c.path, *c.args], hostname=c.config["Hostname"], rootfs=c.rootfs,
                 bundle=paths.bundle(c.id), netns=netns,
+                namespaces=namespaces.namespace_paths(c, self.parts.store.get),
                 log_path=paths.json_log(c.id) if logconfig.keeps_logs(c.host_config)
                 else Path(os.devnull),
                 mounts=mounts, user=user, cgroup_parent=self.cgroup_parent,

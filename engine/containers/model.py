@@ -86,6 +86,9 @@ class Container:
     manually_stopped: bool = False
     exec_ids: list[str] = field(default_factory=list)
     endpoints_config: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # NetworkMode container:<id>: the container whose /etc/hostname, hosts and resolv.conf
+    # this one uses (set at start, as dockerd's initializeNetworkingPaths).
+    etc_owner: str = ""
 
     @property
     def short_id(self) -> str:

@@ -31,6 +31,12 @@ class ContainerPaths:
     def hostname(self, container_id: str) -> Path:
         return self.state_dir(container_id) / "hostname"
 
+    def shm(self, container_id: str) -> Path:
+        """The /dev/shm tmpfs of an ``IpcMode: shareable`` container, mounted on the host
+        so that the containers joining its IPC namespace bind the same one (dockerd's
+        mounts/shm)."""
+        return self.state_dir(container_id) / "mounts" / "shm"
+
     def init_layer(self, container_id: str) -> Path:
         """The mount points the engine needs, below the writable layer (initlayer.py)."""
         return self.state_dir(container_id) / "init"
@@ -47,9 +53,13 @@ class ContainerPaths:
         """The bind-mounted network namespace of a container on a bridge network."""
         return self.netns_dir / container_id
 
-    def inspect_paths(self, container_id: str) -> dict[str, str]:
-        """The paths ``docker inspect`` shows, keyed as views.inspect reads them."""
-        return {"resolv": str(self.resolv_conf(container_id)),
-                "hostname": str(self.hostname(container_id)),
-                "hosts": str(self.hosts(container_id)),
+    def inspect_paths(self, container_id: str, etc_owner: str | None = None
+                      ) -> dict[str, str]:
+        """The paths ``docker inspect`` shows, keyed as views.inspect reads them.
+        ``etc_owner``: whose /etc files the container uses (its own unless it joins
+        another's network namespace; "" before such a container first starts)."""
+        owner = container_id if etc_owner is None else etc_owner
+        return {"resolv": str(self.resolv_conf(owner)) if owner else "",
+                "hostname": str(self.hostname(owner)) if owner else "",
+                "hosts": str(self.hosts(owner)) if owner else "",
                 "log": str(self.json_log(container_id))}

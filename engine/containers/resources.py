@@ -5,12 +5,16 @@ The host config is changed in place, so inspect shows what is really enforced.""
 
 from __future__ import annotations
 
+import logging
+import resource
 from typing import Any
 
 from pydocker.engine.errors import InvalidParameter
 from pydocker.engine.host.sysinfo import CgroupInfo
 
 from .config import MIN_MEMORY
+
+log = logging.getLogger(__name__)
 
 _BLKIO_DEVICE_LISTS = (  # HostConfig key, CgroupInfo feature, what, what is dropped
     ("BlkioWeightDevice", "blkio_weight_device", "Block I/O weight_device",
@@ -30,7 +34,25 @@ def verify(hc: dict[str, Any], info: CgroupInfo, update: bool = False) -> list[s
     warnings = _memory(hc, info, update)
     warnings += _cpu(hc, info)
     warnings += _blkio(hc, info)
+    warnings += _oom_score_adj(hc, info)
+    warnings += _ulimits(hc, info)
+    for text in warnings:
+        log.warning("%s", text)
     return warnings
+
+
+def _oom_score_adj(hc: dict[str, Any], info: CgroupInfo) -> list[str]:
+    """Raised to the lowest value the host lets us write, never a failed start: without
+    CAP_SYS_RESOURCE (nested and CI hosts) cri-dockerd's -998 for every pod sandbox
+    would otherwise keep any pod from starting (dockerd's runc fails there)."""
+    wanted = hc.get("OomScoreAdj") or 0
+    if wanted >= info.oom_score_adj_min:
+        return []
+    hc["OomScoreAdj"] = info.oom_score_adj_min
+    floor = info.oom_score_adj_min
+    warning = (f"Your kernel does not allow an OOM score adjustment below {floor} (no "
+               f"CAP_SYS_RESOURCE). OomScoreAdj {wanted} raised to {floor}.")
+    return [warning]
 
 
 def _memory(hc: dict[str, Any], info: CgroupInfo, update: bool) -> list[str]:
@@ -131,4 +153,25 @@ def _blkio(hc: dict[str, Any], info: CgroupInfo) -> list[str]:
             warnings.append(f"Your kernel does not support {what} or the cgroup is not "
                             f"mounted. {dropped}")
             hc[key] = []
+    return warnings
+
+
+def _ulimits(hc: dict[str, Any], info: CgroupInfo) -> list[str]:
+    """A hard limit above the daemon's own cannot be set without CAP_SYS_RESOURCE (runc
+    fails the start with EPERM there): lowered to the host's, with a warning."""
+    if info.sys_resource:
+        return []
+    warnings = []
+    for ulimit in hc.get("Ulimits") or []:
+        kind = getattr(resource, "RLIMIT_" + str(ulimit.get("Name", "")).upper(), None)
+        if kind is None:
+            continue
+        host_hard = resource.getrlimit(kind)[1]
+        if host_hard == resource.RLIM_INFINITY or ulimit.get("Hard", 0) <= host_hard:
+            continue
+        warnings.append(f"Your host does not allow raising the {ulimit['Name']} hard limit "
+                        f"above {host_hard} (no CAP_SYS_RESOURCE). Ulimit {ulimit['Name']} "
+                        f"lowered to {host_hard}.")
+        ulimit["Hard"] = host_hard
+        ulimit["Soft"] = min(ulimit.get("Soft", host_hard), host_hard)
     return warnings

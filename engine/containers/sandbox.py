@@ -1,5 +1,5 @@
 """What a container holds while it runs, besides its process: the network namespace and
-its endpoints, mounted volumes, the /etc files, the runtime's bundle.
+its endpoints, mounted volumes, the /etc files, a shareable /dev/shm, the runtime's bundle.
 
 ``enter`` sets it up with each step's undo pushed on the caller's stack (so a failed
 start leaves nothing behind); ``leave`` takes down whatever is still there and never
@@ -12,10 +12,10 @@ import contextlib
 from collections.abc import Sequence
 from typing import Any
 
-from pydocker.engine.errors import Conflict, InvalidParameter, SystemFailure
+from pydocker.engine.errors import InvalidParameter, SystemFailure
 from pydocker.engine.runtime.errors import RuntimeFailure
 
-from . import files
+from . import files, namespaces, shm
 from .context import Collaborators
 from .model import Container
 
@@ -36,22 +36,30 @@ class Sandbox:
         """(the netns the process joins, the runtime mounts for /etc files and volumes).
         ``linked_hosts``: the /etc/hosts lines of its links (ip, names)."""
         netns = await self._join_network(c, undo)
+        shm_mounts = await shm.enter(c, self.parts.store.get, self.parts.paths, undo)
         volumes = self.parts.volumes
         if volumes is not None:
             await volumes.mount(c)
             undo.push_async_callback(volumes.unmount, c)
-        etc_mounts = files.write_etc_files(c, self.parts.paths, linked_hosts)
-        return netns, etc_mounts + [m["spec"] for m in c.mounts if "spec" in m]
+        donor = namespaces.network_donor(c, self.parts.store.get)
+        if donor is not None:
+            # dockerd's initializeNetworkingPaths: the donor's files and host name.
+            c.etc_owner = donor.etc_owner or donor.id
+            c.config["Hostname"] = donor.config.get("Hostname") or ""
+            c.config["Domainname"] = donor.config.get("Domainname") or ""
+            etc_mounts = files.etc_mounts(c.etc_owner, self.parts.paths,
+                                          bool(c.host_config.get("ReadonlyRootfs")))
+        else:
+            etc_mounts = files.write_etc_files(c, self.parts.paths, linked_hosts)
+        return netns, shm_mounts + etc_mounts + [m["spec"] for m in c.mounts if "spec" in m]
 
     async def _join_network(self, c: Container, undo: contextlib.AsyncExitStack) -> str:
         mode = c.host_config.get("NetworkMode") or "bridge"
         if mode in ("host", "none"):
             return mode
-        if mode.startswith("container:"):
-            other = self.parts.store.get(mode.partition(":")[2])
-            if not other.state.running:
-                raise Conflict(f"cannot join network of a non running container: {other.id}")
-            return f"/proc/{other.state.pid}/ns/net"
+        donor = namespaces.network_donor(c, self.parts.store.get)
+        if donor is not None:
+            return f"/proc/{donor.state.pid}/ns/net"
         network = self.parts.network
         if network is None:
             raise InvalidParameter("bridge networking is not available in this daemon")
@@ -77,6 +85,7 @@ class Sandbox:
                 await runtime.remove_netns(self.parts.paths.netns(c.id))
         with contextlib.suppress(Exception):
             await runtime.delete(c.id)
+        shm.leave(c, self.parts.paths)
         if self.parts.volumes is not None:
             with contextlib.suppress(Exception):
                 await self.parts.volumes.unmount(c)

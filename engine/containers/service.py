@@ -49,7 +49,7 @@ class ContainerService:
                                    events=ContainerEvents(events))
         self.live = LiveState()
         self.health = HealthMonitor(self.live.shims.get, store.save, self.parts.events.publish)
-        self.cgroup_info = sysinfo.probe()  # what limits this host can enforce
+        self.cgroup_info = sysinfo.probe_limits()  # what limits this host can enforce
         sandbox = Sandbox(self.parts)
         self.supervisor = Supervisor(self.parts, self.live, self.health, sandbox,
                                      start=self._restart_now, remove=self._auto_remove)
@@ -77,7 +77,8 @@ class ContainerService:
 
     async def create(self, name: str | None, body: dict[str, Any],
                      platform: str | None = None) -> tuple[Container, list[str]]:
-        return await creation.create(self.parts, self.cgroup_info, name, body, platform)
+        return await creation.create(self.parts, self.cgroup_info, name, body, platform,
+                                     default_ipc_mode=self.conf.default_ipc_mode)
 
     async def start(self, ref: str) -> None:
         await self.lifecycle.start(ref)

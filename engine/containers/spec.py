@@ -1,10 +1,13 @@
-"""Container → runtime spec: a pure description the runtime applies (describe first, act last)."""
+"""Container → runtime spec: a description the runtime applies (describe first, act last);
+pure but for a look at which sysctls the host's kernel has."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
+from . import shm
 from .config import capabilities, process_env
 
 MASKED_PATHS = [
@@ -13,6 +16,40 @@ MASKED_PATHS = [
     "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
 ]
 READONLY_PATHS = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+
+
+# dockerd's defaults for a network namespace of the container's own (oci_linux.go): ping
+# without CAP_NET_RAW, and any port without CAP_NET_BIND_SERVICE (both granted anyway).
+DEFAULT_NET_SYSCTLS = {"net.ipv4.ping_group_range": "0 2147483647",
+                       "net.ipv4.ip_unprivileged_port_start": "0"}
+
+
+def default_sysctls(hc: dict[str, Any]) -> dict[str, str]:
+    """Not with the host's network nor one joined (container:<id>), and only those the
+    host's kernel has."""
+    mode = hc.get("NetworkMode") or "bridge"
+    if mode == "host" or mode.startswith("container:"):
+        return {}
+    return {k: v for k, v in DEFAULT_NET_SYSCTLS.items()
+            if os.path.exists("/proc/sys/" + k.replace(".", "/"))}
+
+
+def settle_paths(hc: dict[str, Any]) -> None:
+    """At create, as dockerd: MaskedPaths and ReadonlyPaths not given (null) become the
+    defaults, so inspect shows what applies; a list given replaces them (an empty one
+    means none). A privileged container gets none whatever was asked (see build)."""
+    if hc.get("Privileged"):
+        return
+    for key, default in (("MaskedPaths", MASKED_PATHS), ("ReadonlyPaths", READONLY_PATHS)):
+        if hc.get(key) is None:
+            hc[key] = list(default)
+
+
+def _paths(hc: dict[str, Any], key: str, default: list[str]) -> list[str]:
+    if hc.get("Privileged"):
+        return []
+    given = hc.get(key)
+    return list(default if given is None else given)  # None: a record from before
 
 _RESOURCES = {
     "Memory": "memory", "MemorySwap": "memory_swap", "MemoryReservation": "memory_reservation",
@@ -65,11 +102,13 @@ def _profile(value: str) -> Any:
 
 def build(*, container_id: str, config: dict[str, Any], host_config: dict[str, Any],
           argv: list[str], hostname: str, rootfs: dict[str, Any], bundle: Path, log_path: Path,
-          netns: str, mounts: list[dict[str, Any]], user: dict[str, Any],
-          cgroup_parent: str, init_path: str | None) -> dict[str, Any]:
+          netns: str, namespaces: dict[str, str], mounts: list[dict[str, Any]],
+          user: dict[str, Any], cgroup_parent: str, init_path: str | None
+          ) -> dict[str, Any]:
+    """``namespaces``: the ipc, pid and uts entries (namespaces.namespace_paths)."""
     privileged = bool(host_config.get("Privileged"))
     nnp, seccomp = security_options(host_config)
-    shm = host_config.get("ShmSize") or 64 * 1024 * 1024
+    shm_size = host_config.get("ShmSize") or shm.DEFAULT_SHM_SIZE
     return {
         "id": container_id,
         "bundle": str(bundle),
@@ -88,20 +127,21 @@ def build(*, container_id: str, config: dict[str, Any], host_config: dict[str, A
         "console_size": [x for x in (host_config.get("ConsoleSize") or []) if x] or None,
         "open_stdin": bool(config.get("OpenStdin")),
         "stdin_once": bool(config.get("StdinOnce")),
-        "namespaces": {"net": netns, "ipc": "new", "uts": "new", "pid": "new"},
+        "namespaces": {"net": netns, **namespaces},
+        "dev_shm": shm.own_tmpfs(host_config, mounts),
         "mounts": mounts,
         "capabilities": capabilities(host_config),
         "privileged": privileged,
         "no_new_privileges": nnp,
         "seccomp": seccomp,
-        "masked_paths": [] if privileged else MASKED_PATHS,
-        "readonly_paths": [] if privileged else READONLY_PATHS,
+        "masked_paths": _paths(host_config, "MaskedPaths", MASKED_PATHS),
+        "readonly_paths": _paths(host_config, "ReadonlyPaths", READONLY_PATHS),
         "rlimits": [{"type": u["Name"], "soft": u["Soft"], "hard": u["Hard"]}
                     for u in host_config.get("Ulimits") or []],
-        "shm_size": shm,
+        "shm_size": shm_size,
         "init": init_path,
         "cgroup": {"parent": host_config.get("CgroupParent") or cgroup_parent,
                    "name": container_id, "resources": resources(host_config)},
         "oom_score_adj": host_config.get("OomScoreAdj") or 0,
-        "sysctls": host_config.get("Sysctls") or {},
+        "sysctls": {**default_sysctls(host_config), **(host_config.get("Sysctls") or {})},
     }

@@ -19,6 +19,7 @@ from pydocker.engine.containers import links, listing, logconfig, views
 from pydocker.engine.containers.attach import ClientConn, attach, parse_detach_keys
 from pydocker.engine.containers.logs import LogOptions, read_logs
 from pydocker.engine.containers.model import Container
+from pydocker.engine.containers.namespaces import etc_owner
 from pydocker.engine.containers.service import ContainerService
 from pydocker.engine.containers.state import ContainerState
 from pydocker.engine.containers.usage import rw_size
@@ -106,7 +107,8 @@ class ContainerMethods:
         if size:
             rw = await asyncio.to_thread(rw_size, c)
             sizes = {"rw": rw, "rootfs": rw + self._image_size(c.image_id)}
-        return views.inspect(c, self._containers.paths.inspect_paths(c.id), sizes)
+        return views.inspect(c, self._containers.paths.inspect_paths(
+            c.id, etc_owner(c)), sizes)
 
     def _image_size(self, image_id: str) -> int:
         try:

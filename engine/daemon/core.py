@@ -49,7 +49,7 @@ class Daemon(BuildMethods, ContainerMethods, ExecMethods, ImageMethods, NetworkM
         self._runtime = Runtime(config.exec_root)
         self._network_manager = NetworkManager(
             config.data_root / "network", bridge_name=config.bridge, bip=config.bip,
-            iptables=config.iptables, ip_forward=config.ip_forward,
+            iptables=config.iptables, ip6tables=config.ip6tables, ip_forward=config.ip_forward,
             chain_prefix=config.iptables_chain_prefix)
         self._networking = ContainerNetworking(self._network_manager, self._events)
         self._network_service = NetworkService(self._network_manager, self._events)

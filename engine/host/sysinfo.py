@@ -9,6 +9,7 @@ inside the zygote): one definition of "this host is cgroup v2".
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 
@@ -31,12 +32,69 @@ class CgroupInfo:
     blkio_weight: bool = False
     blkio_weight_device: bool = False
     blkio_throttle: bool = False  # read/write bps and iops per device
+    # Not a cgroup but a limit the kernel puts on every process the same way: the lowest
+    # oom_score_adj a container may get (-1000 with CAP_SYS_RESOURCE).
+    oom_score_adj_min: int = -1000
+    # CAP_SYS_RESOURCE: without it no hard rlimit can be raised above the daemon's own.
+    sys_resource: bool = True
 
 
 def probe(root: str = CGROUP_ROOT) -> CgroupInfo:
     if is_v2(root):
         return _probe_v2(root)
     return _probe_v1(root)
+
+
+def probe_limits(root: str = CGROUP_ROOT) -> CgroupInfo:
+    """``probe`` plus the OOM score floor, which costs writes: once per daemon."""
+    return dataclasses.replace(probe(root), oom_score_adj_min=lowest_oom_score_adj(),
+                               sys_resource=has_capability(CAP_SYS_RESOURCE))
+
+
+CAP_SYS_RESOURCE = 24
+
+
+def has_capability(bit: int, status: str = "/proc/self/status") -> bool:
+    """Whether this process holds a capability in its effective set (CapEff)."""
+    with open(status) as f:
+        for line in f:
+            if line.startswith("CapEff:"):
+                return bool(int(line.split()[1], 16) >> bit & 1)
+    return False
+
+
+OOM_SCORE_ADJ = "/proc/self/oom_score_adj"
+
+
+def lowest_oom_score_adj(path: str = OOM_SCORE_ADJ) -> int:
+    """The lowest oom_score_adj this process (and so every container it starts, which
+    inherits the kernel's oom_score_adj_min through fork) may write. Without
+    CAP_SYS_RESOURCE a value below that minimum fails with EACCES; the minimum is not
+    shown anywhere, so it is found by writing our own (raising it back always works)."""
+    with open(path) as f:
+        current = int(f.read())
+
+    def can_write(value: int) -> bool:
+        try:
+            with open(path, "w") as f:
+                f.write(str(value))
+            return True
+        except OSError:
+            return False
+
+    try:
+        if can_write(-1000):
+            return -1000
+        low, high = -1000, current  # can't write low; current always can be written
+        while high - low > 1:
+            mid = (low + high) // 2
+            if can_write(mid):
+                high = mid
+            else:
+                low = mid
+        return high
+    finally:
+        can_write(current)
 
 
 def _probe_v1(root: str) -> CgroupInfo:

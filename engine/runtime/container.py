@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import socket
 
-from . import mounts, process, tty
+from . import mounts, process, sysctls, tty
 from . import syscalls as sc
 from .spec import ExecSpec, Mount, Spec
 
@@ -60,6 +60,11 @@ def run_init(spec: Spec, sync_r: int, err_w: int,
                 sc.setns(fd, nstype)
                 os.close(fd)
         _wait_go(sync_r)
+        sysctl_map = spec.get("sysctls") or {}
+        for key in sysctl_map:  # refused as runc does, before anything is set up
+            why = sysctls.refusal(key, ns)
+            if why is not None:
+                raise process.ExecError(why, 128)
         sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)
         root = os.path.join(spec["bundle"], "rootfs")
         os.makedirs(root, exist_ok=True)
@@ -77,9 +82,7 @@ def run_init(spec: Spec, sync_r: int, err_w: int,
             sc.sethostname(spec.get("hostname") or "")
             if spec.get("domainname"):
                 sc.setdomainname(spec["domainname"])
-        for key, value in (spec.get("sysctls") or {}).items():
-            with open("/proc/sys/" + key.replace(".", "/"), "w") as f:
-                f.write(str(value))
+        sysctls.write(sysctl_map)
         mounts.mask_paths(list(spec.get("masked_paths") or []),
                           list(spec.get("readonly_paths") or []))
         if spec.get("readonly_rootfs"):
@@ -87,8 +90,7 @@ def run_init(spec: Spec, sync_r: int, err_w: int,
         _stdio(stdio, tty_sock, spec.get("console_size"))
         process.set_rlimits(list(spec.get("rlimits") or []))
         if spec.get("oom_score_adj"):
-            with open("/proc/self/oom_score_adj", "w") as f:
-                f.write(str(spec["oom_score_adj"]))
+            _set_oom_score_adj(spec["oom_score_adj"])
         user = spec.get("user") or {}
         process.chdir_creating(spec.get("cwd") or "/", user.get("uid", 0), user.get("gid", 0))
         if init:
@@ -101,6 +103,16 @@ def run_init(spec: Spec, sync_r: int, err_w: int,
     except BaseException as exc:  # noqa: BLE001 - everything must reach the shim
         process.report(err_w, f"unable to start container process: {exc}", 128)
         os._exit(128)
+
+
+def _set_oom_score_adj(value: int) -> None:
+    """The daemon already raised a value the host refuses (with a warning at create);
+    should the host have changed since, the container still starts, as a pod must."""
+    try:
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write(str(value))
+    except PermissionError:
+        pass
 
 
 def open_namespaces(pid: int) -> list[tuple[int, int]]:

@@ -114,9 +114,10 @@ def _mount_special(at: Callable[[str], str], spec: Spec) -> None:
         os.symlink(target, os.path.join(dev, name))
     sc.mount("devpts", at("dev/pts"), "devpts", sc.MS_NOSUID | sc.MS_NOEXEC,
              "newinstance,ptmxmode=0666,mode=0620,gid=5")
-    shm = spec.get("shm_size") or 64 * 1024 * 1024
-    sc.mount("shm", at("dev/shm"), "tmpfs", sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC,
-             f"mode=1777,size={shm}")
+    if spec.get("dev_shm", True):
+        shm = spec.get("shm_size") or 64 * 1024 * 1024
+        sc.mount("shm", at("dev/shm"), "tmpfs", sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC,
+                 f"mode=1777,size={shm}")
     sc.mount("mqueue", at("dev/mqueue"), "mqueue", sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC)
 
 
@@ -158,25 +159,31 @@ def pivot(root: str) -> None:
     os.chdir("/")
 
 
+# statvfs flags kept on a read-only remount: a remount that drops a locked flag is EPERM.
+_KEPT_FLAGS = ((os.ST_NOSUID, sc.MS_NOSUID), (os.ST_NODEV, sc.MS_NODEV),
+               (os.ST_NOEXEC, sc.MS_NOEXEC), (os.ST_NOATIME, sc.MS_NOATIME),
+               (os.ST_NODIRATIME, sc.MS_NODIRATIME), (os.ST_RELATIME, sc.MS_RELATIME))
+
+
 def mask_paths(masked: list[str], readonly: list[str]) -> None:
-    for path in masked:
-        if not os.path.lexists(path):
-            continue
-        try:
-            if os.path.isdir(path):
-                sc.mount("tmpfs", path, "tmpfs", sc.MS_RDONLY)
-            else:
-                sc.mount("/dev/null", path, None, sc.MS_BIND)
-        except OSError:
-            pass
+    """ReadonlyPaths, then MaskedPaths, as runc does after pivot_root (so inside the
+    container's root). A path the image lacks is skipped; any other failure fails the
+    start: a path the client asked to hide must never stay visible."""
     for path in readonly:
-        if not os.path.lexists(path):
-            continue
         try:
             sc.mount(path, path, None, sc.MS_BIND | sc.MS_REC)
-            sc.mount(None, path, None, sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY | sc.MS_REC)
-        except OSError:
-            pass
+        except FileNotFoundError:
+            continue
+        kept = os.statvfs(path).f_flag
+        flags = sum(ms for st, ms in _KEPT_FLAGS if kept & st)
+        sc.mount(None, path, None, sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY | sc.MS_REC | flags)
+    for path in masked:
+        try:
+            sc.mount("/dev/null", path, None, sc.MS_BIND)  # a file reads as empty
+        except FileNotFoundError:
+            continue
+        except NotADirectoryError:  # a directory: an empty read-only tmpfs over it
+            sc.mount("tmpfs", path, "tmpfs", sc.MS_RDONLY)
 
 
 def readonly_root() -> None:

@@ -43,9 +43,9 @@ class User(TypedDict, total=False):
 
 class Namespaces(TypedDict, total=False):
     net: str           # "none" (new, empty) | "host" | path of a netns file to join
-    ipc: str           # "new" | "host" | path
+    ipc: str           # "new" | "host" | path (/proc/<pid>/ns/ipc of the container joined)
     uts: str           # "new" | "host" | path
-    pid: str           # "new" | "host"
+    pid: str           # "new" | "host" | path (joined by the shim, whose children it gets)
 
 
 class Mount(TypedDict, total=False):
@@ -112,6 +112,7 @@ class Spec(TypedDict, total=False):
     readonly_paths: list[str]
     rlimits: list[Rlimit]
     shm_size: int
+    dev_shm: bool      # a /dev/shm tmpfs of its own (False: IpcMode none, or bound by mounts)
     init: str | None   # host path of a static init (tini) run as PID 1: init -- args
     cgroup: CgroupSpec
     oom_score_adj: int

@@ -10,6 +10,7 @@ import docker
 import pytest
 
 from tests.e2e.harness import Daemon, leftovers
+from tests.fixtures import pause
 from tests.fixtures.busybox import rootfs_tar_bytes
 
 pytestmark = pytest.mark.root
@@ -89,3 +90,16 @@ def client(daemon: Daemon) -> Iterator[docker.DockerClient]:
     c = daemon.client()
     yield c
     c.close()
+
+
+@pytest.fixture(scope="session")
+def pause_image(daemon: Daemon, busybox: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A pod sandbox image: the static pause program, built here (tests/fixtures/pause.c)."""
+    tar = pause.rootfs_tar_bytes(tmp_path_factory.mktemp("pause"))
+    client = daemon.client()
+    try:
+        client.api.import_image_from_data(tar, repository="pydt-pause", tag="3.10",
+                                          changes=['ENTRYPOINT ["/pause"]'])
+    finally:
+        client.close()
+    return "pydt-pause:3.10"

@@ -174,9 +174,10 @@ def leftovers(d: Daemon) -> list[str]:
     links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, check=False).stdout
     if f" {d.bridge}:" in links or f" {d.bridge}@" in links:
         found.append(f"interface {d.bridge}")
-    rules = subprocess.run(["iptables-save"], capture_output=True, text=True, check=False).stdout
-    if d.chain_prefix in rules:
-        found.append(f"iptables rules naming {d.chain_prefix}")
+    for tool, family in (("iptables-save", ""), ("ip6tables-save", " (ip6tables)")):
+        rules = subprocess.run([tool], capture_output=True, text=True, check=False).stdout
+        if d.chain_prefix in rules:
+            found.append(f"iptables rules naming {d.chain_prefix}{family}")
     for controller in Path("/sys/fs/cgroup").iterdir():
         if (controller / d.cgroup_parent).exists():
             found.append(f"cgroup {controller / d.cgroup_parent}")

@@ -83,3 +83,31 @@ def test_probe_reads_this_host() -> None:
     if not info.v2:
         import os
         assert info.memory_limit == os.path.exists("/sys/fs/cgroup/memory/memory.limit_in_bytes")
+
+
+def test_oom_score_adj_below_the_hosts_floor_is_raised_with_a_warning() -> None:
+    info = replace(V1_FULL, oom_score_adj_min=0)  # no CAP_SYS_RESOURCE, daemon at 0
+    hc = {"OomScoreAdj": -998}
+    assert verify(hc, info) == [(
+        "Your kernel does not allow an OOM score adjustment below 0 (no CAP_SYS_RESOURCE). "
+        "OomScoreAdj -998 raised to 0.")]
+    assert hc["OomScoreAdj"] == 0
+    kept = {"OomScoreAdj": 500}
+    assert verify(kept, info) == [] and kept["OomScoreAdj"] == 500
+    assert verify({"OomScoreAdj": -998}, V1_FULL) == []  # the default floor: -1000
+
+
+def test_ulimits_above_the_hosts_hard_limit_are_lowered_without_cap_sys_resource() -> None:
+    import resource
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard == resource.RLIM_INFINITY:
+        pytest.skip("no hard limit on open files here")
+    hc = {"Ulimits": [{"Name": "nofile", "Soft": hard + 10, "Hard": hard + 10},
+                      {"Name": "nproc", "Soft": 10, "Hard": 10}]}
+    assert verify(hc, replace(V1_FULL, sys_resource=False)) == [(
+        f"Your host does not allow raising the nofile hard limit above {hard} (no "
+        f"CAP_SYS_RESOURCE). Ulimit nofile lowered to {hard}.")]
+    assert hc["Ulimits"][0] == {"Name": "nofile", "Soft": hard, "Hard": hard}
+    assert hc["Ulimits"][1]["Hard"] == 10
+    assert verify({"Ulimits": [{"Name": "nofile", "Soft": hard + 10, "Hard": hard + 10}]},
+                  V1_FULL) == []
