@@ -110,12 +110,13 @@ class Archives:
     async def get(self, ref: str, path: str, start: Callable[[dict[str, Any]], Awaitable[None]],
                   out: BinaryIO) -> None:
         """``start(info)`` sends the headers once the path is known to exist."""
-        _, mounted = self._rootfs(ref)
+        c, mounted = self._rootfs(ref)
         async with mounted as root, _RootFd(root) as rootfd:
             fd = await asyncio.to_thread(open_path, rootfd, path)
             try:
                 info = fd_stat(fd, path)
                 await start(info)
+                self.containers.event(c, "archive-path")  # dockerd's, once the copy begins
                 await asyncio.to_thread(write_tar, fd, info["name"], out)
             finally:
                 os.close(fd)

@@ -26,6 +26,7 @@ class DaemonConfig:
     bridge: str = "pydocker0"
     bip: str | None = None
     iptables: bool = True
+    ip6tables: bool = True
     ip_forward: bool = True
     iptables_chain_prefix: str = "PYDOCKER"
     cgroup_parent: str = "pydocker"
@@ -40,4 +41,5 @@ class DaemonConfig:
     log_opts: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
     def socket_paths(self) -> list[Path]:
-        return [Path(h.removeprefix("unix://")) for h in self.hosts]
+        """The unix sockets this daemon binds (and removes); ``fd://`` ones are systemd's."""
+        return [Path(h.removeprefix("unix://")) for h in self.hosts if h.startswith("unix://")]

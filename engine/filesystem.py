@@ -102,9 +102,13 @@ class Filesystem:
                     self.images.commit, c.rootfs["upper"], c.image_id, image_config,
                     created_by=" ".join([c.path, *c.args]), comment=comment, author=author,
                     repo_tag=repo_tag)
+            # dockerd's events, still paused: the new name's ``image tag`` (there is no
+            # image commit event), then the container's ``commit``.
+            if repo_tag:
+                self.events.publish("image", "tag", image_id, {"name": repo_tag})
+            self.containers.event(c, "commit", comment=comment, imageID=image_id,
+                                  imageRef=repo_tag or "")
         finally:
             if paused_here and c.state.status is ContainerState.PAUSED:
                 await self.containers.unpause(c.id)
-        self.containers.event(c, "commit", comment=comment)
-        self.events.publish("image", "commit", image_id, {"name": repo_tag or image_id})
         return image_id

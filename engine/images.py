@@ -21,25 +21,29 @@ class ImageService:
         self.store = store
         self.events = events
         self.users = users
-        config = config or DaemonConfig()
-        self.distribution = Distribution(store, RegistryOptions(
-            max_concurrent_downloads=config.max_concurrent_downloads,
-            max_concurrent_uploads=config.max_concurrent_uploads,
-            insecure_registries=config.insecure_registries,
-            registry_mirrors=config.registry_mirrors), self._event_by_name)
+        self.distribution = Distribution(store, registry_options(config or DaemonConfig()),
+                                         self._event_by_name)
+
+    def reconfigure(self, config: DaemonConfig) -> None:
+        self.distribution.reconfigure(registry_options(config))
 
     def _event_by_name(self, action: str, ref: str, repository: str) -> None:
         """dockerd's pull and push events: the reference as ID, its repository as name."""
         self._event(action, ref, repository)
 
     def _event(self, action: str, image_id: str, name: str = "") -> None:
-        self.events.publish("image", action, image_id, {"name": name or image_id})
+        """dockerd's image events carry the image's labels too (``--filter label=``)."""
+        image = self.store.find(image_id)  # None once deleted
+        labels = dict(image.config.get("Labels") or {}) if image is not None else {}
+        self.events.publish("image", action, image_id, {**labels, "name": name or image_id})
 
     async def import_rootfs(self, stream: BinaryIO, *, repo_tag: str | None,
                             changes: list[str], message: str, platform: str | None) -> str:
         image_id = await asyncio.to_thread(self.store.import_rootfs, stream, repo_tag=repo_tag,
                                            changes=changes, message=message, platform=platform)
-        self._event("import", image_id, repo_tag or image_id)
+        if repo_tag:  # dockerd tags first, then reports the import under the image's ID
+            self._event("tag", image_id, repo_tag)
+        self._event("import", image_id)
         return image_id
 
     async def import_progress(self, stream: BinaryIO, *, repo: str | None, tag: str,
@@ -71,23 +75,31 @@ class ImageService:
 
     async def delete(self, ref: str, *, force: bool, noprune: bool
                      ) -> builtins.list[dict[str, str]]:
+        images = set(self.store.ids())
         out = await asyncio.to_thread(self.store.delete, ref, force=force, noprune=noprune,
                                       users=self.users)
-        deleted = [item["Deleted"] for item in out if "Deleted" in item]
-        for item in out:
-            if "Untagged" in item:
-                self._event("untag", item["Untagged"], item["Untagged"])
-        if deleted:
-            self._event("delete", deleted[0])  # the image; the rest are its layers
+        self._removal_events(out, images)
         return out
 
     async def prune(self, filters: dict[str, builtins.list[str]]) -> dict[str, Any]:
         dangling = (filters.get("dangling") or ["true"])[0].lower() not in ("false", "0")
+        images = set(self.store.ids())
         out = await asyncio.to_thread(self.store.prune, dangling_only=dangling,
                                       filters=filters, users=self.users)
+        self._removal_events(out.get("ImagesDeleted") or [], images)
         self.events.publish("image", "prune", "",
                             {"reclaimed": str(out["SpaceReclaimed"])})
         return out
+
+    def _removal_events(self, report: builtins.list[dict[str, str]],
+                        images: set[str]) -> None:
+        """``untag`` per name and ``delete`` per image of a removal report; the report's
+        other ``Deleted`` entries are layers, which have no events."""
+        for item in report:
+            if "Untagged" in item:
+                self._event("untag", item["Untagged"], item["Untagged"])
+            elif item.get("Deleted") in images:
+                self._event("delete", item["Deleted"])
 
     async def load(self, stream: BinaryIO, *, quiet: bool
                    ) -> AsyncGenerator[dict[str, Any], None]:
@@ -128,3 +140,10 @@ class ImageService:
         await asyncio.to_thread(save, self.store, refs, out)
         for ref in refs:
             self._event("save", ref, ref)
+
+
+def registry_options(config: DaemonConfig) -> RegistryOptions:
+    return RegistryOptions(max_concurrent_downloads=config.max_concurrent_downloads,
+                           max_concurrent_uploads=config.max_concurrent_uploads,
+                           insecure_registries=config.insecure_registries,
+                           registry_mirrors=config.registry_mirrors)

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydocker.engine.errors import InvalidParameter
 from pydocker.engine.events import EventBus
-from pydocker.engine.filters import labels_match
+from pydocker.engine.filters import labels_match, prune_filter
 from pydocker.network.manager import NetworkManager
 
 BUILTIN = {"bridge", "host", "none"}
@@ -65,12 +65,14 @@ class NetworkService:
                             {"name": net["Name"], "type": net["Driver"]})
 
     async def prune(self, f: dict[str, builtins.list[str]]) -> dict[str, Any]:
+        selects = prune_filter(f)
         deleted = []
         for net in await self.manager.list_networks():
             if net["Name"] in BUILTIN or net.get("Containers"):
                 continue
-            if not _matches(net, {"label": f.get("label", [])}):
+            if not selects(net.get("Labels") or {}, net.get("Created") or ""):
                 continue
             await self.remove(net["Id"])
             deleted.append(net["Name"])
+        self.events.publish("network", "prune", "", {"reclaimed": "0"})  # as dockerd: always 0
         return {"NetworksDeleted": deleted or None}

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from pydocker.engine.errors import InvalidParameter, NotFound
+from pydocker.engine.events import EventBus
 from pydocker.network.manager import NetworkManager
 from pydocker.network.ports import PortSpec, from_port_bindings
 
@@ -78,8 +79,21 @@ def check_mac(mac: str) -> None:
 
 
 class ContainerNetworking:
-    def __init__(self, manager: NetworkManager) -> None:
+    """Containers on networks. Every endpoint made or removed is a ``network connect`` /
+    ``disconnect`` event, whether the API asked or a start or exit did, as dockerd's."""
+
+    def __init__(self, manager: NetworkManager, events: EventBus | None = None) -> None:
         self.manager = manager
+        self.events = events
+
+    def _announce(self, action: str, network: str, container_id: str) -> None:
+        if self.events is None:
+            return
+        with contextlib.suppress(NotFound):
+            net = self.manager.lookup(network)
+            self.events.publish("network", action, net.id, {"container": container_id,
+                                                            "name": net.name,
+                                                            "type": net.driver})
 
     def networks_of(self, c: Container) -> list[str]:
         mode = network_mode(c)
@@ -130,6 +144,7 @@ class ContainerNetworking:
                     links=endpoint_links(ec), ipv6=ipv6,
                     link_local=link_local_ips(ipam))
                 c.networks[ep.network_name] = _with_request(ep.settings(), ec)
+                self._announce("connect", ep.network_name, c.id)
         except BaseException:
             await self.detach_container(c)
             raise
@@ -145,6 +160,7 @@ class ContainerNetworking:
         for name, ep in list(self.manager.endpoints_of(c.id).items()):
             with contextlib.suppress(NotFound):
                 await self.manager.disconnect(name, c.id)
+                self._announce("disconnect", name, c.id)
             if name in c.networks:
                 c.networks[name] = _blank_settings(ep.network_id, c.endpoints_config.get(name)
                                                    or {})
@@ -174,6 +190,7 @@ class ContainerNetworking:
                                         links=endpoint_links(endpoint_config), ipv6=ipv6,
                                         link_local=link_local_ips(ipam))
         c.networks[net.name] = _with_request(ep.settings(), endpoint_config)
+        self._announce("connect", net.name, c.id)
 
     async def disconnect(self, c: Container, network: str, running: bool) -> None:
         net = self.manager.lookup(network)
@@ -184,3 +201,4 @@ class ContainerNetworking:
             await self.manager.disconnect(net.name, c.id)
         c.networks.pop(net.name, None)
         c.endpoints_config.pop(net.name, None)
+        self._announce("disconnect", net.name, c.id)  # stopped or not, as dockerd

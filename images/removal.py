@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from pydocker.engine.errors import Conflict, InvalidParameter
-from pydocker.engine.filters import labels_match
+from pydocker.engine.filters import PRUNE_KEYS, prune_filter
 
 from . import reference
 from .image import Image
@@ -130,6 +130,7 @@ def prune(images: Catalog, *, dangling_only: bool, filters: dict[str, list[str]]
     off) whose labels match; reports what went and the bytes it freed. Untagged images
     with children are the build cache of the images built on them: like dockerd, prune
     leaves them to go with their last child."""
+    selects = prune_filter(filters, PRUNE_KEYS | {"dangling"})
     deleted: Report = []
     reclaimed = 0
     for image_id in images.ids():
@@ -140,7 +141,7 @@ def prune(images: Catalog, *, dangling_only: bool, filters: dict[str, list[str]]
             continue
         if not img.repo_tags and images.children(image_id):
             continue
-        if not labels_match(img.config.get("Labels") or {}, filters.get("label", [])):
+        if not selects(img.config.get("Labels") or {}, img.created):
             continue
         deleted += _untag_all(images, image_id)
         if images.children(image_id):

@@ -14,6 +14,8 @@ The chain layout (prefix P, default ``PYDOCKER``) - every rule below is ours:
   filter P           published ports: ACCEPT to the container port
   nat PREROUTING/OUTPUT (dst-type LOCAL) -> P      DNAT for published ports
   nat POSTROUTING    -> P-POSTROUTING              MASQUERADE (outbound, loopback DNAT)
+
+The same layout exists in ip6tables for networks with IPv6 (``family=6``; see ip6rules).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from pydocker.engine.errors import InvalidParameter
 from pydocker.engine.host.commands import HostCommandError, run, succeeds
 
-IPTABLES = "iptables"
+TOOLS = {4: ("iptables", "iptables-restore"), 6: ("ip6tables", "ip6tables-restore")}
 BUILTIN = {"INPUT", "OUTPUT", "FORWARD", "PREROUTING", "POSTROUTING"}
 
 
@@ -39,6 +41,7 @@ class Rule:
     chain: str
     args: tuple[str, ...]
     insert: bool = False  # True: keep it at the top of the chain (-I chain 1)
+    family: int = 4  # 6: an ip6tables rule
 
     def spec(self, op: str) -> list[str]:
         if op == "-I":
@@ -52,37 +55,41 @@ class Rule:
         return f"{head} {_join(self.args)}"
 
     def exists(self) -> bool:
-        return succeeds([IPTABLES, "--wait", *self.spec("-C")])
+        return succeeds([TOOLS[self.family][0], "--wait", *self.spec("-C")])
 
     def ensure(self) -> None:
         if not self.exists():
-            run([IPTABLES, "--wait", *self.spec("-I" if self.insert else "-A")])
+            run([TOOLS[self.family][0], "--wait", *self.spec("-I" if self.insert else "-A")])
 
     def remove(self) -> None:
         while self.exists():  # a rule added twice by accident goes entirely
-            run([IPTABLES, "--wait", *self.spec("-D")])
+            run([TOOLS[self.family][0], "--wait", *self.spec("-D")])
 
 
 @dataclass(frozen=True)
 class Chain:
     table: str
     name: str
+    family: int = 4
+
+    def _tool(self, *args: str) -> list[str]:
+        return [TOOLS[self.family][0], "--wait", "-t", self.table, *args]
 
     def exists(self) -> bool:
-        return succeeds([IPTABLES, "--wait", "-t", self.table, "-n", "-L", self.name])
+        return succeeds(self._tool("-n", "-L", self.name))
 
     def ensure(self) -> None:
         if not self.exists():
-            run([IPTABLES, "--wait", "-t", self.table, "-N", self.name])
+            run(self._tool("-N", self.name))
 
     def flush(self) -> None:
         if self.exists():
-            run([IPTABLES, "--wait", "-t", self.table, "-F", self.name])
+            run(self._tool("-F", self.name))
 
     def remove(self) -> None:
         if self.exists():
-            run([IPTABLES, "--wait", "-t", self.table, "-F", self.name])
-            run([IPTABLES, "--wait", "-t", self.table, "-X", self.name])
+            run(self._tool("-F", self.name))
+            run(self._tool("-X", self.name))
 
 
 def render_batch(add: Iterable[Rule] = (), delete: Iterable[Rule] = ()) -> str:
@@ -100,23 +107,26 @@ def render_batch(add: Iterable[Rule] = (), delete: Iterable[Rule] = ()) -> str:
 
 
 def apply_batch(add: Sequence[Rule] = (), delete: Sequence[Rule] = ()) -> None:
-    """Apply many rules in one process; all-or-nothing per table (iptables-restore).
+    """Apply many rules in one process per address family; all-or-nothing per table.
 
     Deletion of rules that are already gone would fail the whole batch, so on failure the
     deletions fall back to one idempotent ``remove()`` each.
     """
-    script = render_batch(add, delete)
-    if not script:
-        return
-    try:
-        run(["iptables-restore", "--wait", "--noflush"], input=script)
-    except HostCommandError:
-        if not delete:
-            raise
-        for rule in delete:
-            rule.remove()
-        if add:
-            run(["iptables-restore", "--wait", "--noflush"], input=render_batch(add))
+    for family, (_, restore) in TOOLS.items():
+        adding = [r for r in add if r.family == family]
+        deleting = [r for r in delete if r.family == family]
+        script = render_batch(adding, deleting)
+        if not script:
+            continue
+        try:
+            run([restore, "--wait", "--noflush"], input=script)
+        except HostCommandError:
+            if not deleting:
+                raise
+            for rule in deleting:
+                rule.remove()
+            if adding:
+                run([restore, "--wait", "--noflush"], input=render_batch(adding))
 
 
 class InvalidChainPrefix(InvalidParameter, ValueError):
@@ -209,15 +219,20 @@ def network_rules(names: Names, bridge: str, subnet: str, *, internal: bool = Fa
 
 def port_rules(names: Names, bridge: str, host_ip: str, host_port: int, container_ip: str,
                container_port: int, proto: str) -> list[Rule]:
-    """DNAT + ACCEPT for one published port (one host port -> one container port)."""
-    dst = () if host_ip in ("", "0.0.0.0") else ("-d", f"{host_ip}/32")
+    """DNAT + ACCEPT for one published port (one host port -> one container port); an
+    IPv6 container address makes them ip6tables rules."""
+    family = 6 if ":" in container_ip else 4
+    host = f"/{128 if family == 6 else 32}"
+    target = f"[{container_ip}]" if family == 6 else container_ip
+    dst = () if host_ip in ("", "0.0.0.0", "::") else ("-d", f"{host_ip}{host}")
     return [
         Rule("nat", names.ports, (*dst, "!", "-i", bridge, "-p", proto, "-m", proto,
                                   "--dport", str(host_port), "-j", "DNAT",
-                                  "--to-destination", f"{container_ip}:{container_port}")),
-        Rule("filter", names.ports, ("-d", f"{container_ip}/32", "!", "-i", bridge, "-o", bridge,
-                                     "-p", proto, "-m", proto, "--dport", str(container_port),
-                                     "-j", "ACCEPT")),
+                                  "--to-destination", f"{target}:{container_port}"),
+             family=family),
+        Rule("filter", names.ports, ("-d", f"{container_ip}{host}", "!", "-i", bridge,
+                                     "-o", bridge, "-p", proto, "-m", proto, "--dport",
+                                     str(container_port), "-j", "ACCEPT"), family=family),
     ]
 
 

@@ -14,8 +14,10 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, ip_address
 from typing import ParamSpec, TypeVar
 
 from pydocker.engine.errors import SystemFailure
+from pydocker.network import default_subnet, ip6rules
 from pydocker.network import iptables as ipt
 from pydocker.network.bridge import ensure_address6, ensure_bridge, remove_bridge
+from pydocker.network.ipam import IPNetwork
 from pydocker.network.model import Endpoint, Network
 from pydocker.network.netlink import (
     HostNetlink,
@@ -33,9 +35,11 @@ IP_FORWARD = "net/ipv4/ip_forward"
 
 
 class Kernel:
-    def __init__(self, names: ipt.Names, *, iptables: bool, ip_forward: bool) -> None:
+    def __init__(self, names: ipt.Names, *, iptables: bool, ip_forward: bool,
+                 ip6tables: bool = True) -> None:
         self.names = names
         self.use_iptables = iptables
+        self.use_ip6tables = iptables and ip6tables
         self.set_ip_forward = ip_forward
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pydocker-net")
         self._ipr: HostNetlink | None = None
@@ -73,6 +77,8 @@ class Kernel:
                 chain.ensure()
             ipt.ensure_all(self.names.base_rules())
             ipt.ensure_all(self.names.jumps())
+        if self.use_ip6tables:
+            ip6rules.ensure_base(self.names)
         return before
 
     def remove_base_sync(self, restore_ip_forward: str | None) -> None:
@@ -81,8 +87,13 @@ class Kernel:
             ipt.remove_all(self.names.jumps())
             for chain in self.names.chains():
                 chain.remove()
+        if self.use_ip6tables:
+            ip6rules.remove_base(self.names)
         if restore_ip_forward is not None and read_sysctl(IP_FORWARD) == "1":
             write_sysctl(IP_FORWARD, restore_ip_forward)
+
+    def foreign_route_sync(self, subnet: IPNetwork, own_links: set[str]) -> str | None:
+        return default_subnet.foreign_route(self.ipr, subnet, own_links)
 
     def host_networks_sync(self) -> list[IPv4Network]:
         """Subnets the host already routes: a new network must not overlap them."""
@@ -92,8 +103,9 @@ class Kernel:
 
     def _network_rules(self, net: Network) -> list[ipt.Rule]:
         assert net.pool is not None
-        return ipt.network_rules(self.names, net.bridge, str(net.pool.subnet),
-                                 internal=net.internal, masquerade=net.masquerade, icc=net.icc)
+        rules = ipt.network_rules(self.names, net.bridge, str(net.pool.subnet),
+                                  internal=net.internal, masquerade=net.masquerade, icc=net.icc)
+        return rules + (ip6rules.network_rules(self.names, net) if self.use_ip6tables else [])
 
     def ensure_network_sync(self, net: Network) -> None:
         assert net.pool is not None
@@ -102,6 +114,8 @@ class Kernel:
         if net.pool6 is not None:
             ensure_address6(self.ipr, net.bridge, IPv6Address(net.pool6.gateway),
                             net.pool6.subnet.prefixlen)
+            if self.set_ip_forward:
+                ip6rules.enable_forwarding()
         if self.use_iptables:
             ipt.ensure_all(self._network_rules(net))
 
@@ -115,7 +129,11 @@ class Kernel:
     def port_rules(self, net: Network, ep: Endpoint) -> list[ipt.Rule]:
         rules: list[ipt.Rule] = []
         for p in ep.ports:
-            rules += ipt.port_rules(self.names, net.bridge, p.host_ip, p.host_port, ep.ip,
+            target = ep.target_ip(p)
+            if (":" in target) != (":" in p.host_ip) or (":" in target and not
+                                                         self.use_ip6tables):
+                continue  # the port's proxy alone carries it (IPv6 to an IPv4 container)
+            rules += ipt.port_rules(self.names, net.bridge, p.host_ip, p.host_port, target,
                                     p.container_port, p.proto)
         return rules
 

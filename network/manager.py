@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from pydocker.engine.errors import Conflict, Forbidden, InvalidParameter, SystemFailure
-from pydocker.network import definitions
+from pydocker.network import default_subnet, definitions
 from pydocker.network import iptables as ipt
 from pydocker.network.definitions import IPAM, new_id
 from pydocker.network.dns import EmbeddedDNS
@@ -27,7 +27,7 @@ from pydocker.network.ipam import Pool, choose_subnet, mac_for_ip
 from pydocker.network.kernel import Kernel
 from pydocker.network.model import Endpoint, Network
 from pydocker.network.ports import PortAllocated, PortHolder, PortMapping, PortSpec, parse_publish
-from pydocker.network.state import NetworkState, load_state, save_state
+from pydocker.network.state import STATE_FILE, NetworkState, load_state, save_state
 from pydocker.network.veth import ensure_loopback, host_veth_name
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 class NetworkManager:
     def __init__(self, state_dir: Path, *, bridge_name: str = "pydocker0",
                  bip: str | None = None, iptables: bool = True, ip_forward: bool = True,
-                 chain_prefix: str = "PYDOCKER", mtu: int = 1500,
+                 chain_prefix: str = "PYDOCKER", mtu: int = 1500, ip6tables: bool = True,
                  userland_proxy: bool = True, dns: bool = True,
                  dns_upstreams: Sequence[tuple[str, int]] | None = None) -> None:
         self.state_dir = Path(state_dir)
@@ -45,7 +45,8 @@ class NetworkManager:
         self.names = ipt.Names(chain_prefix)
         self.mtu = mtu
         self._state = NetworkState()
-        self._kernel = Kernel(self.names, iptables=iptables, ip_forward=ip_forward)
+        self._kernel = Kernel(self.names, iptables=iptables, ip_forward=ip_forward,
+                              ip6tables=ip6tables)
         self._lock = asyncio.Lock()
         self._ports = PortHolder(proxy=userland_proxy)
         self._dns = EmbeddedDNS(self._resolve, dns_upstreams) if dns else None
@@ -64,6 +65,7 @@ class NetworkManager:
         """Ensure the predefined networks and re-adopt persisted networks and endpoints."""
         async with self._lock:
             self._state = await self._kernel.run(load_state, self.state_dir)
+            await self._default_subnet_clear_of_foreign_routes()
             before = await self._kernel.run(self._kernel.ensure_base_sync)
             if self._state.ip_forward_before is None:
                 self._state.ip_forward_before = before
@@ -84,6 +86,30 @@ class NetworkManager:
                         await self._start_dns(ep)
             await self._save()
 
+    async def _default_subnet_clear_of_foreign_routes(self) -> None:
+        """The persisted default bridge subnet, replaced when another interface now routes
+        it and no running container holds it, else refused (see default_subnet): a refusal
+        comes before any kernel work, and leaves live containers as they are."""
+        net = self._state.find_name("bridge")
+        if net is None or net.pool is None or self.bip:
+            return
+        own = {n.bridge for n in self._state.networks.values() if n.driver == "bridge"}
+        link = await self._kernel.run(self._kernel.foreign_route_sync, net.pool.subnet, own)
+        if link is None:
+            return
+        holders = [ep.name.lstrip("/") or cid[:12] for cid, ep in net.endpoints.items()
+                   if await self._kernel.run(self._kernel.link_alive_sync, ep.host_veth)]
+        if holders:
+            await self._kernel.close()
+            self.stopped = "refused"
+            raise default_subnet.refusal(net, link, holders, str(self.state_dir / STATE_FILE))
+        old = net.pool.subnet
+        await self._kernel.run(self._kernel.remove_network_sync, net)  # its old address
+        net.endpoints.clear()  # of containers that are gone: none is running
+        net.pool = await self._free_subnet_pool()
+        log.warning("the default bridge's subnet %s is now routed by %s: moved to %s",
+                    old, link, net.pool.subnet)
+
     async def _readopt(self, net: Network) -> None:
         """Keep endpoints whose host veth still exists (container alive), forget the rest."""
         for cid, ep in list(net.endpoints.items()):
@@ -94,12 +120,14 @@ class NetworkManager:
             await self._kernel.run(self._kernel.ensure_port_rules_sync, net, ep)
             for mapping in ep.ports:
                 self._ports.adopt(mapping)
-                await self._ports.serve(mapping, ep.ip)
+                await self._ports.serve(mapping, ep.target_ip(mapping))
 
     async def shutdown(self, keep_live: bool = True) -> None:
         """Daemon stop. keep_live: leave bridges, veths, rules for live containers (the
         port-holding sockets and proxies die with the daemon and come back on start).
         Otherwise remove every endpoint and all kernel state (network definitions stay)."""
+        if self.stopped == "refused":
+            return  # start refused before any kernel work: nothing to keep or undo
         if self._dns is not None:
             self._dns.close()
         if keep_live:
@@ -115,6 +143,8 @@ class NetworkManager:
         """Remove ALL our kernel state: endpoints, bridges, rules, chains (and ip_forward if
         we changed it and ``restore_sysctls``). Network definitions stay in the state file;
         endpoints are forgotten."""
+        if self.stopped == "refused":
+            return  # start refused before any kernel work: nothing to undo
         if self.stopped is not None:
             raise Conflict(f"network manager already stopped ({self.stopped})")
         if self._dns is not None:
@@ -268,7 +298,7 @@ class NetworkManager:
         self._address(net, ep, ipv4, mac)
         try:
             for spec in specs:
-                ep.ports.append(self._ports.reserve(spec))
+                ep.ports += self._ports.reserve_all(spec)
             await self._kernel.run(self._kernel.connect_sync, net, ep)
         except BaseException as exc:
             await self._ports.release(ep.ports)
@@ -280,7 +310,7 @@ class NetworkManager:
                 ) from exc
             raise
         for mapping in ep.ports:
-            await self._ports.serve(mapping, ep.ip)
+            await self._ports.serve(mapping, ep.target_ip(mapping))
         net.endpoints[ep.container_id] = ep
         if net.user_defined:
             await self._start_dns(ep)

@@ -86,6 +86,11 @@ class Endpoint:
             "DNSNames": self.dns_names() if self.ip else None,
         }
 
+    def target_ip(self, mapping: PortMapping) -> str:
+        """Where a published port's traffic goes: an IPv6 host address to the container's
+        IPv6 address, or (none, as dockerd's proxy does) to its IPv4 one."""
+        return self.ip6 if ":" in mapping.host_ip and self.ip6 else self.ip
+
     def port_bindings(self) -> dict[str, list[dict[str, str]]]:
         """Docker's NetworkSettings.Ports shape: {"80/tcp": [{"HostIp", "HostPort"}]}."""
         out: dict[str, list[dict[str, str]]] = {}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import functools
 import socket
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -106,13 +107,38 @@ def from_port_bindings(bindings: dict[str, list[dict[str, str]] | None]) -> list
     return specs
 
 
+def _wildcard(host_ip: str) -> str:
+    """The any-address of ``host_ip``'s family ("" is IPv4's, as Docker's default)."""
+    return "::" if ":" in host_ip else "0.0.0.0"
+
+
+@functools.cache
+def v6_listenable() -> bool:
+    """Whether this host can listen on IPv6 (not booted with ipv6.disable=1): dockerd's
+    IsV6Listenable, asked once."""
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+def _key(proto: str, host_ip: str, port: int) -> tuple[str, str, int]:
+    """How the holder files a bound port: the empty host address is its family's wildcard."""
+    return (proto, host_ip or _wildcard(host_ip), port)
+
+
 def _bind(proto: str, host_ip: str, port: int) -> socket.socket:
     kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
-    sock = socket.socket(socket.AF_INET, kind)
+    v6 = ":" in host_ip
+    sock = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, kind)
     try:
+        if v6:  # [::]:port holds IPv6 only, beside 0.0.0.0:port (docker-proxy's tcp6)
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         if kind == socket.SOCK_STREAM:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host_ip or "0.0.0.0", port))
+        sock.bind((host_ip or _wildcard(host_ip), port))
         if kind == socket.SOCK_STREAM:
             sock.listen(128)
         sock.setblocking(False)
@@ -132,10 +158,10 @@ class PortHolder:
         self._next = EPHEMERAL[0]
 
     def _taken(self, proto: str, host_ip: str, port: int) -> bool:
-        wild = "0.0.0.0"
+        wild = _wildcard(host_ip)
         ip = host_ip or wild
-        return any(p == proto and q == port and (ip == wild or h in (ip, wild))
-                   for (p, h, q) in self._socks)
+        return any(p == proto and q == port and _wildcard(h) == wild and
+                   (ip == wild or h in (ip, wild)) for (p, h, q) in self._socks)
 
     def _try(self, proto: str, host_ip: str, port: int) -> socket.socket | None:
         if self._taken(proto, host_ip, port):
@@ -162,22 +188,40 @@ class PortHolder:
         for port in self._candidates(spec):
             sock = self._try(spec.proto, spec.host_ip, port)
             if sock is not None:
-                self._socks[(spec.proto, spec.host_ip or "0.0.0.0", port)] = sock
+                self._socks[_key(spec.proto, spec.host_ip, port)] = sock
                 if not spec.host_port_start:
                     self._next = port + 1
                 return PortMapping(spec.container_port, spec.proto, spec.host_ip, port)
         raise PortAllocated(spec.host_ip, spec.host_port_start)
 
+    def reserve_all(self, spec: PortSpec) -> list[PortMapping]:
+        """dockerd's bindings for one request: ``spec``'s own and, when it names no host
+        address and the host speaks IPv6, the same host port on [::] as well (``docker ps``
+        shows ``0.0.0.0:8080->80/tcp, [::]:8080->80/tcp``). All or none."""
+        first = self.reserve(spec)
+        if spec.host_ip or not v6_listenable():
+            return [first]
+        twin = PortSpec(spec.container_port, spec.proto, "::", first.host_port, first.host_port)
+        try:
+            return [first, self.reserve(twin)]
+        except PortAllocated:
+            if not spec.host_port_start:  # an ephemeral port: the twin may take another
+                with contextlib.suppress(PortAllocated):
+                    return [first, self.reserve(PortSpec(spec.container_port, spec.proto, "::"))]
+            sock = self._socks.pop(_key(first.proto, first.host_ip, first.host_port))
+            sock.close()
+            raise
+
     def adopt(self, mapping: PortMapping) -> None:
         """Re-take a persisted mapping after a restart (best effort: keep going if taken)."""
-        key = (mapping.proto, mapping.host_ip or "0.0.0.0", mapping.host_port)
+        key = _key(mapping.proto, mapping.host_ip, mapping.host_port)
         if key not in self._socks:
             with contextlib.suppress(OSError):
                 self._socks[key] = _bind(mapping.proto, mapping.host_ip, mapping.host_port)
 
     async def serve(self, mapping: PortMapping, container_ip: str) -> None:
         """Proxy TCP connections that reach the held socket to the container."""
-        key = (mapping.proto, mapping.host_ip or "0.0.0.0", mapping.host_port)
+        key = _key(mapping.proto, mapping.host_ip, mapping.host_port)
         sock = self._socks.get(key)
         if not self._proxy or mapping.proto != "tcp" or sock is None or key in self._servers:
             return
@@ -187,7 +231,7 @@ class PortHolder:
 
     async def release(self, mappings: Iterable[PortMapping]) -> None:
         for m in mappings:
-            key = (m.proto, m.host_ip or "0.0.0.0", m.host_port)
+            key = _key(m.proto, m.host_ip, m.host_port)
             server = self._servers.pop(key, None)
             if server is not None:
                 server.close()  # closes the listening socket too

@@ -134,6 +134,7 @@ async def attach(point: AttachPoint, c: Container, conn: ClientConn, *, stdin: b
 
         tasks.spawn(run())
 
+    point.event(c, "attach")  # dockerd's, once the attach is accepted (before any start)
     await point.attach_when_started(c, connect)
     detached = await finished
     if detached:

@@ -243,6 +243,7 @@ class Lifecycle:
                                "removal and cannot be started")
             if c.state.running:
                 await self._stop(c, timeout, sig)
+                self._publish(c, "stop")  # dockerd's restart is a stop, then a start
             await self.start_locked(c)
         self._publish(c, "restart")
 

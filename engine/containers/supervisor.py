@@ -68,11 +68,13 @@ class Supervisor:
         self.live.shims.pop(c.id, None)
         self._monitors.pop(c.id, None)
         self.health.stop(c.id)
-        await self.sandbox.leave(c)
-        self.parts.store.save(c)
+        # dockerd's order: ``die`` first, then the network disconnects and volume unmounts
+        # of the clean-up.
         if c.state.oom_killed:
             self.parts.events.publish(c, "oom")
         self.parts.events.publish(c, "die", exitCode=str(code))
+        await self.sandbox.leave(c)
+        self.parts.store.save(c)
         self.live.waiters.exited(c.id, code)
         if restart.should_restart(c.host_config.get("RestartPolicy") or {}, code,
                                   c.restart_count, c.manually_stopped):

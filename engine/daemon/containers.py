@@ -26,7 +26,7 @@ from pydocker.engine.containers.usage import rw_size
 from pydocker.engine.errors import Conflict, InvalidParameter, NotFound, Unimplemented
 from pydocker.engine.events import EventBus
 from pydocker.engine.filesystem import Filesystem
-from pydocker.engine.filters import labels_match
+from pydocker.engine.filters import prune_filter
 from pydocker.images.store import ImageStore
 
 JSON = dict[str, Any]
@@ -97,6 +97,7 @@ class ContainerMethods:
         if shim is None:
             raise Conflict(f"Container {c.id} is not running")
         await shim.resize(height, width)
+        self._containers.event(c, "resize", height=str(height), width=str(width))
 
     # --- views ------------------------------------------------------------------------
 
@@ -138,10 +139,10 @@ class ContainerMethods:
         return out
 
     async def containers_prune(self, filters: dict[str, list[str]]) -> JSON:
+        selects = prune_filter(filters)
         deleted, reclaimed = [], 0
         for c in list(self._containers.store.all()):
-            if c.state.running or not labels_match(c.config.get("Labels") or {},
-                                                   filters.get("label", [])):
+            if c.state.running or not selects(c.config.get("Labels") or {}, c.created):
                 continue
             size = await asyncio.to_thread(rw_size, c)  # measured before it is gone
             try:
@@ -158,7 +159,9 @@ class ContainerMethods:
         c = self._containers.store.get(ref)
         if not c.state.running:
             raise Conflict(f"Container {c.id} is not running")
-        return await top(c.state.pid, ps_args)
+        processes = await top(c.state.pid, ps_args)
+        self._containers.event(c, "top")
+        return processes
 
     async def container_changes(self, ref: str) -> list[JSON] | None:
         return await self._filesystem.changes(ref)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import json
 import os
 import socket
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 from pydocker.engine import system
@@ -47,9 +49,9 @@ class Daemon(BuildMethods, ContainerMethods, ExecMethods, ImageMethods, NetworkM
         self._runtime = Runtime(config.exec_root)
         self._network_manager = NetworkManager(
             config.data_root / "network", bridge_name=config.bridge, bip=config.bip,
-            iptables=config.iptables, ip_forward=config.ip_forward,
+            iptables=config.iptables, ip6tables=config.ip6tables, ip_forward=config.ip_forward,
             chain_prefix=config.iptables_chain_prefix)
-        self._networking = ContainerNetworking(self._network_manager)
+        self._networking = ContainerNetworking(self._network_manager, self._events)
         self._network_service = NetworkService(self._network_manager, self._events)
         store = ContainerStore(config.data_root / "containers")
         self._volume_service = VolumeService(VolumeStore(config.data_root / "volumes"),
@@ -74,6 +76,27 @@ class Daemon(BuildMethods, ContainerMethods, ExecMethods, ImageMethods, NetworkM
     def announce_start(self) -> None:
         """The ``daemon start`` event, once the API is listening."""
         self._events.publish("daemon", "start", "", {"name": socket.gethostname()})
+
+    def reload(self, changes: Mapping[str, Any]) -> DaemonConfig:
+        """dockerd's Daemon.Reload for the settings pydockerd has (debug, labels, transfer
+        limits, insecure registries, mirrors): each one in ``changes`` replaces the running
+        value. Ends with the ``daemon reload`` event."""
+        current = self._config
+        updated = dataclasses.replace(
+            current,
+            debug=changes.get("debug", current.debug),
+            labels=tuple(changes.get("labels", current.labels)),
+            insecure_registries=tuple(changes.get("insecure_registries",
+                                                  current.insecure_registries)),
+            registry_mirrors=tuple(changes.get("registry_mirrors", current.registry_mirrors)),
+            max_concurrent_downloads=max(1, changes.get("max_concurrent_downloads",
+                                                        current.max_concurrent_downloads)),
+            max_concurrent_uploads=max(1, changes.get("max_concurrent_uploads",
+                                                      current.max_concurrent_uploads)))
+        self._config = updated
+        self._images.reconfigure(updated)
+        self._events.publish("daemon", "reload", "", reload_attributes(updated))
+        return updated
 
     async def close(self) -> None:
         """Containers keep running (live restore); what only the daemon needs goes."""
@@ -127,3 +150,15 @@ class Daemon(BuildMethods, ContainerMethods, ExecMethods, ImageMethods, NetworkM
     def _image_users(self, image_id: str) -> list[tuple[str, bool]]:
         return [(c.id, c.state.running) for c in self._containers.store.all()
                 if c.image_id == image_id]
+
+
+def reload_attributes(config: DaemonConfig) -> dict[str, str]:
+    """The ``daemon reload`` event's attributes, formatted as dockerd formats them."""
+    def as_json(values: tuple[str, ...]) -> str:
+        return json.dumps(list(values), separators=(",", ":"))
+    return {"name": socket.gethostname(), "debug": str(config.debug).lower(),
+            "labels": as_json(config.labels),
+            "max-concurrent-downloads": str(config.max_concurrent_downloads),
+            "max-concurrent-uploads": str(config.max_concurrent_uploads),
+            "insecure-registries": as_json(config.insecure_registries),
+            "registry-mirrors": as_json(config.registry_mirrors)}

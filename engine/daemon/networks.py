@@ -54,16 +54,8 @@ class NetworkMethods:
         endpoint_config = body.endpoint_config.wire() if body.endpoint_config else {}
         await self._networking.connect(c, ref, endpoint_config, netns)
         self._containers.store.save(c)
-        await self._publish(ref, "connect", c.id)
 
     async def network_disconnect(self, ref: str, body: NetworkDisconnectRequest) -> None:
         c = self._containers.store.get(body.container or "")
         await self._networking.disconnect(c, ref, c.state.running)
         self._containers.store.save(c)
-        await self._publish(ref, "disconnect", c.id)
-
-    async def _publish(self, ref: str, action: str, container_id: str) -> None:
-        net = await self._network_manager.get_network(ref)
-        self._events.publish("network", action, net["Id"],
-                             {"container": container_id, "name": net["Name"],
-                              "type": net["Driver"]})

@@ -44,6 +44,11 @@ class DownloadManager:
         self._slots = asyncio.Semaphore(max(1, limit))
         self._transfers: dict[str, _Transfer] = {}
 
+    def set_limit(self, limit: int) -> None:
+        """A new limit for downloads that start from now on (SIGHUP's reload); those
+        already holding or awaiting a slot finish under the old one."""
+        self._slots = asyncio.Semaphore(max(1, limit))
+
     async def fetch(self, client: RegistryClient, repository: str, layer: Descriptor,
                     emit: Emit) -> StagedLayer:
         """The layer downloaded, verified and extracted (shared with concurrent pulls)."""

@@ -59,6 +59,12 @@ class Distribution:
         self.upload_slots = asyncio.Semaphore(max(1, options.max_concurrent_uploads))
         self.metadata = BlobMetadata(store.root / "distribution.json")
 
+    def reconfigure(self, options: RegistryOptions) -> None:
+        """New settings for pulls and pushes that start from now on (SIGHUP's reload)."""
+        self.options = options
+        self.downloads.set_limit(options.max_concurrent_downloads)
+        self.upload_slots = asyncio.Semaphore(max(1, options.max_concurrent_uploads))
+
     def _stage(self, stream: BinaryIO, source: Path) -> StagedLayer:
         return self.store.stage_layer(stream, source_file=source)
 

@@ -153,9 +153,10 @@ def test_port_and_container_inspect(pd: Runner, busybox: str, cleanup: list[str]
     cleanup.append("cli-port")
     pd("run", "-d", "--name", "cli-port", "-p", "18081:80", "-p", "18082:53/udp", "busybox",
        "sleep", "100")
-    assert pd("port", "cli-port").stdout == ("53/udp -> 0.0.0.0:18082\n"
-                                             "80/tcp -> 0.0.0.0:18081\n")
-    assert pd("port", "cli-port", "80").stdout == "0.0.0.0:18081\n"
+    # Each port on 0.0.0.0 and [::], as dockerd 20.10 publishes it.
+    assert pd("port", "cli-port").stdout == ("53/udp -> 0.0.0.0:18082\n53/udp -> [::]:18082\n"
+                                             "80/tcp -> 0.0.0.0:18081\n80/tcp -> [::]:18081\n")
+    assert pd("port", "cli-port", "80").stdout == "0.0.0.0:18081\n[::]:18081\n"
     r = pd("port", "cli-port", "81")
     assert (r.returncode, r.stderr) == (1, "Error: No public port '81' published for cli-port\n")
     r = pd("container", "inspect", "cli-port", "cli-nope")

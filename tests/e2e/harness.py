@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import docker
 from docker.models.containers import Container
@@ -55,6 +55,9 @@ class Daemon:
         if choose_subnet:
             self.bip = None  # let the daemon pick from Docker's pools, as it does by default
         self.log_path = base / "pydockerd.log"
+        # A daemon.json of its own, so a machine's /etc/pydocker/daemon.json never applies.
+        self.config_file = base / "daemon.json"
+        self.config_file.write_text("{}\n")
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -66,12 +69,16 @@ class Daemon:
                 "--data-root", str(self.data_root), "--exec-root", str(self.exec_root),
                 "--bridge", self.bridge, *(["--bip", self.bip] if self.bip else []),
                 "--iptables-chain-prefix", self.chain_prefix,
-                "--cgroup-parent", self.cgroup_parent, "--debug"]
+                "--cgroup-parent", self.cgroup_parent, "--config-file", str(self.config_file),
+                "--debug"]
+
+    def launch(self, log: IO[bytes]) -> subprocess.Popen[bytes]:
+        """The pydockerd process; a subclass may start it differently (socket activation)."""
+        return subprocess.Popen(self.argv(), stdout=log, stderr=log, stdin=subprocess.DEVNULL)
 
     def start(self, timeout: float = 20) -> None:
         with open(self.log_path, "ab") as log:  # the daemon keeps its own copy
-            self.proc = subprocess.Popen(self.argv(), stdout=log, stderr=log,
-                                         stdin=subprocess.DEVNULL)
+            self.proc = self.launch(log)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -167,9 +174,10 @@ def leftovers(d: Daemon) -> list[str]:
     links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, check=False).stdout
     if f" {d.bridge}:" in links or f" {d.bridge}@" in links:
         found.append(f"interface {d.bridge}")
-    rules = subprocess.run(["iptables-save"], capture_output=True, text=True, check=False).stdout
-    if d.chain_prefix in rules:
-        found.append(f"iptables rules naming {d.chain_prefix}")
+    for tool, family in (("iptables-save", ""), ("ip6tables-save", " (ip6tables)")):
+        rules = subprocess.run([tool], capture_output=True, text=True, check=False).stdout
+        if d.chain_prefix in rules:
+            found.append(f"iptables rules naming {d.chain_prefix}{family}")
     for controller in Path("/sys/fs/cgroup").iterdir():
         if (controller / d.cgroup_parent).exists():
             found.append(f"cgroup {controller / d.cgroup_parent}")

@@ -1,17 +1,37 @@
 """IPv6 on user-defined bridge networks (issue 15): EnableIPv6 with a fixed subnet, the
 bridge's v6 gateway, containers' v6 addresses (static ones too), shown as dockerd shows
-them. Traffic stays on the bridge: the host's IPv6 forwarding is left as it is."""
+them; ip6tables rules in our chains (NAT, forwarding, isolation, published ports over
+IPv6). Traffic stays on loopback and our own bridges."""
 
 from __future__ import annotations
+
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
 
 import docker
 import pytest
 
-from tests.e2e.harness import detached
+from tests.e2e.harness import Daemon, detached
 
 pytestmark = [pytest.mark.root, pytest.mark.e2e]
 
 SUBNET = "fd42:7e57:15::/64"
+
+FORWARDING = [Path("/proc/sys/net/ipv6/conf/default/forwarding"),
+              Path("/proc/sys/net/ipv6/conf/all/forwarding")]
+
+
+@pytest.fixture(autouse=True)
+def _host_forwarding() -> Iterator[None]:
+    """The daemon turns IPv6 forwarding on as dockerd does and leaves it on; each test puts
+    the host's values back ("all" last: writing it resets every interface's value)."""
+    before = [p.read_text() for p in FORWARDING]
+    yield
+    for path, value in zip(FORWARDING, before, strict=True):
+        path.write_text(value)
+
 
 
 def _v6_network(client: docker.DockerClient, name: str) -> docker.models.networks.Network:
@@ -62,3 +82,114 @@ def test_ipv6_refusals(client: docker.DockerClient, busybox: str) -> None:
     with pytest.raises(docker.errors.APIError, match="without EnableIPv6"):
         client.networks.create("v6-off", ipam=docker.types.IPAMConfig(pool_configs=[pool]))
     assert not client.networks.list(names=["v6-nopool", "v6-off"])
+
+
+# --- ip6tables (dockerd's bridge driver with ip6tables on) --------------------------------
+
+def _network(client: docker.DockerClient, name: str, subnet: str
+             ) -> docker.models.networks.Network:
+    pool = docker.types.IPAMPool(subnet=subnet)
+    return client.networks.create(name, enable_ipv6=True,
+                                  ipam=docker.types.IPAMConfig(pool_configs=[pool]))
+
+
+def _ip6tables(table: str) -> str:
+    return subprocess.run(["ip6tables-save", "-t", table], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def _bridge(net: docker.models.networks.Network) -> str:
+    return f"br-{net.id[:12]}"
+
+
+def _fetch(address: str, port: int) -> bytes:
+    with socket.create_connection((address, port), timeout=10) as conn:
+        conn.settimeout(10)
+        return conn.recv(100)
+
+
+def test_ipv6_published_port_nat_and_forward_rules(daemon: Daemon, client: docker.DockerClient,
+                                                   busybox: str) -> None:
+    subnet = "fd42:7e57:16::/64"
+    net = _network(client, "v6-ports", subnet)
+    bridge, prefix = _bridge(net), daemon.chain_prefix
+    try:
+        assert f"-A {prefix}-POSTROUTING -s {subnet} ! -o {bridge} -j MASQUERADE" \
+            in _ip6tables("nat")
+        rules = _ip6tables("filter")
+        assert f"-A {prefix}-FORWARD -i {bridge} ! -o {bridge} -j ACCEPT" in rules
+        assert f"-A {prefix}-ISOLATION-STAGE-1 -i {bridge} ! -o {bridge} " \
+            f"-j {prefix}-ISOLATION-STAGE-2" in rules
+        assert [p.read_text().strip() for p in FORWARDING] == ["1", "1"]
+        cid = daemon.cli("run", "-d", "--network", "v6-ports", "-p", "[::]::80", "busybox",
+                         "nc", "-ll", "-p", "80", "-e", "echo", "hello-v6").stdout.strip()
+        try:
+            attrs = client.api.inspect_container(cid)
+            bindings = attrs["NetworkSettings"]["Ports"]["80/tcp"]
+            assert [b["HostIp"] for b in bindings] == ["::"]
+            port = int(bindings[0]["HostPort"])
+            ip6 = attrs["NetworkSettings"]["Networks"]["v6-ports"]["GlobalIPv6Address"]
+            assert f"--dport {port} -j DNAT --to-destination [{ip6}]:80" in _ip6tables("nat")
+            gateway = attrs["NetworkSettings"]["Networks"]["v6-ports"]["IPv6Gateway"]
+            assert _fetch("::1", port) == b"hello-v6\n"
+            assert _fetch(gateway, port) == b"hello-v6\n"
+            with detached(client, ["sleep", "60"], network="v6-ports") as peer:
+                got = peer.exec_run(["nc", "-w", "5", ip6, "80"]).output
+                assert got == b"hello-v6\n"  # container to container over IPv6
+        finally:
+            client.api.remove_container(cid, force=True)
+        assert f"[{ip6}]:80" not in _ip6tables("nat")
+    finally:
+        net.remove()
+    assert bridge not in _ip6tables("filter") + _ip6tables("nat")
+
+
+def _drops(prefix: str, bridge: str) -> int:
+    """Packets the isolation stage-2 rule of ``bridge`` dropped so far."""
+    out = subprocess.run(["ip6tables", "-t", "filter", "-L", f"{prefix}-ISOLATION-STAGE-2",
+                          "-v", "-x", "-n"], capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        fields = line.split()
+        if "DROP" in fields and bridge in fields:
+            return int(fields[0])
+    raise AssertionError(f"no isolation rule for {bridge}:\n{out}")
+
+
+def test_ipv6_networks_are_isolated(daemon: Daemon, client: docker.DockerClient, busybox: str
+                                    ) -> None:
+    one = _network(client, "v6-one", "fd42:7e57:17::/64")
+    two = _network(client, "v6-two", "fd42:7e57:18::/64")
+    try:
+        with detached(client, ["sleep", "60"], network="v6-one") as a, \
+                detached(client, ["sleep", "60"], network="v6-two") as b:
+            b.reload()
+            target = b.attrs["NetworkSettings"]["Networks"]["v6-two"]
+            # Forwarding is on (dockerd turns it on), so only our rules stand between them.
+            assert [p.read_text().strip() for p in FORWARDING] == ["1", "1"]
+            before = _drops(daemon.chain_prefix, _bridge(two))
+            ping = a.exec_run(["ping", "-6", "-c", "1", "-W", "2", target["GlobalIPv6Address"]])
+            assert ping.exit_code != 0, ping.output
+            assert _drops(daemon.chain_prefix, _bridge(two)) > before
+            # ... while the host's own address on the other bridge answers (no forwarding).
+            reach = a.exec_run(["ping", "-6", "-c", "1", "-W", "5", target["IPv6Gateway"]])
+            assert reach.exit_code == 0, reach.output
+    finally:
+        one.remove()
+        two.remove()
+
+
+def test_unaddressed_port_is_published_on_ipv6_too(daemon: Daemon, client: docker.DockerClient,
+                                                   busybox: str) -> None:
+    """dockerd 20.10 binds ``-p 80`` on 0.0.0.0 and [::] (one port number); an IPv4-only
+    container gets the IPv6 side through the port's proxy."""
+    with detached(client, ["nc", "-ll", "-p", "80", "-e", "echo", "hello-v4"],
+                  ports={"80/tcp": None}) as c:
+        c.reload()
+        bindings = c.attrs["NetworkSettings"]["Ports"]["80/tcp"]
+        assert [b["HostIp"] for b in bindings] == ["0.0.0.0", "::"]
+        port = bindings[0]["HostPort"]
+        assert bindings[1]["HostPort"] == port
+        shown = daemon.cli("ps", "--filter", f"id={c.id}", "--format", "{{.Ports}}").stdout
+        assert shown.strip() == f"0.0.0.0:{port}->80/tcp, [::]:{port}->80/tcp"
+        assert _fetch("::1", int(port)) == b"hello-v4\n"
+        assert _fetch("127.0.0.1", int(port)) == b"hello-v4\n"

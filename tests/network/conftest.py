@@ -50,7 +50,8 @@ def free_subnet(prefix: str = "10.199") -> str:
 def snapshot() -> dict[str, str]:
     """Host network state that must be identical before/after a manager's life."""
     return {"link": sh("ip -o link").stdout, "addr": sh("ip -o addr").stdout,
-            "iptables": normalized_iptables(sh("iptables-save").stdout)}
+            "iptables": normalized_iptables(sh("iptables-save").stdout),
+            "ip6tables": normalized_iptables(sh("ip6tables-save").stdout)}
 
 
 def normalized_iptables(text: str) -> str:
@@ -184,16 +185,22 @@ def sweep(names: Names, state: Path) -> None:
             links.update(ep["host_veth"] for ep in net["endpoints"].values())
     for link in sorted(links - {""}):
         sh(f"ip link del {link}", check=False)
+    for tool in ("iptables", "ip6tables"):
+        sweep_chains(tool, names.prefix)
+
+
+def sweep_chains(tool: str, prefix: str) -> None:
+    """Our jumps out of the built-in chains, then our chains, in one iptables family."""
     for table, chain in (("filter", "FORWARD"), ("nat", "PREROUTING"), ("nat", "OUTPUT"),
                          ("nat", "POSTROUTING")):
-        rules = sh(f"iptables -t {table} -S {chain}", check=False).stdout.splitlines()
+        rules = sh(f"{tool} -t {table} -S {chain}", check=False).stdout.splitlines()
         for rule in rules:
-            if names.prefix in rule and rule.startswith("-A "):
-                sh(f"iptables -t {table} -D {rule[3:]}", check=False)
+            if prefix in rule and rule.startswith("-A "):
+                sh(f"{tool} -t {table} -D {rule[3:]}", check=False)
     for table in ("filter", "nat"):
-        chains = [ln[3:] for ln in sh(f"iptables -t {table} -S", check=False).stdout.splitlines()
-                  if ln.startswith(f"-N {names.prefix}")]
+        chains = [ln[3:] for ln in sh(f"{tool} -t {table} -S", check=False).stdout.splitlines()
+                  if ln.startswith(f"-N {prefix}")]
         for chain in chains:
-            sh(f"iptables -t {table} -F {chain}", check=False)
+            sh(f"{tool} -t {table} -F {chain}", check=False)
         for chain in chains:
-            sh(f"iptables -t {table} -X {chain}", check=False)
+            sh(f"{tool} -t {table} -X {chain}", check=False)

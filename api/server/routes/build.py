@@ -14,7 +14,10 @@ from ..backend import BUILD
 from ..params import filters, query_bool, query_int
 from ..streams import json_progress, request_body
 
-PRUNE_FILTERS = {"until", "id", "parent", "type", "description", "inuse", "shared", "private"}
+# BuildKit's keys, plus the label ones dockerd lets through (`docker system prune --filter
+# label=...` sends every prune the same filters).
+PRUNE_FILTERS = {"until", "id", "parent", "type", "description", "inuse", "shared", "private",
+                 "label", "label!"}
 HANGUP_POLL = 0.5  # seconds between looks at the client's connection
 
 

@@ -3,6 +3,8 @@ messages dockerd 20.10 gives (each one read from the reference dockerd on this m
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -116,3 +118,20 @@ def test_bad_daemon_log_flags_stop_the_start(argv: list[str], message: str,
     with pytest.raises(SystemExit):
         parse_args(argv)
     assert message in capsys.readouterr().err
+
+
+def test_daemon_json_gives_them_too_but_not_beside_the_flags(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config_file = tmp_path / "daemon.json"
+    config_file.write_text(json.dumps({"log-driver": "local",
+                                       "log-opts": {"max-size": "1m", "max-file": "2"}}))
+    config = parse_args(["--config-file", str(config_file)])
+    assert (config.log_driver, dict(config.log_opts)) == (
+        "local", {"max-size": "1m", "max-file": "2"})
+    with pytest.raises(SystemExit):
+        parse_args(["--config-file", str(config_file), "--log-opt", "max-size=2m"])
+    assert "log-opts" in capsys.readouterr().err  # dockerd's conflict, named
+    config_file.write_text(json.dumps({"log-opts": {"tag": "x"}, "log-driver": "local"}))
+    with pytest.raises(SystemExit):
+        parse_args(["--config-file", str(config_file)])
+    assert "unknown log opt 'tag' for log driver local" in capsys.readouterr().err
