@@ -21,7 +21,7 @@ from pydocker.engine.errors import EngineError, InvalidParameter
 from .. import reference
 from ..layers import StagedLayer
 from ..reference import Reference
-from ..registry import RegistryAuth, RegistryClient, RetryPolicy, decode_registry_auth
+from ..registry import RegistryAuth, RegistryClient, RetryPolicy
 from ..registry.certs import CERTS_D
 from ..registry.platforms import Platform, host_platform, parse_platform
 from ..registry.transport import mirror_endpoint
@@ -69,11 +69,10 @@ class Distribution:
                               retry=self.options.retry, certs_root=self.options.certs_dir)
 
     async def pull(self, from_image: str, tag: str, platform: str,
-                   auth_header: str | None) -> AsyncGenerator[Record, None]:
+                   auth: RegistryAuth) -> AsyncGenerator[Record, None]:
         """``docker pull``: a tag, a digest, or every tag (no tag given)."""
         ref = name_only(from_image, tag)
         wanted = parse_platform(platform) if platform else host_platform()
-        auth = auth_or_anonymous(auth_header)
         async with aiohttp.ClientSession() as session:
             client, targets = await self._resolve(session, ref, auth, wanted)
 
@@ -103,13 +102,12 @@ class Distribution:
         client = self.client(session, ref.domain, auth)
         return client, await _targets(client, ref, wanted)
 
-    async def push(self, name: str, tag: str, auth_header: str | None
+    async def push(self, name: str, tag: str, auth: RegistryAuth
                    ) -> AsyncGenerator[Record, None]:
         """``docker push``: one tag, or every tag of the repository (no tag given)."""
         ref = name_only(name, tag)
         if ref.digest:
             raise InvalidParameter("cannot push a digest reference")
-        auth = auth_or_anonymous(auth_header)
         async with aiohttp.ClientSession() as session:
             client = self.client(session, ref.domain, auth)
 
@@ -134,11 +132,11 @@ class Distribution:
             token = await client.login()
         return {"IdentityToken": token, "Status": "Login Succeeded"}
 
-    async def inspect(self, name: str, auth_header: str | None) -> dict[str, Any]:
+    async def inspect(self, name: str, auth: RegistryAuth) -> dict[str, Any]:
         """``GET /distribution/{name}/json``."""
         ref = reference.parse(name)
         async with aiohttp.ClientSession() as session:
-            client = self.client(session, ref.domain, auth_or_anonymous(auth_header))
+            client = self.client(session, ref.domain, auth)
             return await remote.inspect(client, ref.path, ref.digest or ref.tag)
 
     async def search(self, term: str, limit: int, filters: dict[str, list[str]]
@@ -183,11 +181,3 @@ async def relay(work: Callable[[Emit], Awaitable[None]]) -> AsyncGenerator[Recor
     finally:
         task.cancel()
 
-
-def auth_or_anonymous(header: str | None) -> RegistryAuth:
-    """X-Registry-Auth as dockerd reads it for pull, push and distribution inspect:
-    credentials it cannot decode mean an anonymous request, not an error."""
-    try:
-        return decode_registry_auth(header)
-    except InvalidParameter:
-        return RegistryAuth()

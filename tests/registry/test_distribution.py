@@ -43,6 +43,7 @@ Records = list[dict[str, Any]]
 
 
 QUICK_RETRY = RetryPolicy(attempts=3, delay_unit=0.01)
+ANONYMOUS = RegistryAuth()
 
 
 def distribution(root: Path, retry: RetryPolicy = QUICK_RETRY, **options: Any) -> Distribution:
@@ -70,7 +71,7 @@ async def test_pull_gzip_zstd_and_plain_layers(start_registry: StartRegistry,
         pushed = await push_layers(RegistryClient(session, domain), "app", "v1",
                                    ["gzip", "zstd", "none"])
     dist = distribution(tmp_path / "store")
-    records = await drain(dist.pull(f"{domain}/app", "v1", "", None))
+    records = await drain(dist.pull(f"{domain}/app", "v1", "", ANONYMOUS))
     assert records[0] == {"status": "Pulling from app", "id": "v1"}
     for blob in pushed.blobs:
         short = hashlib.sha256(blob).hexdigest()[:12]
@@ -83,7 +84,7 @@ async def test_pull_gzip_zstd_and_plain_layers(start_registry: StartRegistry,
     image = dist.store.get(f"{domain}/app:v1")
     assert image.id == pushed.config_digest
     assert image.repo_digests == [f"{domain}/app@{pushed.manifest_digest}"]
-    again = await drain(dist.pull(f"{domain}/app", "v1", "", None))
+    again = await drain(dist.pull(f"{domain}/app", "v1", "", ANONYMOUS))
     assert again[-1] == {"status": f"Status: Image is up to date for {domain}/app:v1"}
     assert scratch_left(dist) == []
 
@@ -93,11 +94,11 @@ async def test_errors_before_the_stream_are_raised(start_registry: StartRegistry
     domain = start_registry().domain
     dist = distribution(tmp_path / "store")
     with pytest.raises(NotFound) as missing:
-        await dist.pull(f"{domain}/app", "nosuch", "", None).__anext__()
+        await dist.pull(f"{domain}/app", "nosuch", "", ANONYMOUS).__anext__()
     assert str(missing.value) == (f"manifest for {domain}/app:nosuch not found: "
                                   "manifest unknown: manifest unknown")
     with pytest.raises(SystemFailure) as refused:
-        await dist.pull("127.0.0.1:1/app", "v1", "", None).__anext__()
+        await dist.pull("127.0.0.1:1/app", "v1", "", ANONYMOUS).__anext__()
     assert str(refused.value) == ('Get "http://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: '
                                   "connect: connection refused")
 
@@ -108,15 +109,15 @@ async def test_index_picks_the_platform(start_registry: StartRegistry, tmp_path:
         index, images = await push_index(RegistryClient(session, domain), "multi", "v1",
                                          ["amd64", "arm64"])
     dist = distribution(tmp_path / "store")
-    await drain(dist.pull(f"{domain}/multi", "v1", "linux/amd64", None))
+    await drain(dist.pull(f"{domain}/multi", "v1", "linux/amd64", ANONYMOUS))
     image = dist.store.get(f"{domain}/multi:v1")
     assert image.id == images["amd64"].config_digest
     assert image.repo_digests == [f"{domain}/multi@{index}"]
-    await drain(dist.pull(f"{domain}/multi", "v1", "linux/arm64", None))
+    await drain(dist.pull(f"{domain}/multi", "v1", "linux/arm64", ANONYMOUS))
     assert dist.store.get(f"{domain}/multi:v1").id == images["arm64"].config_digest
     with pytest.raises(NotFound, match="no matching manifest for linux/s390x in the manifest "
                                        "list entries"):
-        await dist.pull(f"{domain}/multi", "v1", "linux/s390x", None).__anext__()
+        await dist.pull(f"{domain}/multi", "v1", "linux/s390x", ANONYMOUS).__anext__()
 
 
 async def test_two_pulls_share_one_download(start_registry: StartRegistry,
@@ -128,8 +129,8 @@ async def test_two_pulls_share_one_download(start_registry: StartRegistry,
     async with FaultProxy(domain, "count") as proxy:
         dist = distribution(tmp_path / "store")
         name = f"127.0.0.1:{proxy.port}/shared"
-        first, second = await asyncio.gather(drain(dist.pull(name, "v1", "", None)),
-                                             drain(dist.pull(name, "v1", "", None)))
+        first, second = await asyncio.gather(drain(dist.pull(name, "v1", "", ANONYMOUS)),
+                                             drain(dist.pull(name, "v1", "", ANONYMOUS)))
     # Each pull reads the small config; the layer crossed the wire once.
     assert len(proxy.blob_requests) == 3
     endings = sorted(r[-1]["status"].split(" for ")[0] for r in (first, second))
@@ -144,7 +145,7 @@ async def test_a_dropped_download_resumes_with_range(start_registry: StartRegist
         pushed = await push_layers(RegistryClient(session, domain), "flaky", "v1", ["gzip"])
     async with FaultProxy(domain, "drop-once") as proxy:
         dist = distribution(tmp_path / "store")
-        await drain(dist.pull(f"127.0.0.1:{proxy.port}/flaky", "v1", "", None))
+        await drain(dist.pull(f"127.0.0.1:{proxy.port}/flaky", "v1", "", ANONYMOUS))
     assert proxy.blob_requests[1].startswith("bytes=")
     assert dist.store.get(f"127.0.0.1:{proxy.port}/flaky:v1").id == pushed.config_digest
 
@@ -156,7 +157,7 @@ async def test_a_corrupt_blob_leaves_nothing(start_registry: StartRegistry,
         await push_layers(RegistryClient(session, domain), "bad", "v1", ["gzip"])
     async with FaultProxy(domain, "corrupt") as proxy:
         dist = distribution(tmp_path / "store")
-        stream = dist.pull(f"127.0.0.1:{proxy.port}/bad", "v1", "", None)
+        stream = dist.pull(f"127.0.0.1:{proxy.port}/bad", "v1", "", ANONYMOUS)
         assert (await stream.__anext__())["status"] == "Pulling from bad"
         with pytest.raises(SystemFailure, match="verification failed for digest"):
             await drain(stream)
@@ -171,25 +172,25 @@ async def test_push_checks_mounts_and_round_trips(start_registry: StartRegistry,
     image_id = source.store.import_rootfs(
         io.BytesIO(rootfs_tar_bytes(tmp_path)), repo_tag=f"{domain}/bb:v1",
         changes=[])
-    pushed = await drain(source.push(f"{domain}/bb", "v1", None))
+    pushed = await drain(source.push(f"{domain}/bb", "v1", ANONYMOUS))
     short = source.store.get(image_id).diff_ids[0][7:19]
     assert pushed[0] == {"status": f"The push refers to repository [{domain}/bb]"}
     assert statuses(pushed, short)[0] == "Preparing"
     assert statuses(pushed, short)[-1] == "Pushed"
     digest = pushed[-1]["aux"]["Digest"]
     assert pushed[-2]["status"] == f"v1: digest: {digest} size: {pushed[-1]['aux']['Size']}"
-    again = await drain(source.push(f"{domain}/bb", "v1", None))
+    again = await drain(source.push(f"{domain}/bb", "v1", ANONYMOUS))
     assert statuses(again, short) == ["Preparing", "Layer already exists"]
     source.store.tag(image_id, f"{domain}/other", "v2")
-    mounted = await drain(source.push(f"{domain}/other", "", None))
+    mounted = await drain(source.push(f"{domain}/other", "", ANONYMOUS))
     assert statuses(mounted, short) == ["Preparing", "Mounted from bb"]
     target = distribution(tmp_path / "target")
-    await drain(target.pull(f"{domain}/bb", "v1", "", None))
+    await drain(target.pull(f"{domain}/bb", "v1", "", ANONYMOUS))
     assert target.store.get(f"{domain}/bb:v1").id == image_id
     assert target.store.get(f"{domain}/bb:v1").repo_digests == [f"{domain}/bb@{digest}"]
     with pytest.raises(NotFound, match=f"An image does not exist locally with the tag: "
                                        f"{domain}/nosuch"):
-        await drain(source.push(f"{domain}/nosuch", "", None))
+        await drain(source.push(f"{domain}/nosuch", "", ANONYMOUS))
     assert scratch_left(source) == [] and scratch_left(target) == []
 
 
@@ -235,7 +236,7 @@ async def test_docker_hub_names_come_from_the_mirror(start_registry: StartRegist
                                    ["gzip"])
     dist = distribution(tmp_path / "store", registry_mirrors=("http://127.0.0.1:1",
                                                               f"http://{mirror}"))
-    records = await drain(dist.pull("mirrored", "v1", "", None))
+    records = await drain(dist.pull("mirrored", "v1", "", ANONYMOUS))
     assert records[0] == {"status": "Pulling from library/mirrored", "id": "v1"}
     assert records[-1] == {"status": "Status: Downloaded newer image for mirrored:v1"}
     image = dist.store.get("docker.io/library/mirrored:v1")
@@ -276,7 +277,7 @@ async def test_a_foreign_layer_comes_from_its_own_url(start_registry: StartRegis
                             urls=(f"http://127.0.0.1:{port}/layer.tar.gz",))])
             await client.put_manifest("win", "v1", manifest, DOCKER_MANIFEST)
         dist = distribution(tmp_path / "store")
-        await drain(dist.pull(f"{domain}/win", "v1", "", None))
+        await drain(dist.pull(f"{domain}/win", "v1", "", ANONYMOUS))
     finally:
         await runner.cleanup()
     assert served == ["/layer.tar.gz"]  # the registry never held it
