@@ -28,6 +28,10 @@ class ImageService:
             insecure_registries=config.insecure_registries,
             registry_mirrors=config.registry_mirrors), self._event_by_name)
 
+    async def close(self) -> None:
+        """At daemon shutdown: the registry session goes."""
+        await self.distribution.close()
+
     def _event_by_name(self, action: str, ref: str, repository: str) -> None:
         """dockerd's pull and push events: the reference as ID, its repository as name."""
         self._event(action, ref, repository)

@@ -10,7 +10,7 @@ import io
 import json
 import os
 import subprocess
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +46,22 @@ QUICK_RETRY = RetryPolicy(attempts=3, delay_unit=0.01)
 ANONYMOUS = RegistryAuth()
 
 
+_OPENED: list[Distribution] = []
+
+
 def distribution(root: Path, retry: RetryPolicy = QUICK_RETRY, **options: Any) -> Distribution:
-    return Distribution(ImageStore(root), RegistryOptions(retry=retry, **options),
+    dist = Distribution(ImageStore(root), RegistryOptions(retry=retry, **options),
                         lambda action, ref, repository: None)
+    _OPENED.append(dist)
+    return dist
+
+
+@pytest.fixture(autouse=True)
+async def close_distributions() -> AsyncIterator[None]:
+    """Each test's distributions close their session, as the daemon does at shutdown."""
+    yield
+    while _OPENED:
+        await _OPENED.pop().close()
 
 
 async def drain(stream: AsyncGenerator[dict[str, Any], None]) -> Records:
@@ -138,6 +151,42 @@ async def test_two_pulls_share_one_download(start_registry: StartRegistry,
     assert endings == ["Status: Downloaded newer image", "Status: Image is up to date"]
 
 
+async def test_a_pull_that_goes_away_leaves_a_shared_download_to_the_other(
+        start_registry: StartRegistry, tmp_path: Path) -> None:
+    """The shared transfer outlives the pull that started it: it downloads over the
+    daemon's session, not the first pull's."""
+    domain = start_registry().domain
+    async with aiohttp.ClientSession() as session:
+        await push_layers(RegistryClient(session, domain), "left", "v1", ["gzip"],
+                          size=2_000_000)
+    async with FaultProxy(domain, "hold") as proxy:
+        dist = distribution(tmp_path / "store")
+        name = f"127.0.0.1:{proxy.port}/left"
+        first = asyncio.ensure_future(drain(dist.pull(name, "v1", "", ANONYMOUS)))
+        await proxy.held.wait()
+        second = dist.pull(name, "v1", "", ANONYMOUS)
+        seen = [await second.__anext__()]
+        while seen[-1].get("status") != "Pulling fs layer":
+            seen.append(await second.__anext__())
+        await joined(dist, 2)
+        first.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        proxy.release.set()
+        rest = await drain(second)
+    assert rest[-1]["status"] == f"Status: Downloaded newer image for {name}:v1"
+    assert len(proxy.blob_requests) == 3  # two configs, the layer once
+
+
+async def joined(dist: Distribution, users: int) -> None:
+    """Until the one layer transfer under way has ``users`` pulls waiting on it."""
+    for _ in range(1000):
+        if [t.users for t in dist.downloads._transfers.values()] == [users]:
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("the second pull never joined the transfer")
+
+
 async def test_a_dropped_download_resumes_with_range(start_registry: StartRegistry,
                                                      tmp_path: Path) -> None:
     domain = start_registry().domain
@@ -217,10 +266,9 @@ async def test_registry_killed_mid_pull_resumes_once_back(start_registry: StartR
             loop.call_later(0.5, restart)
 
     dist = distribution(tmp_path / "store", RetryPolicy(attempts=5, delay_unit=1.0))
-    async with aiohttp.ClientSession() as session:
-        client = dist.client(session, registry.domain, RegistryAuth())
-        layer = (await client.resolve("big", "v1")).manifest.layers[0]
-        staged = await dist.downloads.fetch(client, "big", layer, emit)
+    client = dist.client(registry.domain, RegistryAuth())
+    layer = (await client.resolve("big", "v1")).manifest.layers[0]
+    staged = await dist.downloads.fetch(client, "big", layer, emit)
     assert staged.diff_id  # verified against the blob digest, then extracted
     discard(staged)
     assert {"status": "Retrying in 1 second", "id": layer.short_id} in seen
