@@ -133,12 +133,18 @@ async def test_index_picks_the_platform(start_registry: StartRegistry, tmp_path:
         await dist.pull(f"{domain}/multi", "v1", "linux/s390x", ANONYMOUS).__anext__()
 
 
-async def test_two_pulls_share_one_download(start_registry: StartRegistry,
-                                            tmp_path: Path) -> None:
+async def one_big_layer(start_registry: StartRegistry, repository: str) -> str:
+    """A registry (its domain) holding ``repository:v1``: one layer, big enough to share."""
     domain = start_registry().domain
     async with aiohttp.ClientSession() as session:
-        await push_layers(RegistryClient(session, domain), "shared", "v1", ["gzip"],
+        await push_layers(RegistryClient(session, domain), repository, "v1", ["gzip"],
                           size=2_000_000)
+    return domain
+
+
+async def test_two_pulls_share_one_download(start_registry: StartRegistry,
+                                            tmp_path: Path) -> None:
+    domain = await one_big_layer(start_registry, "shared")
     async with FaultProxy(domain, "count") as proxy:
         dist = distribution(tmp_path / "store")
         name = f"127.0.0.1:{proxy.port}/shared"
@@ -155,10 +161,7 @@ async def test_a_pull_that_goes_away_leaves_a_shared_download_to_the_other(
         start_registry: StartRegistry, tmp_path: Path) -> None:
     """The shared transfer outlives the pull that started it: it downloads over the
     daemon's session, not the first pull's."""
-    domain = start_registry().domain
-    async with aiohttp.ClientSession() as session:
-        await push_layers(RegistryClient(session, domain), "left", "v1", ["gzip"],
-                          size=2_000_000)
+    domain = await one_big_layer(start_registry, "left")
     async with FaultProxy(domain, "hold") as proxy:
         dist = distribution(tmp_path / "store")
         name = f"127.0.0.1:{proxy.port}/left"
