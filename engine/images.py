@@ -27,6 +27,10 @@ class ImageService:
     def reconfigure(self, config: DaemonConfig) -> None:
         self.distribution.reconfigure(registry_options(config))
 
+    async def close(self) -> None:
+        """At daemon shutdown: the registry session goes."""
+        await self.distribution.close()
+
     def _event_by_name(self, action: str, ref: str, repository: str) -> None:
         """dockerd's pull and push events: the reference as ID, its repository as name."""
         self._event(action, ref, repository)

@@ -14,7 +14,7 @@ import io
 import os
 import stat
 import tarfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -251,6 +251,14 @@ class Extractor:
                     pass  # e.g. security.* on a filesystem that refuses it
         os.utime(path, ns=(int(m.mtime * 1e9),) * 2, follow_symlinks=False)
 
+    def extract(self, tar: tarfile.TarFile,
+                members: Iterable[tarfile.TarInfo] | None = None) -> None:
+        """Every member of ``tar`` (or ``members``, read from it), then the directories'
+        metadata: the one extraction loop, for layers and build contexts."""
+        for member in tar if members is None else members:
+            self.add(tar, member)
+        self.finish()
+
     def finish(self) -> None:
         # Directories last, deepest first: creating children would reset their mtimes.
         for path, m in reversed(self._dir_meta):
@@ -287,13 +295,11 @@ def _extract(reader: HashingReader, dest: Path, recorder: Recorder | None
         source = io.BufferedReader(forward, 64 << 10)
         with tarfile.open(fileobj=source, mode="r:", format=tarfile.PAX_FORMAT, encoding="utf-8",
                           errors="surrogateescape") as tar:
-            for member in tar:
-                ex.add(tar, member)
+            ex.extract(tar)
     except tarfile.TarError as exc:
         raise InvalidParameter(f"invalid tar archive: {exc}") from None
     except EOFError:
         raise InvalidParameter("invalid tar archive: unexpected end of data") from None
-    ex.finish()
     while source.read(COPY_BUFFER):  # past the end-of-archive blocks: the digest covers all
         pass
     return reader.digest(), du(dest)

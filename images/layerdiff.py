@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import stat
 import tarfile
+from collections.abc import Collection
 from typing import Any, BinaryIO
 
 from .archive import OPAQUE, WHITEOUT_PREFIX
@@ -55,17 +56,26 @@ def _tarinfo(tar: tarfile.TarFile, path: str, arcname: str) -> tarfile.TarInfo:
 
 
 def _add(tar: tarfile.TarFile, path: str, arcname: str) -> None:
-    info = _tarinfo(tar, path, arcname)
-    if info.isreg():
+    _write(tar, _tarinfo(tar, path, arcname), path)
+
+
+def _write(tar: tarfile.TarFile, info: tarfile.TarInfo, path: str | None) -> None:
+    """One entry; a regular file's content read from ``path``."""
+    if path is not None and info.isreg():
         with open(path, "rb") as f:
             tar.addfile(info, f)
     else:
         tar.addfile(info)
 
 
-def upper_tar(upper: str, out: BinaryIO) -> None:
-    """The writable layer as an OCI/Docker layer tar."""
+def upper_tar(upper: str, out: BinaryIO, leave_out: Collection[str] = ()) -> int:
+    """The writable layer as an OCI/Docker layer tar; how many entries it holds.
+
+    ``leave_out``: paths (``etc/hosts``) kept out of it; the directory holding one is
+    written only if something else under it is (a RUN that touched nothing else in /etc
+    adds no /etc)."""
     with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+        entries = _Entries(tar, leave_out)
         for dirpath, dirnames, filenames in os.walk(upper):
             dirnames.sort()
             rel_dir = os.path.relpath(dirpath, upper)
@@ -75,12 +85,39 @@ def upper_tar(upper: str, out: BinaryIO) -> None:
                 st = os.lstat(path)
                 if _is_whiteout(st):
                     parent = os.path.dirname(rel)
-                    info = tarfile.TarInfo(os.path.join(parent, WHITEOUT_PREFIX + name))
-                    tar.addfile(info)
+                    entries.add(tarfile.TarInfo(os.path.join(parent, WHITEOUT_PREFIX + name)))
                     continue
-                _add(tar, path, rel)
+                entries.add(_tarinfo(tar, path, rel), path)
                 if stat.S_ISDIR(st.st_mode) and _is_opaque(path):
-                    tar.addfile(tarfile.TarInfo(os.path.join(rel, OPAQUE)))
+                    entries.add(tarfile.TarInfo(os.path.join(rel, OPAQUE)))
+        return entries.count
+
+
+class _Entries:
+    """Writes a layer's entries, leaving some out and holding back their directories until
+    something else under them comes."""
+
+    def __init__(self, tar: tarfile.TarFile, leave_out: Collection[str]) -> None:
+        self._tar = tar
+        self._leave_out = set(leave_out)
+        self._holders = {os.path.dirname(p) for p in self._leave_out} - {""}
+        self._held: dict[str, tarfile.TarInfo] = {}
+        self.count = 0
+
+    def add(self, info: tarfile.TarInfo, path: str | None = None) -> None:
+        name = info.name.strip("/")
+        if name in self._leave_out:
+            return
+        if name in self._holders and info.isdir():
+            self._held[name] = info
+            return
+        for held in [h for h in self._held if name.startswith(h + "/")]:
+            self._write(self._held.pop(held), None)
+        self._write(info, path)
+
+    def _write(self, info: tarfile.TarInfo, path: str | None) -> None:
+        _write(self._tar, info, path)
+        self.count += 1
 
 
 def merged_tar(layers_top_first: list[str], out: BinaryIO) -> None:

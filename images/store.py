@@ -24,6 +24,7 @@ import json
 import shutil
 import tempfile
 import threading
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -224,17 +225,37 @@ class ImageStore:
                created_by: str, comment: str, author: str, repo_tag: str | None) -> str:
         """A new image from a container's writable layer on top of its image."""
         parent = self._load(parent_id)
-        chains = chain_ids(parent.diff_ids)
-        with tempfile.TemporaryFile(dir=self.scratch) as spool:
-            upper_tar(rw_upper, spool)
-            spool.seek(0)
-            diff_id, _ = self.add_layer(spool, chains[-1] if chains else None)
+        diff_id = self.add_upper_layer(rw_upper, parent_id)
+        assert diff_id is not None  # an empty writable layer is still a layer here
         doc = commit_layer_document(parent, config, diff_id, created_by, comment, author)
         image_id = self.add_image(doc)
         if repo_tag:
             ref = reference.parse(repo_tag)
             self.tag(image_id, ref.repository, ref.tag)
         return image_id
+
+    def add_upper_layer(self, rw_upper: str, parent_id: str, *,
+                        leave_out: Collection[str] = (), none_if_empty: bool = False
+                        ) -> str | None:
+        """A container's writable layer as a layer over ``parent_id``'s: its diff ID.
+
+        The one path from a writable layer to a layer, for ``docker commit`` and the
+        builder's RUN steps: the tar is written once, then extracted. ``leave_out`` and
+        ``none_if_empty`` are the builder's (its runtime files; no layer for a RUN that
+        changed nothing)."""
+        with tempfile.TemporaryFile(dir=self.scratch) as spool:
+            if not upper_tar(rw_upper, spool, leave_out) and none_if_empty:
+                return None
+            spool.seek(0)
+            diff_id, _ = self.add_layer(spool, self.top_chain(parent_id))
+        return diff_id
+
+    def top_chain(self, image_id: str) -> str | None:
+        """The chain ID of an image's top layer (None for none: scratch, or no image)."""
+        if not image_id:
+            return None
+        chains = chain_ids(self.get(image_id).diff_ids)
+        return chains[-1] if chains else None
 
     # --- container layers ---------------------------------------------------------------
 

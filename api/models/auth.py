@@ -1,5 +1,6 @@
 """Registry credentials: the body of ``POST /auth`` and the X-Registry-Auth / X-Registry-Config
-headers (moby api/types/registry.AuthConfig).
+headers (moby api/types/registry.AuthConfig). This is the one place they are decoded; the
+engine receives them typed.
 
 The wire names are lowercase (``serveraddress``, ``identitytoken``). Go matches JSON keys
 case-insensitively and docker-py writes ``IdentityToken`` into X-Registry-Auth, so keys are
@@ -43,6 +44,14 @@ class AuthConfig(DockerModel):
             return cls.model_validate({})
         return cls.model_validate(decode_header_json(value))
 
+    def with_auth_decoded(self) -> AuthConfig:
+        """``auth`` (base64 "user:password", as config.json keeps it) as the username and
+        password, when no username is given. Raises ValueError."""
+        if not self.auth or self.username:
+            return self
+        username, _, password = base64.b64decode(self.auth).decode().partition(":")
+        return self.model_copy(update={"username": username, "password": password})
+
 
 class RegistryConfig(RootModel[dict[str, AuthConfig]]):
     """X-Registry-Config (build): server address -> credentials."""
@@ -56,7 +65,8 @@ class RegistryConfig(RootModel[dict[str, AuthConfig]]):
 
 
 def decode_header_json(value: str) -> object:
-    """base64url (padding optional) -> JSON, as the docker CLI and docker-py encode the headers.
+    """base64url (padding optional) -> JSON, as the docker CLI and docker-py encode the headers;
+    the plain alphabet is read too, as dockerd tolerates it from other clients.
 
     Raises ValueError (pydantic's ValidationError is one too) for anything else.
     """

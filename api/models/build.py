@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from .auth import AuthConfig
 from .common import DockerModel
 
 
@@ -33,5 +34,6 @@ class BuildQuery(DockerModel):
     platform: str = ""
     target: str = ""
     ulimits: list[dict[str, object]] = Field(default_factory=list)
-    # The X-Registry-Config header as sent: credentials for the images FROM pulls.
-    registry_config: str = ""
+    # The X-Registry-Config header, decoded: credentials for the images FROM pulls, by
+    # registry (server address as the client stored it).
+    registry_config: dict[str, AuthConfig] = Field(default_factory=dict)

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
+from pydocker.api.models.auth import AuthConfig, RegistryConfig
 from pydocker.api.models.hostconfig import PortMap
 from pydocker.engine.errors import InvalidParameter
 
@@ -230,3 +231,21 @@ def check_port_bindings(bindings: PortMap | None) -> None:
             host = entry.host_port or ""
             if host and not _port_range_ok(host):
                 raise InvalidParameter(f"invalid port specification: {json.dumps(host)}")
+
+
+def registry_auth(request: web.Request) -> AuthConfig:
+    """X-Registry-Auth, as dockerd reads it for pull, push and distribution inspect:
+    credentials it cannot decode mean an anonymous request, not an error."""
+    try:
+        return AuthConfig.from_header(request.headers.get("X-Registry-Auth", ""))
+    except ValueError:
+        return AuthConfig.model_validate({})
+
+
+def registry_config(request: web.Request) -> dict[str, AuthConfig]:
+    """X-Registry-Config (build): every registry's credentials; unreadable ones, none (the
+    FROM pulls then go anonymous, as a pull with unreadable credentials does)."""
+    try:
+        return RegistryConfig.from_header(request.headers.get("X-Registry-Config", "")).root
+    except ValueError:
+        return {}

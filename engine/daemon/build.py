@@ -8,7 +8,6 @@ writable layer to commit from, images found in the store.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import shutil
 import struct
@@ -16,7 +15,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from pydocker.api.models.auth import RegistryConfig
+from pydocker.api.models.auth import AuthConfig
 from pydocker.api.models.build import BuildQuery
 from pydocker.engine.config import DaemonConfig
 from pydocker.engine.containers.logs import LogOptions, LogSource, read_logs
@@ -29,6 +28,8 @@ from pydocker.images.build.builder import Builder
 from pydocker.images.build.context import Context
 from pydocker.images.build.host import BuildOptions
 from pydocker.images.store import ImageStore
+
+from .images import registry_auth
 
 JSON = dict[str, Any]
 _HEADER = struct.Struct(">BxxxL")
@@ -112,21 +113,14 @@ class BuildMethods:
             raise
         return _closing(builder, ctx)
 
-    def _puller(self, registry_config: str) -> Puller:
+    def _puller(self, auths: dict[str, AuthConfig]) -> Puller:
         """Pulls with the credentials X-Registry-Config holds for the image's registry."""
-        try:
-            auths = RegistryConfig.from_header(registry_config).root
-        except ValueError:
-            auths = {}  # as a pull with unreadable credentials: anonymous
-
         def pull(ref: str, platform: str) -> AsyncIterator[JSON]:
             domain = reference.parse(ref).domain
             keys = [domain, f"https://{domain}", f"http://{domain}"] + (
                 ["https://index.docker.io/v1/"] if domain == reference.DEFAULT_DOMAIN else [])
-            auth = next((auths[k] for k in keys if k in auths), None)
-            header = (base64.urlsafe_b64encode(auth.model_dump_json().encode()).decode()
-                      if auth is not None else None)
-            return self._images.distribution.pull(ref, "", platform, header)
+            auth = next((auths[k] for k in keys if k in auths), AuthConfig.model_validate({}))
+            return self._images.distribution.pull(ref, "", platform, registry_auth(auth))
         return pull
 
     async def build_prune(self) -> JSON:

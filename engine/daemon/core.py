@@ -106,6 +106,7 @@ class Daemon(BuildMethods, ContainerMethods, ExecMethods, ImageMethods, NetworkM
         else:
             await self._network_manager.teardown()
         await self._volume_service.close()
+        await self._images.close()
         await self._runtime.close()
 
     # --- system -----------------------------------------------------------------------

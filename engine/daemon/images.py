@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, BinaryIO
 
 from pydocker.api.models.auth import AuthConfig
-from pydocker.engine.errors import InvalidParameter
 from pydocker.engine.images import ImageService
 from pydocker.images.registry import RegistryAuth
 
@@ -51,33 +48,27 @@ class ImageMethods:
         return await self._images.prune(filters)
 
     def image_pull(self, from_image: str, *, tag: str, platform: str,
-                   auth: str | None) -> AsyncGenerator[JSON, None]:
-        return self._images.distribution.pull(from_image, tag, platform, auth)
+                   auth: AuthConfig) -> AsyncGenerator[JSON, None]:
+        return self._images.distribution.pull(from_image, tag, platform, registry_auth(auth))
 
-    def image_push(self, name: str, *, tag: str, auth: str | None
+    def image_push(self, name: str, *, tag: str, auth: AuthConfig
                    ) -> AsyncGenerator[JSON, None]:
-        return self._images.distribution.push(name, tag, auth)
+        return self._images.distribution.push(name, tag, registry_auth(auth))
 
     async def auth_login(self, body: AuthConfig) -> dict[str, str]:
         return await self._images.distribution.login(registry_auth(body))
 
-    async def distribution_inspect(self, name: str, *, auth: str | None) -> JSON:
-        return await self._images.distribution.inspect(name, auth)
+    async def distribution_inspect(self, name: str, *, auth: AuthConfig) -> JSON:
+        return await self._images.distribution.inspect(name, registry_auth(auth))
 
     async def images_search(self, term: str, *, limit: int, filters: dict[str, list[str]]
                             ) -> list[JSON]:
         return await self._images.distribution.search(term, limit, filters)
 
 
-def registry_auth(body: AuthConfig) -> RegistryAuth:
-    """The API's credentials as the registry client's; ``auth`` is base64 user:password."""
-    username, password = body.username or "", body.password or ""
-    if body.auth and not username:
-        try:
-            username, _, password = base64.b64decode(body.auth).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError) as exc:
-            raise InvalidParameter(f"invalid auth configuration: {exc}") from exc
-    return RegistryAuth(username=username, password=password,
-                        serveraddress=body.serveraddress or "",
-                        identitytoken=body.identitytoken or "",
-                        registrytoken=body.registrytoken or "")
+def registry_auth(config: AuthConfig) -> RegistryAuth:
+    """The API's credentials (decoded at the API boundary) as the registry client's."""
+    return RegistryAuth(username=config.username or "", password=config.password or "",
+                        serveraddress=config.serveraddress or "",
+                        identitytoken=config.identitytoken or "",
+                        registrytoken=config.registrytoken or "")

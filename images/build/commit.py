@@ -12,12 +12,10 @@ import os
 import tarfile
 import tempfile
 from collections.abc import Callable
-from typing import Any, BinaryIO
+from typing import Any
 
 from pydocker.engine.timeutil import rfc3339_now
 from pydocker.images.image import import_document
-from pydocker.images.layerdiff import upper_tar
-from pydocker.images.layers import chain_ids
 from pydocker.images.store import ImageStore
 
 JSON = dict[str, Any]
@@ -61,57 +59,21 @@ def child_document(store: ImageStore, parent_id: str, config: JSON, container_co
 def add_layer(store: ImageStore, parent_id: str, write: Callable[[tarfile.TarFile], None]
               ) -> str:
     """A layer whose tar ``write`` fills, over ``parent_id``'s chain; its diff ID."""
-    parent_chain = None
-    if parent_id:
-        chains = chain_ids(store.get(parent_id).diff_ids)
-        parent_chain = chains[-1] if chains else None
     with tempfile.TemporaryFile(dir=store.scratch) as spool:
         with tarfile.open(fileobj=spool, mode="w|", format=tarfile.PAX_FORMAT) as tar:
             write(tar)
         spool.seek(0)
-        diff_id, _ = store.add_layer(spool, parent_chain)
+        diff_id, _ = store.add_layer(spool, store.top_chain(parent_id))
     return diff_id
 
 
 def add_upper(store: ImageStore, parent_id: str, upper: str) -> str | None:
     """A layer from a RUN container's writable layer, None when it changed nothing.
 
-    The runtime's own files (/etc/hosts, hostname, resolv.conf: bind-mount targets it
-    makes in that layer) are left out, as dockerd keeps them in its init layer."""
-    with tempfile.TemporaryFile(dir=store.scratch) as raw, \
-            tempfile.TemporaryFile(dir=store.scratch) as spool:
-        upper_tar(upper, raw)
-        raw.seek(0)
-        if not _without_runtime_files(raw, spool):
-            return None
-        spool.seek(0)
-        parent_chain = None
-        if parent_id:
-            chains = chain_ids(store.get(parent_id).diff_ids)
-            parent_chain = chains[-1] if chains else None
-        diff_id, _ = store.add_layer(spool, parent_chain)
-    return diff_id
-
-
-def _without_runtime_files(raw: BinaryIO, out: BinaryIO) -> int:
-    kept = 0
-    held: tarfile.TarInfo | None = None  # "etc": written only if something under it is
-    with tarfile.open(fileobj=raw, mode="r|") as src, \
-            tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as dst:
-        for member in src:
-            name = member.name.strip("/")
-            if name in RUNTIME_FILES:
-                continue
-            if name == "etc" and member.isdir():
-                held = member
-                continue
-            if held is not None and name.startswith("etc/"):
-                dst.addfile(held)
-                kept += 1
-                held = None
-            dst.addfile(member, src.extractfile(member) if member.isreg() else None)
-            kept += 1
-    return kept
+    The runtime's own files (/etc/hosts, hostname, resolv.conf) are left out, as dockerd
+    keeps them in its init layer."""
+    return store.add_upper_layer(upper, parent_id, leave_out=RUNTIME_FILES,
+                                 none_if_empty=True)
 
 
 def cache_key(config: JSON) -> JSON:

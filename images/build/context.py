@@ -1,10 +1,10 @@
 """The build context: the client's tar unpacked into a private directory, and the sources
 COPY/ADD name in it.
 
-The tar is hostile input: names with ``..`` or a leading ``/`` are refused by the same
-extractor ``docker cp`` uses; symlinks stay as they are and are followed only inside the
-context (an absolute target is read from the context's root, as moby's
-FollowSymlinkInScope does), so nothing outside it is ever read.
+The tar is hostile input: the layer extractor (images.archive) unpacks it, refusing names
+with ``..`` by the rule ``docker cp``'s extractor applies; symlinks stay as they are and
+are followed only inside the context (an absolute target is read from the context's root,
+as moby's FollowSymlinkInScope does), so nothing outside it is ever read.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import shutil
 import stat
 import tarfile
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -43,12 +44,9 @@ class Context:
         scratch.mkdir(parents=True, exist_ok=True)
         ctx = cls(Path(tempfile.mkdtemp(prefix="build-", dir=scratch)))
         try:
-            ex = Extractor(ctx.root, owner=None, whiteouts=False)
             with tarfile.open(fileobj=decompressing(stream), mode="r|", encoding="utf-8",
                               errors="surrogateescape") as tar:
-                while (member := _next_member(tar)) is not None:
-                    ex.add(tar, member)
-            ex.finish()
+                Extractor(ctx.root, whiteouts=False).extract(tar, _unpadded_members(tar))
             ignore = ctx.root / ".dockerignore"
             if ignore.is_file() and not ignore.is_symlink():
                 ctx.ignore = Matcher(read_patterns(ignore.read_text(errors="replace")))
@@ -148,16 +146,20 @@ def _path_match(pattern: str, path: str) -> bool:
         fnmatch.fnmatchcase(name, part) for part, name in zip(want, have, strict=True))
 
 
-def _next_member(tar: tarfile.TarFile) -> tarfile.TarInfo | None:
-    """The next member; a stream that stops right after a member's data (the docker CLI's
+def _unpadded_members(tar: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
+    """The members; a stream that stops right after a member's data (the docker CLI's
     ``-f -`` context has neither padding nor end blocks) ends there, as Go's reader lets
     it. A member cut short still fails when its data is read."""
-    try:
-        return tar.next()
-    except tarfile.ReadError as exc:
-        if str(exc) == "unexpected end of data":
-            return None
-        raise
+    while True:
+        try:
+            member = tar.next()
+        except tarfile.ReadError as exc:
+            if str(exc) == "unexpected end of data":
+                return
+            raise
+        if member is None:
+            return
+        yield member
 
 
 def _tree(real: str, rel: str, ignore: Matcher) -> list[tuple[str, str]]:

@@ -1,5 +1,7 @@
-"""The engine's registry side: pull, push, login and distribution inspect, each over a
-client session of its own, with one download manager (and upload limit) for the daemon.
+"""The engine's registry side: pull, push, login, search and distribution inspect, over
+one HTTP session for the daemon's lifetime, with one download manager (and upload limit).
+A layer transfer shared between pulls outlives the pull that started it, so it cannot run
+on that pull's own session.
 
 Pull and push answer as async generators of progress records. Everything that can fail
 before the first record (a bad reference, a missing manifest, bad credentials, an
@@ -21,7 +23,7 @@ from pydocker.engine.errors import EngineError, InvalidParameter
 from .. import reference
 from ..layers import StagedLayer
 from ..reference import Reference
-from ..registry import RegistryAuth, RegistryClient, RetryPolicy, decode_registry_auth
+from ..registry import RegistryAuth, RegistryClient, RetryPolicy
 from ..registry.certs import CERTS_D
 from ..registry.platforms import Platform, host_platform, parse_platform
 from ..registry.transport import mirror_endpoint
@@ -58,6 +60,22 @@ class Distribution:
                                          options.max_concurrent_downloads)
         self.upload_slots = asyncio.Semaphore(max(1, options.max_concurrent_uploads))
         self.metadata = BlobMetadata(store.root / "distribution.json")
+        self._http: aiohttp.ClientSession | None = None
+
+    def session(self) -> aiohttp.ClientSession:
+        """The daemon's registry session, made on first use (it needs the running loop).
+
+        Without a cookie jar: one client's registry cookies must not reach another's
+        requests (each request stands alone, as with Go's http.Client in dockerd)."""
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
+        return self._http
+
+    async def close(self) -> None:
+        """At daemon shutdown: the session's connections go."""
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
 
     def reconfigure(self, options: RegistryOptions) -> None:
         """New settings for pulls and pushes that start from now on (SIGHUP's reload)."""
@@ -68,84 +86,75 @@ class Distribution:
     def _stage(self, stream: BinaryIO, source: Path) -> StagedLayer:
         return self.store.stage_layer(stream, source_file=source)
 
-    def client(self, session: aiohttp.ClientSession, domain: str,
-               auth: RegistryAuth) -> RegistryClient:
-        return RegistryClient(session, domain, auth,
+    def client(self, domain: str, auth: RegistryAuth) -> RegistryClient:
+        return RegistryClient(self.session(), domain, auth,
                               insecure_registries=self.options.insecure_registries,
                               retry=self.options.retry, certs_root=self.options.certs_dir)
 
     async def pull(self, from_image: str, tag: str, platform: str,
-                   auth_header: str | None) -> AsyncGenerator[Record, None]:
+                   auth: RegistryAuth) -> AsyncGenerator[Record, None]:
         """``docker pull``: a tag, a digest, or every tag (no tag given)."""
         ref = name_only(from_image, tag)
         wanted = parse_platform(platform) if platform else host_platform()
-        auth = auth_or_anonymous(auth_header)
-        async with aiohttp.ClientSession() as session:
-            client, targets = await self._resolve(session, ref, auth, wanted)
+        client, targets = await self._resolve(ref, auth, wanted)
 
-            async def work(emit: Emit) -> None:
-                puller = Puller(self.store, self.downloads, client, self.metadata, emit)
-                updated = [await puller.pull(target) for target in targets]
-                emit({"status": status_line(ref, any(updated))})
-                self.on_event("pull", ref.familiar(), ref.familiar_repository)
+        async def work(emit: Emit) -> None:
+            puller = Puller(self.store, self.downloads, client, self.metadata, emit)
+            updated = [await puller.pull(target) for target in targets]
+            emit({"status": status_line(ref, any(updated))})
+            self.on_event("pull", ref.familiar(), ref.familiar_repository)
 
-            async for record in relay(work):
-                yield record
+        async for record in relay(work):
+            yield record
 
-    async def _resolve(self, session: aiohttp.ClientSession, ref: Reference,
-                       auth: RegistryAuth, wanted: Platform
+    async def _resolve(self, ref: Reference, auth: RegistryAuth, wanted: Platform
                        ) -> tuple[RegistryClient, list[Target]]:
         """The client and images to pull: from the first Docker Hub mirror that has them
         (dockerd's fall-back order), else from the reference's own registry."""
         if ref.domain == reference.DEFAULT_DOMAIN:
             for mirror in self.options.registry_mirrors:
                 client = RegistryClient(
-                    session, ref.domain, auth, retry=self.options.retry,
+                    self.session(), ref.domain, auth, retry=self.options.retry,
                     endpoint=mirror_endpoint(mirror, self.options.insecure_registries))
                 try:
                     return client, await _targets(client, ref, wanted)
                 except EngineError:
                     continue  # not there, or the mirror is down: the next, then the origin
-        client = self.client(session, ref.domain, auth)
+        client = self.client(ref.domain, auth)
         return client, await _targets(client, ref, wanted)
 
-    async def push(self, name: str, tag: str, auth_header: str | None
+    async def push(self, name: str, tag: str, auth: RegistryAuth
                    ) -> AsyncGenerator[Record, None]:
         """``docker push``: one tag, or every tag of the repository (no tag given)."""
         ref = name_only(name, tag)
         if ref.digest:
             raise InvalidParameter("cannot push a digest reference")
-        auth = auth_or_anonymous(auth_header)
-        async with aiohttp.ClientSession() as session:
-            client = self.client(session, ref.domain, auth)
+        client = self.client(ref.domain, auth)
 
-            async def work(emit: Emit) -> None:
-                emit(progress.message(f"The push refers to repository [{ref.repository}]"))
-                pusher = Pusher(self.store, client, self.metadata, self.upload_slots, emit)
-                for tag_name, image_id in await asyncio.to_thread(tags_to_push, self.store,
-                                                                   ref):
-                    await pusher.push(ref, tag_name, image_id)
-                self.on_event("push", ref.familiar(), ref.familiar_repository)
+        async def work(emit: Emit) -> None:
+            emit(progress.message(f"The push refers to repository [{ref.repository}]"))
+            pusher = Pusher(self.store, client, self.metadata, self.upload_slots, emit)
+            for tag_name, image_id in await asyncio.to_thread(tags_to_push, self.store, ref):
+                await pusher.push(ref, tag_name, image_id)
+            self.on_event("push", ref.familiar(), ref.familiar_repository)
 
-            async for record in relay(work):
-                yield record
+        async for record in relay(work):
+            yield record
 
     async def login(self, auth: RegistryAuth) -> dict[str, str]:
         """``POST /auth``: the credentials checked against the registry they name."""
         domain = remote.server_domain(auth.serveraddress)
-        async with aiohttp.ClientSession() as session:
-            client = RegistryClient(session, domain, auth, offline_token=True,
-                                    insecure_registries=self.options.insecure_registries,
-                                    certs_root=self.options.certs_dir)
-            token = await client.login()
+        client = RegistryClient(self.session(), domain, auth, offline_token=True,
+                                insecure_registries=self.options.insecure_registries,
+                                certs_root=self.options.certs_dir)
+        token = await client.login()
         return {"IdentityToken": token, "Status": "Login Succeeded"}
 
-    async def inspect(self, name: str, auth_header: str | None) -> dict[str, Any]:
+    async def inspect(self, name: str, auth: RegistryAuth) -> dict[str, Any]:
         """``GET /distribution/{name}/json``."""
         ref = reference.parse(name)
-        async with aiohttp.ClientSession() as session:
-            client = self.client(session, ref.domain, auth_or_anonymous(auth_header))
-            return await remote.inspect(client, ref.path, ref.digest or ref.tag)
+        client = self.client(ref.domain, auth)
+        return await remote.inspect(client, ref.path, ref.digest or ref.tag)
 
     async def search(self, term: str, limit: int, filters: dict[str, list[str]]
                      ) -> list[dict[str, Any]]:
@@ -154,8 +163,7 @@ class Distribution:
         first, sep, rest = term.partition("/")
         if sep and ("." in first or ":" in first or first == "localhost"):
             index, query = first, rest
-        async with aiohttp.ClientSession() as session:
-            results = await remote.search(session, index, query, limit or 25)
+        results = await remote.search(self.session(), index, query, limit or 25)
         return [r for r in results if _search_match(r, filters)]
 
 
@@ -189,11 +197,3 @@ async def relay(work: Callable[[Emit], Awaitable[None]]) -> AsyncGenerator[Recor
     finally:
         task.cancel()
 
-
-def auth_or_anonymous(header: str | None) -> RegistryAuth:
-    """X-Registry-Auth as dockerd reads it for pull, push and distribution inspect:
-    credentials it cannot decode mean an anonymous request, not an error."""
-    try:
-        return decode_registry_auth(header)
-    except InvalidParameter:
-        return RegistryAuth()

@@ -7,15 +7,13 @@ as docker/distribution's ``registry/client/auth`` does: a GET with basic credent
 an identity (refresh) token is held or OAuth is forced, a POST of an OAuth2 form. Tokens are
 cached per scope until they expire.
 
-Credentials reach the engine in the API's ``X-Registry-Auth`` header: base64url JSON (docker-py
-pads it, the Go CLI's ``base64.URLEncoding`` too; other clients drop the padding or use the
-plain alphabet, and dockerd tolerates all of them).
+Credentials reach the engine in the API's ``X-Registry-Auth`` header, which the API decodes
+(api.models.auth); here they arrive as a ``RegistryAuth``.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import re
 import time
@@ -24,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import aiohttp
-from pydocker.engine.errors import InvalidParameter, Unauthorized
+from pydocker.engine.errors import Unauthorized
 
 CLIENT_ID = "docker"  # dockerd's OAuth client_id (registry.AuthClientID)
 MIN_TOKEN_LIFETIME = 60  # seconds; distribution assumes at least this when expires_in is absent
@@ -84,31 +82,6 @@ class RegistryAuth:
     @property
     def has_password(self) -> bool:
         return bool(self.username and self.password)
-
-
-def decode_registry_auth(header: str | None) -> RegistryAuth:
-    """Decode ``X-Registry-Auth``; an empty or absent header means anonymous."""
-    if not header or not header.strip():
-        return RegistryAuth()
-    text = header.strip().replace("-", "+").replace("_", "/")  # either alphabet
-    try:
-        raw = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
-        data = json.loads(raw)
-    except (binascii.Error, ValueError) as exc:
-        raise InvalidParameter(f"invalid X-Registry-Auth header: {exc}") from exc
-    if not isinstance(data, dict):
-        raise InvalidParameter("invalid X-Registry-Auth header: not a JSON object")
-    lowered = {str(k).lower(): v for k, v in data.items()}
-    return RegistryAuth(**{name: str(lowered.get(name) or "") for name in (
-        "username", "password", "serveraddress", "identitytoken", "registrytoken")})
-
-
-def encode_registry_auth(auth: RegistryAuth) -> str:
-    """The header value docker-py would send (used by tests and the CLI side)."""
-    data = {"username": auth.username, "password": auth.password,
-            "serveraddress": auth.serveraddress, "identitytoken": auth.identitytoken,
-            "registrytoken": auth.registrytoken}
-    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode()
 
 
 def basic_header(username: str, password: str) -> str:

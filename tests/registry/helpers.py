@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import gzip
 import io
@@ -81,13 +82,18 @@ async def push_image(client: RegistryClient, repository: str, tag: str,
     return PushedImage(config, layers, manifest, digest, architecture)
 
 
+HOLD_ABOVE = 100_000  # bytes: layer blobs in the tests that hold one, never a config
+
+
 class FaultProxy:
     """Forwards to a registry; can cut the first blob download short or corrupt blobs."""
 
     def __init__(self, upstream: str, mode: str) -> None:
         self.upstream = upstream
-        # "drop-once" | "drop-always" | "corrupt" | "corrupt-manifest" | "redirect"
+        # "drop-once" | "drop-always" | "corrupt" | "corrupt-manifest" | "redirect" | "hold"
         self.mode = mode
+        # "hold": a layer blob (not a small config) stops half-way until ``release`` is set.
+        self.held, self.release = asyncio.Event(), asyncio.Event()
         self.blob_requests: list[str] = []   # the Range header of each blob GET ("" if none)
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -128,6 +134,8 @@ class FaultProxy:
                 body = bytes([body[0] ^ 0xFF]) + body[1:]
             dropping = self.mode == "drop-always" or (
                 self.mode == "drop-once" and len(self.blob_requests) == 1)
+            if is_blob and self.mode == "hold" and len(body) > HOLD_ABOVE:
+                return await self._hold(request, upstream.status, out_headers, body)
             if is_blob and dropping:
                 response = web.StreamResponse(status=upstream.status, headers=out_headers)
                 response.content_length = len(body)
@@ -137,6 +145,17 @@ class FaultProxy:
                 request.transport.close()
                 return response
             return web.Response(status=upstream.status, headers=out_headers, body=body)
+
+    async def _hold(self, request: web.Request, status: int, headers: dict[str, str],
+                    body: bytes) -> web.StreamResponse:
+        response = web.StreamResponse(status=status, headers=headers)
+        response.content_length = len(body)
+        await response.prepare(request)
+        await response.write(body[:len(body) // 2])
+        self.held.set()
+        await self.release.wait()
+        await response.write(body[len(body) // 2:])
+        return response
 
 
 def write_htpasswd(path: Path, user: str, password: str) -> str:

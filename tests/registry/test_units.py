@@ -1,17 +1,13 @@
-"""Pure unit tests: challenges, X-Registry-Auth, platforms, manifests, endpoints, errors."""
+"""Pure unit tests: challenges, platforms, manifests, endpoints, errors."""
 
 from __future__ import annotations
 
-import base64
 import json
 
 import pytest
 from pydocker.engine.errors import InvalidParameter, NotFound, Unauthorized
 from pydocker.images.registry import (
     Platform,
-    RegistryAuth,
-    decode_registry_auth,
-    encode_registry_auth,
     parse_challenges,
     parse_manifest,
     parse_platform,
@@ -63,40 +59,6 @@ def test_challenge_quoting_and_case() -> None:
     assert challenge.scheme == "bearer"
     assert challenge.realm == 'a "quoted" realm' and challenge.service == "svc"
     assert parse_challenges("") == []
-
-
-# --- X-Registry-Auth ------------------------------------------------------------------
-
-AUTH = {"username": "alice", "password": "p?>w~", "serveraddress": "127.0.0.1:5000"}
-
-
-def test_registry_auth_docker_py_urlsafe() -> None:
-    header = base64.urlsafe_b64encode(json.dumps(AUTH).encode()).decode()
-    assert decode_registry_auth(header) == RegistryAuth("alice", "p?>w~", "127.0.0.1:5000")
-
-
-@pytest.mark.parametrize("encode", [base64.b64encode, base64.urlsafe_b64encode])
-def test_registry_auth_without_padding_and_either_alphabet(encode) -> None:
-    header = encode(json.dumps(AUTH).encode()).decode().rstrip("=")
-    assert decode_registry_auth(header).password == "p?>w~"
-
-
-def test_registry_auth_tokens_and_keys_of_any_case() -> None:
-    data = {"IdentityToken": "refresh", "RegistryToken": "bearer", "ServerAddress": "x"}
-    decoded = decode_registry_auth(base64.urlsafe_b64encode(json.dumps(data).encode()).decode())
-    assert decoded == RegistryAuth(serveraddress="x", identitytoken="refresh",
-                                   registrytoken="bearer")
-
-
-def test_registry_auth_empty_round_trip_and_garbage() -> None:
-    assert decode_registry_auth(None) == RegistryAuth()
-    assert decode_registry_auth("  ") == RegistryAuth()
-    auth = RegistryAuth("u", "p", "s", "i", "r")
-    assert decode_registry_auth(encode_registry_auth(auth)) == auth
-    with pytest.raises(InvalidParameter):
-        decode_registry_auth("not base64 !!")
-    with pytest.raises(InvalidParameter):
-        decode_registry_auth(base64.b64encode(b"[1, 2]").decode())
 
 
 # --- platforms ------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from pydocker.api.server.responses import json_response
 from pydocker.engine import errors
 
 from ..backend import BUILD
-from ..params import filters, query_bool, query_int
+from ..params import filters, query_bool, query_int, registry_config
 from ..streams import json_progress, request_body
 
 # BuildKit's keys, plus the label ones dockerd lets through (`docker system prune --filter
@@ -56,7 +56,7 @@ def build_query(request: web.Request) -> BuildQuery:
         "quiet": query_bool(request, "q"),
         "pull": query_bool(request, "pull"),
         "target": request.query.get("target", ""),
-        "registry_config": request.headers.get("X-Registry-Config", ""),
+        "registry_config": registry_config(request),
         "platform": request.query.get("platform", ""),
         "remote": request.query.get("remote", ""),
         "network_mode": request.query.get("networkmode", ""),

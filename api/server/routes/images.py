@@ -7,7 +7,7 @@ from pydocker.api.server.responses import json_response
 from pydocker.engine import errors
 
 from ..backend import IMAGES
-from ..params import filters, query_bool
+from ..params import filters, query_bool, registry_auth
 from ..streams import json_progress, request_body, stream_tar
 from .distribution import ROUTES as DISTRIBUTION_ROUTES
 
@@ -17,7 +17,7 @@ async def post_images_create(request: web.Request) -> web.StreamResponse:
         return await json_progress(request, request.app[IMAGES].image_pull(
             request.query.get("fromImage", ""), tag=request.query.get("tag", ""),
             platform=request.query.get("platform", ""),
-            auth=request.headers.get("X-Registry-Auth")))
+            auth=registry_auth(request)))
     if request.query["fromSrc"] != "-":
         raise errors.Unimplemented("importing from a URL is not supported; send the tar as the body")
     async with request_body(request) as stream:
@@ -31,7 +31,7 @@ async def post_images_create(request: web.Request) -> web.StreamResponse:
 async def post_image_push(request: web.Request) -> web.StreamResponse:
     return await json_progress(request, request.app[IMAGES].image_push(
         request.match_info["name"], tag=request.query.get("tag", ""),
-        auth=request.headers.get("X-Registry-Auth")))
+        auth=registry_auth(request)))
 
 
 async def post_images_load(request: web.Request) -> web.StreamResponse:
