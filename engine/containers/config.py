@@ -48,6 +48,8 @@ def merge_image_config(user: dict[str, Any], image: dict[str, Any]) -> dict[str,
             conf["Cmd"] = image.get("Cmd")
         if conf["Entrypoint"] is None:
             conf["Entrypoint"] = image.get("Entrypoint")
+    if conf["Entrypoint"] == [""]:  # `--entrypoint ''`: the image's is cleared (moby)
+        conf["Entrypoint"] = None
     if image.get("Healthcheck") and not conf["Healthcheck"]:
         conf["Healthcheck"] = image["Healthcheck"]
     if not conf["WorkingDir"]:

@@ -75,7 +75,8 @@ class ExecService:
             return
         reader, writer = process.reader, process.writer
         stdin = bool(e.config.get("AttachStdin"))
-        keys = parse_detach_keys(e.config.get("DetachKeys")) if stdin else None
+        on_tty = stdin and bool(e.config.get("Tty"))  # piped stdin is data (dockerd)
+        keys = parse_detach_keys(e.config.get("DetachKeys")) if on_tty else None
         await relay(conn, reader, writer if stdin else None, detach_keys=keys)
         # The CLI asks for ExitCode right after the stream closes: know it first.
         await self._finish(c, e, process)

@@ -11,7 +11,7 @@ from .state import ContainerState
 
 HOST_CONFIG_DEFAULTS: dict[str, Any] = {
     "Binds": None, "ContainerIDFile": "", "LogConfig": {"Type": "json-file", "Config": {}},
-    "NetworkMode": "bridge", "PortBindings": {}, "RestartPolicy": {"Name": "no",
+    "NetworkMode": "default", "PortBindings": {}, "RestartPolicy": {"Name": "no",
                                                                     "MaximumRetryCount": 0},
     "AutoRemove": False, "VolumeDriver": "", "VolumesFrom": None, "ConsoleSize": [0, 0],
     "CapAdd": None, "CapDrop": None, "CgroupnsMode": "host", "Dns": [], "DnsOptions": [],
@@ -33,9 +33,10 @@ HOST_CONFIG_DEFAULTS: dict[str, Any] = {
 
 
 def host_config(c: Container) -> dict[str, Any]:
+    """What the client sent over Docker's zero values: an unset NetworkMode reads
+    "default", as dockerd stores it, and "default" is never rewritten to "bridge"."""
     hc = {**HOST_CONFIG_DEFAULTS, **c.host_config}
-    if not hc.get("NetworkMode") or hc["NetworkMode"] == "default":
-        hc["NetworkMode"] = "bridge"
+    hc["NetworkMode"] = hc.get("NetworkMode") or "default"
     return hc
 
 

@@ -101,11 +101,13 @@ class ContainerMethods:
 
     async def container_inspect(self, ref: str, size: bool) -> JSON:
         c = self._containers.store.get(ref)
-        sizes = None
-        if size:
-            rw = await asyncio.to_thread(rw_size, c)
-            sizes = {"rw": rw, "rootfs": rw + self._image_size(c.image_id)}
+        sizes = await self._sizes(c) if size else None
         return views.inspect(c, self._containers.paths.inspect_paths(c.id), sizes)
+
+    async def _sizes(self, c: Container) -> dict[str, int]:
+        """SizeRw (the writable layer's files) and SizeRootFs (that plus the image)."""
+        rw = await asyncio.to_thread(rw_size, c)
+        return {"rw": rw, "rootfs": rw + self._image_size(c.image_id)}
 
     def _image_size(self, image_id: str) -> int:
         try:
@@ -130,8 +132,11 @@ class ContainerMethods:
         out = listing.summaries(selected, lambda c: c.config.get("Image", ""),
                                 self._containers.now_ns())
         link_names = links.names_by_target(everything)  # dockerd lists them among Names
-        for summary in out:
+        for c, summary in zip(selected, out, strict=True):
             summary["Names"] += link_names.get(summary["Id"], [])
+            if size:
+                sizes = await self._sizes(c)
+                summary["SizeRw"], summary["SizeRootFs"] = sizes["rw"], sizes["rootfs"]
         return out
 
     async def containers_prune(self, filters: dict[str, list[str]]) -> JSON:

@@ -106,6 +106,8 @@ def _mount_special(at: Callable[[str], str], spec: Spec) -> None:
     try:
         for name, major, minor in DEVICES:
             os.mknod(os.path.join(dev, name), stat.S_IFCHR | 0o666, os.makedev(major, minor))
+        if spec.get("privileged"):
+            _copy_host_devices(dev)
     finally:
         os.umask(old)
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
@@ -118,6 +120,30 @@ def _mount_special(at: Callable[[str], str], spec: Spec) -> None:
     sc.mount("shm", at("dev/shm"), "tmpfs", sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC,
              f"mode=1777,size={shm}")
     sc.mount("mqueue", at("dev/mqueue"), "mqueue", sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC)
+
+
+# Never copied from the host's /dev: runc's HostDevices skips these (mounts or links of
+# their own, made here too).
+_HOST_DEV_SKIPPED = {"pts", "shm", "fd", "mqueue", ".lxc", ".lxd-mounts", "console", "ptmx"}
+
+
+def _copy_host_devices(dev: str) -> None:
+    """--privileged: every character and block device of the host's /dev, with its mode
+    and owner (runc's HostDevices); read before pivot_root, while /dev is the host's."""
+    for top, dirs, files in os.walk("/dev"):
+        dirs[:] = [d for d in dirs if d not in _HOST_DEV_SKIPPED]
+        rel = os.path.relpath(top, "/dev")
+        for name in files:
+            if rel == "." and name in _HOST_DEV_SKIPPED:
+                continue
+            st = os.lstat(os.path.join(top, name))
+            if not (stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)):
+                continue
+            where = os.path.normpath(os.path.join(dev, rel, name))
+            os.makedirs(os.path.dirname(where), 0o755, exist_ok=True)
+            if not os.path.lexists(where):
+                os.mknod(where, st.st_mode, st.st_rdev)
+                os.chown(where, st.st_uid, st.st_gid)
 
 
 def mount_user(root: str, m: Mount) -> None:
