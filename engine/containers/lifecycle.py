@@ -275,7 +275,7 @@ class Lifecycle:
         if c.state.status is ContainerState.PAUSED:
             raise Conflict(f"Container {c.id} is already paused")
         if not c.state.status.can_pause():
-            raise Conflict(f"Container {c.id} is not running")
+            raise Conflict(f"container {c.id} is not running")
         await self._freeze(c, frozen=True)
 
     async def unpause(self, ref: str) -> None:
@@ -288,11 +288,11 @@ class Lifecycle:
         """Freeze (or thaw) the container's cgroup: docker pause / unpause."""
         shim = self.live.shims.get(c.id)
         if shim is None:  # it exited between the caller's check and now
-            raise Conflict(f"Container {c.id} is not running")
+            raise Conflict(f"container {c.id} is not running")
         await (shim.pause() if frozen else shim.resume())
         expected = ContainerState.RUNNING if frozen else ContainerState.PAUSED
         if c.state.status is not expected:  # it exited while the cgroup was (un)frozen
-            raise Conflict(f"Container {c.id} is not running")
+            raise Conflict(f"container {c.id} is not running")
         c.state.become(ContainerState.PAUSED if frozen else ContainerState.RUNNING)
         self.parts.store.save(c)
         self._publish(c, "pause" if frozen else "unpause")

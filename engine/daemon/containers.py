@@ -94,7 +94,7 @@ class ContainerMethods:
         c = self._containers.store.get(ref)
         shim = self._containers.shims.get(c.id)
         if shim is None:
-            raise Conflict(f"Container {c.id} is not running")
+            raise Conflict(f"container {c.id} is not running")
         await shim.resize(height, width)
 
     # --- views ------------------------------------------------------------------------
@@ -121,7 +121,7 @@ class ContainerMethods:
             return True
         try:
             return self._image_store.get(ref).id == c.image_id
-        except NotFound:
+        except (NotFound, InvalidParameter):  # dockerd ignores an ancestor it cannot find
             return fnmatch.fnmatch(c.config.get("Image", ""), ref)
 
     async def container_list(self, *, all_: bool, limit: int | None, size: bool,
@@ -159,7 +159,7 @@ class ContainerMethods:
         from pydocker.engine.containers.top import top
         c = self._containers.store.get(ref)
         if not c.state.running:
-            raise Conflict(f"Container {c.id} is not running")
+            raise Conflict(f"container {c.id} is not running")
         return await top(c.state.pid, ps_args)
 
     async def container_changes(self, ref: str) -> list[JSON] | None:

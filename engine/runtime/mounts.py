@@ -113,6 +113,8 @@ def _mount_special(at: Callable[[str], str], spec: Spec) -> None:
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
                          ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2"),
                          ("ptmx", "pts/ptmx"), ("core", "/proc/kcore")):
+        if name == "core" and not os.path.exists("/proc/kcore"):
+            continue  # a kernel without CONFIG_PROC_KCORE: runc makes no /dev/core either
         os.symlink(target, os.path.join(dev, name))
     sc.mount("devpts", at("dev/pts"), "devpts", sc.MS_NOSUID | sc.MS_NOEXEC,
              "newinstance,ptmxmode=0666,mode=0620,gid=5")
