@@ -17,7 +17,7 @@ from pydocker.engine.host.sysinfo import CgroupInfo
 from pydocker.engine.timeutil import rfc3339_now
 
 from . import config as cfg
-from . import initlayer, links, logconfig, names, resources
+from . import initlayer, links, logconfig, names, namespaces, resources
 from .context import Collaborators
 from .model import Container
 
@@ -56,6 +56,7 @@ async def create(parts: Collaborators, cgroup_info: CgroupInfo, name: str | None
     image = await asyncio.to_thread(images.get, image_ref)
     config = cfg.merge_image_config(body, image.config)
     config["Image"] = image_ref
+    namespaces.check_at_create(config, host_config, store.get)
     path, args = cfg.entrypoint_and_args(config)
     container_id = secrets.token_hex(32)
     if not config.get("Hostname"):

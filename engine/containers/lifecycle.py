@@ -29,7 +29,7 @@ from pydocker.engine.runtime.errors import RuntimeFailure
 from pydocker.engine.timeutil import rfc3339_now
 
 from . import config as cfg
-from . import links, logconfig, resources, spec, users
+from . import links, logconfig, namespaces, resources, spec, users
 from .context import Collaborators, LiveState
 from .model import Container
 from .protocols import ShimHandle
@@ -118,6 +118,7 @@ class Lifecycle:
     async def _start_process(self, c: Container) -> None:
         runtime, paths = self.parts.runtime, self.parts.paths
         async with contextlib.AsyncExitStack() as undo:
+            shared = namespaces.resolve(c.host_config, self.parts.store.get)
             paths.bundle(c.id).mkdir(parents=True, exist_ok=True)
             linked = links.resolve(c, self.parts.store.get) if _legacy_links(c) else []
             netns, mounts = await self.sandbox.enter(c, undo, links.hosts_entries(linked))
@@ -130,7 +131,7 @@ class Lifecycle:
                 log_path=paths.json_log(c.id) if logconfig.keeps_logs(c.host_config)
                 else Path(os.devnull),
                 mounts=mounts, user=user, cgroup_parent=self.cgroup_parent,
-                init_path=init_path() if c.host_config.get("Init") else None)
+                init_path=init_path() if c.host_config.get("Init") else None, shared=shared)
             shim = await self._create_shim(runtime_spec)
             undo.push_async_callback(runtime.delete, c.id)
             await self.live.connect_parked(c.id, shim)

@@ -66,7 +66,9 @@ def _profile(value: str) -> Any:
 def build(*, container_id: str, config: dict[str, Any], host_config: dict[str, Any],
           argv: list[str], hostname: str, rootfs: dict[str, Any], bundle: Path, log_path: Path,
           netns: str, mounts: list[dict[str, Any]], user: dict[str, Any],
-          cgroup_parent: str, init_path: str | None) -> dict[str, Any]:
+          cgroup_parent: str, init_path: str | None,
+          shared: dict[str, str] | None = None) -> dict[str, Any]:
+    """``shared``: the ipc, pid and uts namespaces (namespaces.resolve); new by default."""
     privileged = bool(host_config.get("Privileged"))
     nnp, seccomp = security_options(host_config)
     shm = host_config.get("ShmSize") or 64 * 1024 * 1024
@@ -88,7 +90,8 @@ def build(*, container_id: str, config: dict[str, Any], host_config: dict[str, A
         "console_size": [x for x in (host_config.get("ConsoleSize") or []) if x] or None,
         "open_stdin": bool(config.get("OpenStdin")),
         "stdin_once": bool(config.get("StdinOnce")),
-        "namespaces": {"net": netns, "ipc": "new", "uts": "new", "pid": "new"},
+        "namespaces": {"ipc": "new", "uts": "new", "pid": "new", **(shared or {}),
+                       "net": netns},
         "mounts": mounts,
         "capabilities": capabilities(host_config),
         "privileged": privileged,

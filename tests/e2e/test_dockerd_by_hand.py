@@ -215,3 +215,30 @@ def test_privileged_sees_the_hosts_devices(daemon: Daemon, busybox: str) -> None
     assert set(host) <= set(seen)
     plain = daemon.cli("run", "--rm", "busybox", "ls", "/dev").stdout.split()
     assert len(plain) < len(seen)
+
+
+def test_ipc_pid_and_uts_modes(daemon: Daemon, client: docker.DockerClient,
+                               busybox: str) -> None:
+    """--ipc/--pid/--uts host share the host's namespaces; container:NAME another's (its
+    IPC only when that one is shareable); a hostname with --uts host is refused."""
+    for kind, flag in (("ipc", "--ipc"), ("pid", "--pid"), ("uts", "--uts")):
+        host = os.readlink(f"/proc/self/ns/{kind}")
+        out = daemon.cli("run", "--rm", flag, "host", "busybox", "readlink",
+                         f"/proc/self/ns/{kind}").stdout
+        assert out == f"{host}\n", kind
+    assert daemon.cli("run", "--rm", "--uts", "host", "busybox",
+                      "hostname").stdout == f"{os.uname().nodename}\n"
+    refused = daemon.cli("run", "--rm", "--uts", "host", "-h", "x", "busybox", "true",
+                         check=False)
+    assert "conflicting options: hostname and the UTS mode" in refused.stderr
+    with detached(client, ["sleep", "60"], ipc_mode="shareable") as donor, \
+            detached(client, ["sleep", "60"]) as private:
+        out = daemon.cli("run", "--rm", "--pid", f"container:{donor.id}", "--ipc",
+                         f"container:{donor.id}", "busybox", "sh", "-c",
+                         "tr '\\0' ' ' < /proc/1/cmdline; readlink /proc/self/ns/ipc").stdout
+        ipc = client.api.exec_start(client.api.exec_create(
+            donor.id, ["readlink", "/proc/self/ns/ipc"])).decode()
+        assert out == f"sleep 60 {ipc}"
+        refused = daemon.cli("run", "--rm", "--ipc", f"container:{private.id}", "busybox",
+                             "true", check=False)
+        assert "non-shareable IPC" in refused.stderr
