@@ -511,3 +511,59 @@ def test_network_ipam_shown_as_asked(sides: tuple[Side, Side]) -> None:
     ours, theirs = _both(sides, make)
     assert _text(json.dumps(ours, sort_keys=True), sides[0]) == \
         _text(json.dumps(theirs, sort_keys=True), sides[1])
+
+
+# --- docker-py: answers and list shapes ---------------------------------------------
+
+# Patterns over the list entries' key paths ("[].Key"), each with its API version.
+LIST_SHAPE_IGNORED = {
+    "[].NetworkSettings.Networks.*.DNSNames": "added in API 1.44",
+    "[].NetworkSettings.Networks.*.GwPriority": "added in API 1.48",
+    "[].ImageManifestDescriptor": "added in API 1.48",
+    "[].Health": "added to the list in API 1.50",
+    "[].Manifests": "added in API 1.47",
+    "[].Descriptor": "added in API 1.48",
+    "[].EnableIPv4": "added in API 1.47",
+}
+
+
+def test_docker_py_answers(sides: tuple[Side, Side]) -> None:
+    subnets = {name: subnet.replace("10.199.", "10.197.") for name, subnet in
+               _subnets(sides[0].run).items()}  # blocks of their own, as in the tests above
+
+    def answers(side: Side, client: docker.APIClient) -> dict[str, Any]:
+        net = side.name_for("network", "py-net")
+        pool = docker.types.IPAMPool(subnet=subnets[side.name],
+                                     gateway=subnets[side.name].replace(".0/24", ".1"))
+        client.create_network(net, ipam=docker.types.IPAMConfig(pool_configs=[pool]))
+        made = client.create_container(side.image, ["sh", "-c", "echo one; echo two; exit 3"],
+                                       name=side.name_for("container", "py"),
+                                       labels={LABEL: "", "k": "v"})
+        client.start(made["Id"])
+        waited = client.wait(made["Id"])
+        runner = client.create_container(side.image, ["sleep", "600"], labels={LABEL: ""},
+                                         name=side.name_for("container", "py-exec"),
+                                         host_config=client.create_host_config(
+                                             network_mode=net))
+        client.start(runner["Id"])
+        exec_id = client.exec_create(runner["Id"], ["sh", "-c", "echo in; exit 4"])["Id"]
+        out = client.exec_start(exec_id)
+        return {
+            "wait": waited,
+            "logs": client.logs(made["Id"], tail=1),
+            "exec": [out, client.exec_inspect(exec_id)["ExitCode"]],
+            "exec_inspect": shape(client.exec_inspect(exec_id)),
+            "list": shape(client.containers(all=True, filters={"label": "k=v"}),
+                          LIST_SHAPE_IGNORED),
+            "images": shape(client.images(side.image), LIST_SHAPE_IGNORED),
+            "volumes": shape(client.volumes(filters={"name": "pydt-diff-nosuch"})),
+            "networks": shape(client.networks(names=[net]), LIST_SHAPE_IGNORED),
+        }
+
+    ours, theirs = _both(sides, answers)
+    assert ours["wait"] == theirs["wait"] == {"StatusCode": 3, "Error": None}
+    assert ours["logs"] == theirs["logs"] == b"two\n"
+    assert ours["exec"] == theirs["exec"] == [b"in\n", 4]
+    for key in ("exec_inspect", "list", "images", "volumes", "networks"):
+        diffs = key_differences(ours[key], theirs[key])
+        assert not diffs, f"{key}: " + "\n".join(diffs)
