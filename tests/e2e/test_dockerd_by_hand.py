@@ -242,3 +242,15 @@ def test_ipc_pid_and_uts_modes(daemon: Daemon, client: docker.DockerClient,
         refused = daemon.cli("run", "--rm", "--ipc", f"container:{private.id}", "busybox",
                              "true", check=False)
         assert "non-shareable IPC" in refused.stderr
+
+
+def test_the_container_reads_its_own_cgroup_limits(daemon: Daemon, busybox: str) -> None:
+    """/sys/fs/cgroup shows the container's own cgroups, read-only, as runc mounts them
+    (a JVM or Go runtime sizes itself from there)."""
+    v2 = Path("/sys/fs/cgroup/cgroup.controllers").exists()
+    memory, pids = (("memory.max", "pids.max") if v2 else
+                    ("memory/memory.limit_in_bytes", "pids/pids.max"))
+    out = daemon.cli("run", "--rm", "-m", "64m", "--pids-limit", "50", "busybox", "sh", "-c",
+                     f"cat /sys/fs/cgroup/{memory} /sys/fs/cgroup/{pids}; "
+                     "mkdir /sys/fs/cgroup/pydt 2>/dev/null || echo read-only").stdout
+    assert out == "67108864\n50\nread-only\n"
