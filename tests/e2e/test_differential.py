@@ -596,3 +596,35 @@ def test_docker_py_answers(sides: tuple[Side, Side]) -> None:
     for key in ("exec_inspect", "list", "images", "volumes", "networks"):
         diffs = key_differences(ours[key], theirs[key])
         assert not diffs, f"{key}: " + "\n".join(diffs)
+
+
+def test_lifecycle_commands(sides: tuple[Side, Side]) -> None:
+    """create, start -a, wait, restart, rename, update, top, commit, tag, rmi, export."""
+    run = sides[0].run
+    c, renamed = f"pydt-diff-{run}-life", f"pydt-diff-{run}-life2"
+    image = f"pydt-diff-{run}-committed:v1"
+    for side in sides:
+        side.made += [("container", renamed), ("image", image)]
+        assert side.cli("create", *labelled(side, "life"), "IMG", "sh", "-c",
+                        "echo started; echo x > /made; exit 2").rc == 0
+    same(sides, "start", "-a", c)
+    same(sides, "wait", c)
+    same(sides, "inspect", "-f", "{{.State.Status}} {{.State.ExitCode}} {{.RestartCount}}", c)
+    same(sides, "rename", c, renamed)
+    same(sides, "update", "--memory", "32m", "--memory-swap", "64m", renamed)
+    same(sides, "inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}", renamed)
+    same(sides, "commit", "-c", "ENV PYDT=1", "-c", 'CMD ["cat", "/made"]', "-m", "msg",
+         renamed, image)
+    same(sides, "image", "inspect", "-f", "{{.Config.Env}} {{.Config.Cmd}} {{.Comment}} "
+         "{{len .RootFS.Layers}}", image)
+    same(sides, "run", "--rm", image)
+    same(sides, "history", "--format", "{{.CreatedBy}}|{{.Comment}}", image)
+    same(sides, "tag", image, f"pydt-diff-{run}-committed:v2")
+    same(sides, "rmi", f"pydt-diff-{run}-committed:v2")
+    same(sides, "export", "-o", "/dev/null", renamed)
+    for side in sides:
+        assert side.cli("run", "-d", *labelled(side, "life-top"), "IMG", "sleep", "600").rc == 0
+    top = f"pydt-diff-{run}-life-top"
+    same(sides, "top", top, "-o", "user,comm,args")  # host pids differ by nature
+    same(sides, "restart", "-t", "1", top)
+    same(sides, "inspect", "-f", "{{.State.Status}} {{.RestartCount}}", top)
