@@ -9,15 +9,17 @@ import fnmatch
 import json
 import os
 import re
+import secrets
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import docker
+import pytest
 
-from tests.e2e.harness import UnixHTTPConnection
+from tests.e2e.harness import Daemon, UnixHTTPConnection
 
 REFERENCE_SOCKET = "/var/run/docker.sock"
 LABEL = "pydt.diff"  # on every container the tests make, so teardown finds them all
@@ -199,3 +201,108 @@ def key_differences(ours: Any, theirs: Any, at: str = "") -> list[str]:
     if "NoneType" in (ours, theirs) or ours == theirs:
         return []
     return [f"{at}: {ours} vs {theirs}"]
+
+
+# --- the two engines, for a test module -----------------------------------------------
+
+
+def two_engines(daemon: Daemon, busybox_tar: bytes, tmp_path_factory: pytest.TempPathFactory
+                ) -> Iterator[tuple[Side, Side]]:
+    """The ``sides`` fixture (conftest.py): pydockerd and the reference, each with the
+    test image; everything made on them removed afterwards. Skips without a reference."""
+    version, why = reference_version()
+    if version is None:
+        pytest.skip(why)
+    run = secrets.token_hex(3)
+    image = f"pydt-diff-busybox:{run}"
+    config_dir = tmp_path_factory.mktemp("diff-cli")
+    ours = Side("pydockerd", daemon.url, image, version, config_dir, run,
+                str(daemon.data_root))
+    theirs = Side("dockerd", f"unix://{REFERENCE_SOCKET}", image, version, config_dir, run,
+                  "", older=True)
+    theirs.data_root = engine_info(theirs)["DockerRootDir"]
+    try:
+        for side in (ours, theirs):
+            side.made.append(("image", image))
+            client = side.client()
+            try:
+                client.import_image_from_data(busybox_tar, repository=image.split(":")[0],
+                                              tag=run, changes=['CMD ["sh"]'])
+            finally:
+                client.close()
+        yield ours, theirs
+    finally:
+        left = [f"{side.name}: {what}" for side in (ours, theirs) for what in side.clean_up()]
+        assert not left, f"left behind: {left}"
+
+
+def engine_info(side: Side) -> dict[str, Any]:
+    client = side.client()
+    try:
+        return client.info()  # type: ignore[no-any-return]
+    finally:
+        client.close()
+
+
+def normal_text(text: str, side: Side) -> str:
+    return normalise(text, image=side.image, data_root=side.data_root, older=side.older)
+
+
+def _normal(ran: Ran, side: Side, *, any_order: bool, stderr: bool) -> tuple[object, ...]:
+    out = normal_text(ran.out, side)
+    if any_order:
+        out = "".join(sorted(out.splitlines(True)))
+    return (ran.rc, out, normal_text(ran.err, side)) if stderr else (ran.rc, out)
+
+
+def same(sides: tuple[Side, Side], *args: str, stdin: bytes | None = None,
+         compare_stderr: bool = True, any_order: bool = False) -> tuple[Ran, Ran]:
+    """Run ``docker ARGS`` on both engines; exit code, stdout (and stderr) must match
+    (``any_order``: stdout's lines as a set, where the order is a directory's)."""
+    ours, theirs = (side.cli(*args, stdin=stdin) for side in sides)
+    a, b = (_normal(ran, side, any_order=any_order, stderr=compare_stderr)
+            for ran, side in ((ours, sides[0]), (theirs, sides[1])))
+    assert a == b, f"docker {' '.join(args)}\n pydockerd: {a!r}\n dockerd:   {b!r}"
+    return ours, theirs
+
+
+def labelled(side: Side, suffix: str) -> list[str]:
+    """``--name <run name> --label pydt.diff``: what a test's container is created with."""
+    return ["--name", side.name_for("container", suffix), "--label", LABEL]
+
+
+def _pick(doc: dict[str, Any], path: str) -> Any:
+    for part in path.split("."):
+        doc = doc.get(part) if isinstance(doc, dict) else None  # type: ignore[assignment]
+    return doc
+
+
+def compare_documents(sides: tuple[Side, Side], ours: dict[str, Any], theirs: dict[str, Any],
+             ignored: dict[str, str], values: list[str]) -> None:
+    diffs = key_differences(shape(ours, ignored), shape(theirs, ignored))
+    assert not diffs, "\n".join(diffs)
+    wrong = []
+    for path in values:
+        a = normal_text(json.dumps(_pick(ours, path), sort_keys=True), sides[0])
+        b = normal_text(json.dumps(_pick(theirs, path), sort_keys=True), sides[1])
+        if a != b:
+            wrong.append(f"{path}: pydockerd {a} vs dockerd {b}")
+    assert not wrong, "\n".join(wrong)
+
+
+def both_engines(sides: tuple[Side, Side], fn: Any) -> list[Any]:
+    out = []
+    for side in sides:
+        client = side.client()
+        try:
+            out.append(fn(side, client))
+        finally:
+            client.close()
+    return out
+
+
+def subnets_for(run: str) -> dict[str, str]:
+    """A /24 for each engine: never a pool either engine hands out by itself, and never
+    the same on both (they share the host's routing table)."""
+    third = int(run[:2], 16) & 0xFE
+    return {"pydockerd": f"10.199.{third}.0/24", "dockerd": f"10.199.{third + 1}.0/24"}
