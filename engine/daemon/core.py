@@ -77,7 +77,7 @@ class Daemon(BuildMethods, ContainerMethods, ExecMethods, ImageMethods, NetworkM
 
     def announce_start(self) -> None:
         """The ``daemon start`` event, once the API is listening."""
-        self._events.publish("daemon", "start", "", {"name": socket.gethostname()})
+        self._events.publish("daemon", "start", self._engine_id, {"name": socket.gethostname()})
 
     def reload(self, changes: Mapping[str, Any]) -> DaemonConfig:
         """dockerd's Daemon.Reload for the settings pydockerd has (debug, labels, transfer
@@ -97,7 +97,7 @@ class Daemon(BuildMethods, ContainerMethods, ExecMethods, ImageMethods, NetworkM
                                                       current.max_concurrent_uploads)))
         self._config = updated
         self._images.reconfigure(updated)
-        self._events.publish("daemon", "reload", "", reload_attributes(updated))
+        self._events.publish("daemon", "reload", self._engine_id, reload_attributes(updated))
         return updated
 
     async def close(self) -> None:

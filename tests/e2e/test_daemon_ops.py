@@ -179,6 +179,7 @@ def test_sighup_reloads_what_dockerd_reloads(configured: ConfiguredDaemon) -> No
     assert "10.67.0.0/16" in registry["InsecureRegistryCIDRs"]
     reloads = [e for e in daemon_events(configured, since) if e["Action"] == "reload"]
     assert len(reloads) == 1
+    assert reloads[0]["Actor"]["ID"] == info(configured)["ID"]  # the daemon's, as dockerd's
     attributes = reloads[0]["Actor"]["Attributes"]
     assert attributes["labels"] == '["pydt.site=two","pydt.rack=3"]'
     assert attributes["max-concurrent-uploads"] == "1"
