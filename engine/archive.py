@@ -10,11 +10,12 @@ volumes are mounted on its root for the operation, as Docker does.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import os
 import stat
 import tarfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
@@ -49,12 +50,29 @@ def go_mode(st: os.stat_result) -> int:
     return mode
 
 
+class MissingFile(NotFound):
+    """A path the container does not have; ``Archives`` names the container in it."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"Could not find the file {path} in container")
+        self.path = path
+
+
+@contextlib.contextmanager
+def _naming_container(ref: str) -> Iterator[None]:
+    """dockerd's wording names the container as the client did."""
+    try:
+        yield
+    except MissingFile as exc:
+        raise NotFound(f"Could not find the file {exc.path} in container {ref}") from None
+
+
 def _in_root(op: Callable[[], T], path: str) -> T:
     """Run a resolution, turning the kernel's answers into the caller's errors."""
     try:
         return op()
     except FileNotFoundError:
-        raise NotFound(f"Could not find the file {path} in container") from None
+        raise MissingFile(path) from None
     except NotADirectoryError:
         raise InvalidParameter(f"not a directory: {path}") from None
     except OSError as exc:
@@ -104,15 +122,17 @@ class Archives:
 
     async def stat(self, ref: str, path: str) -> dict[str, Any]:
         _, mounted = self._rootfs(ref)
-        async with mounted as root, _RootFd(root) as rootfd:
-            return await asyncio.to_thread(path_stat, rootfd, path)
+        with _naming_container(ref):
+            async with mounted as root, _RootFd(root) as rootfd:
+                return await asyncio.to_thread(path_stat, rootfd, path)
 
     async def get(self, ref: str, path: str, start: Callable[[dict[str, Any]], Awaitable[None]],
                   out: BinaryIO) -> None:
         """``start(info)`` sends the headers once the path is known to exist."""
         c, mounted = self._rootfs(ref)
         async with mounted as root, _RootFd(root) as rootfd:
-            fd = await asyncio.to_thread(open_path, rootfd, path)
+            with _naming_container(ref):
+                fd = await asyncio.to_thread(open_path, rootfd, path)
             try:
                 info = fd_stat(fd, path)
                 await start(info)
@@ -125,8 +145,9 @@ class Archives:
                   no_overwrite_dir_non_dir: bool) -> None:
         c, mounted = self._rootfs(ref)
         async with mounted as root, _RootFd(root) as rootfd:
-            dest = await asyncio.to_thread(_in_root, lambda: open_in_root(
-                rootfd, path, os.O_PATH | os.O_DIRECTORY), path)
+            with _naming_container(ref):
+                dest = await asyncio.to_thread(_in_root, lambda: open_in_root(
+                    rootfd, path, os.O_PATH | os.O_DIRECTORY), path)
             try:
                 if c.host_config.get("ReadonlyRootfs"):
                     raise InvalidParameter("container rootfs is marked read-only")

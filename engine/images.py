@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from pydocker.engine.config import DaemonConfig
 from pydocker.engine.events import EventBus
-from pydocker.images import views
+from pydocker.images import reference, views
 from pydocker.images.store import ImageStore, chain_ids
 
 if TYPE_CHECKING:  # the registry side is imported by its first use, not at daemon start
@@ -94,29 +94,36 @@ class ImageService:
 
     async def delete(self, ref: str, *, force: bool, noprune: bool
                      ) -> builtins.list[dict[str, str]]:
-        images = set(self.store.ids())
+        images, names = set(self.store.ids()), self._names_by_image()
         out = await asyncio.to_thread(self.store.delete, ref, force=force, noprune=noprune,
                                       users=self.users)
-        self._removal_events(out, images)
+        self._removal_events(out, images, names)
         return out
 
     async def prune(self, filters: dict[str, builtins.list[str]]) -> dict[str, Any]:
         dangling = (filters.get("dangling") or ["true"])[0].lower() not in ("false", "0")
-        images = set(self.store.ids())
+        images, names = set(self.store.ids()), self._names_by_image()
         out = await asyncio.to_thread(self.store.prune, dangling_only=dangling,
                                       filters=filters, users=self.users)
-        self._removal_events(out.get("ImagesDeleted") or [], images)
+        self._removal_events(out.get("ImagesDeleted") or [], images, names)
         self.events.publish("image", "prune", "",
                             {"reclaimed": str(out["SpaceReclaimed"])})
         return out
 
+    def _names_by_image(self) -> dict[str, str]:
+        """Every name and the image it points at, taken before a removal: once untagged, a
+        name no longer tells which image it was."""
+        return {reference.parse(ref).familiar(): image_id for image_id in self.store.ids()
+                for ref in self.store.refs_of(image_id)}
+
     def _removal_events(self, report: builtins.list[dict[str, str]],
-                        images: set[str]) -> None:
-        """``untag`` per name and ``delete`` per image of a removal report; the report's
-        other ``Deleted`` entries are layers, which have no events."""
+                        images: set[str], names: dict[str, str]) -> None:
+        """``untag`` per name and ``delete`` per image of a removal report, both under the
+        image's ID as dockerd reports them; the report's other ``Deleted`` entries are
+        layers, which have no events."""
         for item in report:
             if "Untagged" in item:
-                self._event("untag", item["Untagged"], item["Untagged"])
+                self._event("untag", names.get(item["Untagged"], item["Untagged"]))
             elif item.get("Deleted") in images:
                 self._event("delete", item["Deleted"])
 
@@ -139,9 +146,10 @@ class ImageService:
         while (obj := await queue.get()) is not None:
             yield obj
         lines = await loading
-        for line in lines:
-            name = line.split(": ", 1)[1]
-            self._event("load", name, name)
+        for line in lines:  # under the image's ID, whatever name it was loaded as
+            loaded = self.store.find(line.split(": ", 1)[1])
+            if loaded is not None:
+                self._event("load", loaded.id)
         for line in lines:
             yield {"stream": line + "\n"}
 
@@ -157,8 +165,8 @@ class ImageService:
         for ref in refs:
             await asyncio.to_thread(self.store.resolve, ref)  # 404 before the stream starts
         await asyncio.to_thread(save, self.store, refs, out)
-        for ref in refs:
-            self._event("save", ref, ref)
+        for ref in refs:  # under the image's ID, whatever name it was saved by
+            self._event("save", await asyncio.to_thread(self.store.resolve, ref))
 
 
 def registry_options(config: DaemonConfig) -> RegistryOptions:

@@ -45,7 +45,10 @@ class NetworkService:
         self.events = events
 
     async def list(self, f: dict[str, list[str]]) -> list[dict[str, Any]]:
-        return [n for n in await self.manager.list_networks() if _matches(n, f)]
+        """Since API 1.28 dockerd's list leaves each network's Containers empty (inspect
+        shows them); the dangling filter still reads them."""
+        return [{**n, "Containers": {}} for n in await self.manager.list_networks()
+                if _matches(n, f)]
 
     async def create(self, body: dict[str, Any]) -> dict[str, Any]:
         net = await self.manager.create_network(

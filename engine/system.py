@@ -7,10 +7,12 @@ import os
 import platform
 import socket
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
 from pydocker.engine.config import API_VERSION, ENGINE_VERSION, MIN_API_VERSION
+from pydocker.engine.host.atomic import write_atomic
 from pydocker.engine.host.sysinfo import probe
 
 _ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386"}
@@ -19,6 +21,21 @@ _ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386"}
 def go_arch() -> str:
     machine = platform.machine()
     return _ARCH.get(machine, machine)
+
+
+def engine_id(data_root: Path) -> str:
+    """``/info``'s ID: made once, a UUID kept in the data root's ``engine-id`` as
+    dockerd 23+ keeps it, so it survives restarts and tells two engines apart."""
+    path = data_root / "engine-id"
+    try:
+        kept = path.read_text().strip()
+    except FileNotFoundError:
+        kept = ""
+    if kept:
+        return kept
+    made = str(uuid.uuid4())
+    write_atomic(path, made.encode())
+    return made
 
 
 def kernel_version() -> str:

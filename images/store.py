@@ -266,6 +266,22 @@ class ImageStore:
     def remove_rw(self, container_id: str) -> None:
         self.layers.remove_rw(container_id)
 
+    def disk_usage(self) -> tuple[int, list[dict[str, Any]]]:
+        """``/system/df``'s images: (bytes of every layer counted once, the list entries
+        with SharedSize: the bytes of their layers that another image holds too)."""
+        images = [self._load(i) for i in self.ids()]
+        chains = {img.id: chain_ids(img.diff_ids) for img in images}
+        holders: dict[str, int] = {}
+        for layers in chains.values():
+            for chain in set(layers):
+                holders[chain] = holders.get(chain, 0) + 1
+        sizes = {chain: self.layers.size(chain) for chain in holders}
+        entries = self.list()
+        for entry in entries:
+            entry["SharedSize"] = sum(sizes[c] for c in set(chains.get(entry["Id"], []))
+                                      if holders[c] > 1)
+        return sum(sizes.values()), entries
+
     # --- listing (last: the method's name would shadow the builtin in annotations) -----
 
     def list(self, *, all: bool = False, filters: dict[str, list[str]] | None = None,

@@ -84,7 +84,7 @@ CONFIG_ZERO_VALUES: dict[str, Any] = {
 
 def inspect(img: Image, lower_dirs: list[str]) -> dict[str, Any]:
     doc = img.document
-    return {
+    out = {
         "Id": img.id,
         "RepoTags": img.repo_tags,
         "RepoDigests": img.repo_digests,
@@ -107,6 +107,9 @@ def inspect(img: Image, lower_dirs: list[str]) -> dict[str, Any]:
         "RootFS": {"Type": "layers", "Layers": img.diff_ids},
         "Metadata": {"LastTagTime": "0001-01-01T00:00:00Z"},
     }
+    if out["Variant"] is None:
+        del out["Variant"]  # omitempty in dockerd's answer
+    return out
 
 
 def history(img: Image, sizes: list[int]) -> list[dict[str, Any]]:

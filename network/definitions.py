@@ -103,6 +103,7 @@ def requested_pool6(config: Sequence[IPAMConfig], ours: Iterable[IPNetwork], ena
     pool = Pool.create(entry["Subnet"], entry.get("Gateway") or None,
                        entry.get("IPRange") or None, entry.get("AuxiliaryAddresses") or {},
                        version=6)
+    pool.gateway_shown = bool(entry.get("Gateway"))
     if overlaps(pool.subnet, ours):
         raise Forbidden(POOL_OVERLAP)
     return pool
@@ -120,6 +121,7 @@ def requested_pool(config: Sequence[IPAMConfig], ours: Iterable[IPNetwork]) -> P
         return None
     pool = Pool.create(entry["Subnet"], entry.get("Gateway") or None,
                        entry.get("IPRange") or None, entry.get("AuxiliaryAddresses") or {})
+    pool.gateway_shown = bool(entry.get("Gateway"))
     if overlaps(pool.subnet, ours):
         raise Forbidden(POOL_OVERLAP)
     return pool
@@ -134,7 +136,8 @@ def user_bridge(name: str, pool: Pool, *, pool6: Pool | None = None, ipam: IPAM,
         new_id(), name, "bridge", now_rfc3339(), pool=pool, pool6=pool6, ipv6=pool6 is not None,
         internal=internal,
         attachable=attachable, labels=dict(labels), options=options,
-        ipam_options=dict(ipam.get("Options") or {}),
+        # as sent: the docker CLI sends {}, docker-py nothing, and dockerd shows either
+        ipam_options=None if ipam.get("Options") is None else dict(ipam["Options"]),
         mtu=int(options.get(OPT_MTU) or default_mtu),
         masquerade=bool_option(options, OPT_MASQ, True),
         icc=bool_option(options, OPT_ICC, True))

@@ -95,6 +95,9 @@ class Pool:
     # IPAM AuxiliaryAddresses: name -> an address of the subnet never handed out (dockerd
     # reserves them for hosts of the network that are not containers).
     aux: dict[str, IPAddress] = field(default_factory=dict)
+    # Shown in inspect: dockerd hides the gateway it chose itself for a subnet the
+    # create named without one (the config is shown as it was asked for).
+    gateway_shown: bool = True
 
     @classmethod
     def create(cls, subnet: str | IPNetwork, gateway: str | None = None,
@@ -147,6 +150,7 @@ class Pool:
             "IPRange": str(self.ip_range) if self.ip_range else "",
             "Allocated": sorted(str(a) for a in self.allocated),
             "AuxiliaryAddresses": {k: str(v) for k, v in self.aux.items()},
+            "GatewayShown": self.gateway_shown,
         }
 
     @classmethod
@@ -155,6 +159,7 @@ class Pool:
         pool = cls.create(data["Subnet"], data["Gateway"], data.get("IPRange") or None,
                           data.get("AuxiliaryAddresses") or {}, version=version)
         pool.allocated = {ipaddress.ip_address(a) for a in data.get("Allocated", [])}
+        pool.gateway_shown = bool(data.get("GatewayShown", True))
         return pool
 
 

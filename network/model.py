@@ -117,7 +117,7 @@ class Network:
     labels: dict[str, str] = field(default_factory=dict)
     options: dict[str, str] = field(default_factory=dict)
     ipam_driver: str = "default"
-    ipam_options: dict[str, str] = field(default_factory=dict)
+    ipam_options: dict[str, str] | None = None
     endpoints: dict[str, Endpoint] = field(default_factory=dict)
     ipv6: bool = False             # EnableIPv6: endpoints get an address of pool6 too
     pool6: Pool | None = None
@@ -163,7 +163,9 @@ class Network:
         for pool in (self.pool, self.pool6):
             if pool is None:
                 continue
-            entry: dict[str, Any] = {"Subnet": str(pool.subnet), "Gateway": str(pool.gateway)}
+            entry: dict[str, Any] = {"Subnet": str(pool.subnet)}
+            if pool.gateway_shown:
+                entry["Gateway"] = str(pool.gateway)
             if pool.ip_range:
                 entry["IPRange"] = str(pool.ip_range)
             if pool.aux:
@@ -172,7 +174,8 @@ class Network:
         return {
             "Name": self.name, "Id": self.id, "Created": self.created, "Scope": "local",
             "Driver": self.driver, "EnableIPv4": True, "EnableIPv6": self.ipv6,
-            "IPAM": {"Driver": self.ipam_driver, "Options": dict(self.ipam_options) or None,
+            "IPAM": {"Driver": self.ipam_driver, "Options": None if self.ipam_options is None
+                     else dict(self.ipam_options),
                      "Config": config},
             "Internal": self.internal, "Attachable": self.attachable, "Ingress": False,
             "ConfigFrom": {"Network": ""}, "ConfigOnly": False,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 from pydocker.engine.config import API_VERSION, ENGINE_VERSION, MIN_API_VERSION
 from pydocker.engine.errors import InvalidParameter
@@ -38,6 +40,25 @@ def check_version(requested: str) -> str:
 def api_version(request: web.Request) -> tuple[int, ...]:
     """The version the client asked for; unversioned paths get the newest."""
     return parse_version(request.get(API_VERSION_KEY, API_VERSION))
+
+
+def container_inspect_compat(doc: dict[str, Any], version: tuple[int, ...]) -> dict[str, Any]:
+    """Before API 1.45 a container's short ID and hostname were among its aliases on
+    each user-defined network (DNSNames holds them since); moby still adds them back for
+    older clients, and so do we."""
+    if version >= (1, 45):
+        return doc
+    extra = [doc.get("Id", "")[:12], (doc.get("Config") or {}).get("Hostname") or ""]
+    settings = dict(doc.get("NetworkSettings") or {})
+    networks = {}  # copies: the engine's own records stay as they are
+    for name, endpoint in (settings.get("Networks") or {}).items():
+        if name not in ("bridge", "host", "none") and isinstance(endpoint, dict):
+            aliases = list(endpoint.get("Aliases") or [])
+            aliases += [a for a in dict.fromkeys(extra) if a and a not in aliases]
+            endpoint = {**endpoint, "Aliases": aliases}
+        networks[name] = endpoint
+    settings["Networks"] = networks
+    return {**doc, "NetworkSettings": settings}
 
 
 @web.middleware

@@ -114,6 +114,9 @@ async def attach(point: AttachPoint, c: Container, conn: ClientConn, *, stdin: b
     loop = asyncio.get_running_loop()
     finished: asyncio.Future[bool] = loop.create_future()
     use_stdin = stdin and bool(c.config.get("OpenStdin"))
+    # As dockerd, detach keys are looked for on a terminal only: piped stdin is data,
+    # and any binary input holds ctrl-p ctrl-q somewhere.
+    tty = bool(c.config.get("Tty"))
 
     async def connect(shim: ShimHandle | None) -> None:
         if shim is None:  # the start failed: nothing will ever be streamed
@@ -125,7 +128,7 @@ async def attach(point: AttachPoint, c: Container, conn: ClientConn, *, stdin: b
         async def run() -> None:
             try:
                 detached = await relay(conn, reader, writer if use_stdin else None,
-                                       detach_keys=detach_keys if use_stdin else None)
+                                       detach_keys=detach_keys if use_stdin and tty else None)
                 if not finished.done():
                     finished.set_result(detached)
             except BaseException as exc:  # noqa: BLE001 - delivered to the waiter below

@@ -48,6 +48,8 @@ def merge_image_config(user: dict[str, Any], image: dict[str, Any]) -> dict[str,
             conf["Cmd"] = image.get("Cmd")
         if conf["Entrypoint"] is None:
             conf["Entrypoint"] = image.get("Entrypoint")
+    if conf["Entrypoint"] == [""]:  # `--entrypoint ''`: the image's is cleared (moby)
+        conf["Entrypoint"] = None
     if image.get("Healthcheck") and not conf["Healthcheck"]:
         conf["Healthcheck"] = image["Healthcheck"]
     if not conf["WorkingDir"]:
@@ -74,15 +76,19 @@ def entrypoint_and_args(config: dict[str, Any]) -> tuple[str, list[str]]:
 
 def process_env(config: dict[str, Any], hostname: str) -> list[str]:
     """The environment the container's process starts with (moby CreateDaemonEnvironment)."""
-    env = list(config.get("Env") or [])
-    keys = {_env_key(e) for e in env}
-    base = []
-    if "PATH" not in keys:
-        base.append(f"PATH={DEFAULT_PATH}")
-    base.append(f"HOSTNAME={hostname}")
+    out = [f"PATH={DEFAULT_PATH}", f"HOSTNAME={hostname}"]
     if config.get("Tty"):
-        base.append("TERM=xterm")
-    return [e for e in base if _env_key(e) not in keys] + env
+        out.append("TERM=xterm")
+    # moby's ReplaceOrAppendEnvValues: a variable already there keeps its place
+    where = {_env_key(e): i for i, e in enumerate(out)}
+    for item in config.get("Env") or []:
+        key = _env_key(item)
+        if key in where:
+            out[where[key]] = item
+        else:
+            where[key] = len(out)
+            out.append(item)
+    return out
 
 
 def parse_signal(value: str | int | None, default: int = signal.SIGKILL) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
 from typing import Any
 
@@ -59,10 +60,14 @@ async def create(parts: Collaborators, cgroup_info: CgroupInfo, name: str | None
     image = await asyncio.to_thread(images.get, image_ref)
     config = cfg.merge_image_config(body, image.config)
     config["Image"] = image_ref
+    namespaces.check_hostname(config, host_config)
     path, args = cfg.entrypoint_and_args(config)
     container_id = secrets.token_hex(32)
     if not config.get("Hostname"):
-        config["Hostname"] = container_id[:12]
+        # With the host's network the name is the host's too (dockerd), in a UTS
+        # namespace of its own all the same: `hostname x` in it leaves the host's alone.
+        host_network = host_config.get("NetworkMode") == "host"
+        config["Hostname"] = os.uname().nodename if host_network else container_id[:12]
     name = name or names.random_name(store.names())
     host_config["Links"] = links.settle(host_config.get("Links"), name, store.get)
     store.reserve_name(name, container_id)

@@ -60,11 +60,12 @@ class ExecService:
         try:
             process = await shim.exec(exec_spec, raw=tty)  # framed as the start asked
         except Exception as exc:
-            e.exit_code = (exc.exit_code if isinstance(exc, StartError) else 126) or 126
+            e.exit_code = 126  # dockerd's, whatever the reason (a missing binary too)
             e.done.set()
             self.containers.event(c, "exec_die", execID=e.id, exitCode=str(e.exit_code))
-            if isinstance(exc, StartError):  # the runtime's refusal: a 500 with its message
-                raise SystemFailure(str(exc)) from exc
+            if isinstance(exc, StartError):  # the runtime's refusal, in runc's words
+                raise SystemFailure(
+                    f"exec failed: unable to start container process: {exc}") from exc
             raise
         e.process = process
         e.pid = process.pid
@@ -75,7 +76,8 @@ class ExecService:
             return
         reader, writer = process.reader, process.writer
         stdin = bool(e.config.get("AttachStdin"))
-        keys = parse_detach_keys(e.config.get("DetachKeys")) if stdin else None
+        on_tty = stdin and bool(e.config.get("Tty"))  # piped stdin is data (dockerd)
+        keys = parse_detach_keys(e.config.get("DetachKeys")) if on_tty else None
         await relay(conn, reader, writer if stdin else None, detach_keys=keys)
         # The CLI asks for ExitCode right after the stream closes: know it first.
         await self._finish(c, e, process)

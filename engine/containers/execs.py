@@ -28,17 +28,19 @@ class Exec:
 
     def inspect(self) -> dict[str, Any]:
         cmd = list(self.config.get("Cmd") or [])
+        process: dict[str, Any] = {
+            "tty": bool(self.config.get("Tty")),
+            "entrypoint": cmd[0] if cmd else "",
+            "arguments": cmd[1:],
+            "privileged": bool(self.config.get("Privileged")),
+        }
+        if self.config.get("User"):  # omitempty in dockerd's answer
+            process["user"] = self.config["User"]
         return {
             "ID": self.id,
             "Running": self.running,
             "ExitCode": self.exit_code,
-            "ProcessConfig": {
-                "tty": bool(self.config.get("Tty")),
-                "entrypoint": cmd[0] if cmd else "",
-                "arguments": cmd[1:],
-                "privileged": bool(self.config.get("Privileged")),
-                "user": self.config.get("User") or "",
-            },
+            "ProcessConfig": process,
             "OpenStdin": bool(self.config.get("AttachStdin")),
             "OpenStderr": bool(self.config.get("AttachStderr")),
             "OpenStdout": bool(self.config.get("AttachStdout")),

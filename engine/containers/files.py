@@ -22,8 +22,8 @@ def hosts_file(hostname: str, domainname: str, ip: str | None,
     lines = [
         "127.0.0.1\tlocalhost",
         "::1\tlocalhost ip6-localhost ip6-loopback",
-        "fe00::\tip6-localnet",
-        "ff00::\tip6-mcastprefix",
+        "fe00::0\tip6-localnet",
+        "ff00::0\tip6-mcastprefix",
         "ff02::1\tip6-allnodes",
         "ff02::2\tip6-allrouters",
     ]

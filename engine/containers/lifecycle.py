@@ -185,8 +185,6 @@ class Lifecycle:
         shim = self.live.shims.get(c.id)
         if shim is None or not c.state.running:
             raise Conflict(f"Cannot kill container: {ref}: container {c.id} is not running")
-        if c.state.status is ContainerState.PAUSED and number != signal.SIGKILL:
-            raise Conflict(f"Cannot kill container: {ref}: container {c.id} is paused")
         if number in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT):
             c.manually_stopped = True
         # As dockerd: a SIGKILL returns once the process is gone, so an inspect right
@@ -194,6 +192,8 @@ class Lifecycle:
         exited = self.live.waiters.on_exit(c.id) if number == signal.SIGKILL else None
         await shim.kill(number)
         self._publish(c, "kill", signal=str(number))
+        if _thaws_for(c, number):
+            await self._thaw_after_signal(c, shim)
         if exited is not None:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(exited, KILL_WAIT)
@@ -217,12 +217,11 @@ class Lifecycle:
         if timeout is None:
             timeout = c.config.get("StopTimeout") or DEFAULT_STOP_TIMEOUT
         exited = self.live.waiters.on_exit(c.id)
-        if c.state.status is ContainerState.PAUSED:
-            await shim.resume()
         if timeout != 0:
             with contextlib.suppress(Exception):
                 await shim.kill(number)
                 self._publish(c, "kill", signal=str(number))
+            await self._thaw_after_signal(c, shim)
             if timeout < 0:
                 await exited
                 return
@@ -232,7 +231,20 @@ class Lifecycle:
         with contextlib.suppress(Exception):
             await shim.kill(signal.SIGKILL)
             self._publish(c, "kill", signal=str(int(signal.SIGKILL)))
+        await self._thaw_after_signal(c, shim)
         await exited
+
+    async def _thaw_after_signal(self, c: Container, shim: ShimHandle) -> None:
+        """A frozen process does not act on a signal (cgroup v1's freezer holds even
+        SIGKILL): after signalling a paused container, dockerd resumes it."""
+        if c.state.status is not ContainerState.PAUSED:
+            return
+        with contextlib.suppress(Exception):
+            await shim.resume()
+        if c.state.status is ContainerState.PAUSED:  # not gone meanwhile
+            c.state.become(ContainerState.RUNNING)
+            self.parts.store.save(c)
+            self._publish(c, "unpause")
 
     async def restart(self, ref: str, timeout: int | None = None, sig: str | None = None
                       ) -> None:
@@ -277,7 +289,7 @@ class Lifecycle:
         if c.state.status is ContainerState.PAUSED:
             raise Conflict(f"Container {c.id} is already paused")
         if not c.state.status.can_pause():
-            raise Conflict(f"Container {c.id} is not running")
+            raise Conflict(f"container {c.id} is not running")
         await self._freeze(c, frozen=True)
 
     async def unpause(self, ref: str) -> None:
@@ -290,11 +302,11 @@ class Lifecycle:
         """Freeze (or thaw) the container's cgroup: docker pause / unpause."""
         shim = self.live.shims.get(c.id)
         if shim is None:  # it exited between the caller's check and now
-            raise Conflict(f"Container {c.id} is not running")
+            raise Conflict(f"container {c.id} is not running")
         await (shim.pause() if frozen else shim.resume())
         expected = ContainerState.RUNNING if frozen else ContainerState.PAUSED
         if c.state.status is not expected:  # it exited while the cgroup was (un)frozen
-            raise Conflict(f"Container {c.id} is not running")
+            raise Conflict(f"container {c.id} is not running")
         c.state.become(ContainerState.PAUSED if frozen else ContainerState.RUNNING)
         self.parts.store.save(c)
         self._publish(c, "pause" if frozen else "unpause")
@@ -328,4 +340,13 @@ class Lifecycle:
             exited = self.live.waiters.on_exit(c.id)
             with contextlib.suppress(Exception):
                 await shim.kill(signal.SIGKILL)
+            await self._thaw_after_signal(c, shim)
             await exited
+
+
+def _thaws_for(c: Container, number: int) -> bool:
+    """dockerd's kill resumes a paused container for SIGKILL and for its stop signal
+    (any signal when it has none set); another signal stays pending while frozen."""
+    stop_signal = c.config.get("StopSignal")
+    return (number == signal.SIGKILL or not stop_signal
+            or cfg.parse_signal(stop_signal, signal.SIGTERM) == number)

@@ -70,11 +70,21 @@ def select(containers: list[Container], filters: dict[str, list[str]], *, all_: 
     return out
 
 
+def _name_matches(pattern: str, name: str) -> bool:
+    """dockerd's name filter: a regular expression searched in the name with its leading
+    "/" (so ``^/web$`` is exact) and without it (so ``^web$`` is too); a pattern that
+    does not compile matches nothing."""
+    try:
+        return any(re.search(pattern, candidate) for candidate in (f"/{name}", name))
+    except re.error:
+        return False
+
+
 def _matches(c: Container, f: dict[str, list[str]],
              image_matches: Callable[[str, Container], bool]) -> bool:
     if f.get("id") and not any(c.id.startswith(v) for v in f["id"]):
         return False
-    if f.get("name") and not any(re.search(v.lstrip("/"), c.name) for v in f["name"]):
+    if f.get("name") and not any(_name_matches(v, c.name) for v in f["name"]):
         return False
     if f.get("label") and not labels_match(c.config.get("Labels") or {}, f["label"]):
         return False

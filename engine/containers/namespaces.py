@@ -62,6 +62,12 @@ def settle(hc: dict[str, Any], get: GetContainer, default_ipc: str = DEFAULT_IPC
     hc["IpcMode"] = ipc
 
 
+def check_hostname(config: dict[str, Any], hc: dict[str, Any]) -> None:
+    """dockerd refuses a hostname of the container's own with the host's UTS namespace."""
+    if hc.get("UTSMode") == "host" and config.get("Hostname"):
+        raise InvalidParameter("conflicting options: hostname and the UTS mode")
+
+
 def _running(get: GetContainer, ref: str, not_found: str | None, not_running: str
              ) -> Container:
     """The running container ``ref``; ``not_found``: the prefix of the 400 for a missing

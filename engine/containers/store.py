@@ -72,7 +72,10 @@ class ContainerStore:
         shutil.rmtree(self.dir(c.id), ignore_errors=True)
 
     def rename(self, c: Container, new: str) -> None:
-        self.reserve_name(new, c.id)
+        try:
+            self.reserve_name(new, c.id)
+        except Conflict as exc:  # dockerd's rename wraps the reservation's refusal
+            raise Conflict(f"Error when allocating new name: {exc}") from None
         self._by_name.pop(c.name, None)
         c.name = new
         self._by_name[new] = c.id

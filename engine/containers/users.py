@@ -15,8 +15,6 @@ def for_container(c: Container, spec: str | None = None) -> dict[str, Any]:
     User, looked up in the image's files. Blocking: it reads the layers."""
     user = (c.config.get("User") or "") if spec is None else spec
     group_add = c.host_config.get("GroupAdd") or []
-    if not user and not group_add:
-        return {"uid": 0, "gid": 0, "additional_gids": []}
     layers = [c.rootfs.get("upper", ""), *c.rootfs.get("lower", [])]
     return resolve(user, read_in_layers(layers, "etc/passwd"),
                    read_in_layers(layers, "etc/group"), group_add)
@@ -40,23 +38,25 @@ def _table(text: str) -> list[list[str]]:
 
 def resolve(spec: str, passwd: str, group: str, group_add: list[str] | None = None
             ) -> dict[str, Any]:
+    """The process's uid, gid, supplementary gids and home (runc's GetExecUser): HOME is
+    the passwd entry's, "/" without one; the groups are the primary one, those of the
+    image's /etc/group that list the user, and ``--group-add``."""
     user, _, grp = (spec or "").partition(":")
-    uid, gid = 0, 0
+    user = user or "0"
     users = _table(passwd)
     groups = _table(group)
-    name = "root"
-    if user:
-        if user.isdigit():
-            uid = int(user)
-            match = [u for u in users if len(u) > 3 and u[2] == user]
-            gid = int(match[0][3]) if match else 0
-            name = match[0][0] if match else ""
-        else:
-            match = [u for u in users if u[0] == user and len(u) > 3]
-            if not match:
-                raise InvalidParameter(
-                    f"unable to find user {user}: no matching entries in passwd file")
-            uid, gid, name = int(match[0][2]), int(match[0][3]), user
+    if user.isdigit():
+        match = [u for u in users if len(u) > 3 and u[2] == user]
+        uid = int(user)
+    else:
+        match = [u for u in users if u[0] == user and len(u) > 3]
+        if not match:
+            raise InvalidParameter(
+                f"unable to find user {user}: no matching entries in passwd file")
+        uid = int(match[0][2])
+    gid = int(match[0][3]) if match else 0
+    name = match[0][0] if match else ""
+    home = (match[0][5] if match and len(match[0]) > 5 else "") or "/"
     if grp:
         gid = _group_id(grp, groups)
     extra = [_group_id(g, groups) for g in group_add or []]
@@ -64,7 +64,7 @@ def resolve(spec: str, passwd: str, group: str, group_add: list[str] | None = No
         extra += [int(g[2]) for g in groups
                   if len(g) > 3 and name in g[3].split(",") and int(g[2]) != gid]
     # The primary group is among the supplementary ones too, as runc sets them up.
-    return {"uid": uid, "gid": gid, "additional_gids": sorted(set(extra) | {gid})}
+    return {"uid": uid, "gid": gid, "additional_gids": sorted(set(extra) | {gid}), "home": home}
 
 
 def _group_id(ref: str, groups: list[list[str]]) -> int:

@@ -11,11 +11,11 @@ from .state import ContainerState
 
 HOST_CONFIG_DEFAULTS: dict[str, Any] = {
     "Binds": None, "ContainerIDFile": "", "LogConfig": {"Type": "json-file", "Config": {}},
-    "NetworkMode": "bridge", "PortBindings": {}, "RestartPolicy": {"Name": "no",
+    "NetworkMode": "default", "PortBindings": {}, "RestartPolicy": {"Name": "no",
                                                                     "MaximumRetryCount": 0},
     "AutoRemove": False, "VolumeDriver": "", "VolumesFrom": None, "ConsoleSize": [0, 0],
-    "CapAdd": None, "CapDrop": None, "CgroupnsMode": "host", "Dns": [], "DnsOptions": [],
-    "DnsSearch": [], "ExtraHosts": None, "GroupAdd": None, "IpcMode": "private",
+    "CapAdd": None, "CapDrop": None, "CgroupnsMode": "host", "Dns": None, "DnsOptions": None,
+    "DnsSearch": None, "ExtraHosts": None, "GroupAdd": None, "IpcMode": "private",
     "Cgroup": "", "Links": None, "OomScoreAdj": 0, "PidMode": "", "Privileged": False,
     "PublishAllPorts": False, "ReadonlyRootfs": False, "SecurityOpt": None, "UTSMode": "",
     "UsernsMode": "", "ShmSize": 67108864, "Runtime": "runc", "Isolation": "",
@@ -32,11 +32,27 @@ HOST_CONFIG_DEFAULTS: dict[str, Any] = {
 }
 
 
+# Fields Go marshals with ``omitempty``: dockerd leaves them out when they are empty.
+_CONFIG_OMITTED_WHEN_EMPTY = ("ExposedPorts", "Healthcheck", "ArgsEscaped", "NetworkDisabled",
+                              "MacAddress", "StopSignal", "StopTimeout", "Shell")
+_HOST_CONFIG_OMITTED_WHEN_NULL = ("Init", "Mounts", "Sysctls", "Tmpfs", "Annotations",
+                                  "StorageOpt")
+
+
+def config(c: Container) -> dict[str, Any]:
+    """Config as dockerd shows it: the omitempty fields only when they hold something
+    (a StopTimeout of 0 is something: Go's pointer)."""
+    return {k: v for k, v in c.config.items()
+            if k not in _CONFIG_OMITTED_WHEN_EMPTY or v or (k == "StopTimeout" and v == 0)}
+
+
 def host_config(c: Container) -> dict[str, Any]:
+    """What the client sent over Docker's zero values: an unset NetworkMode reads
+    "default", as dockerd stores it, and "default" is never rewritten to "bridge"."""
     hc = {**HOST_CONFIG_DEFAULTS, **c.host_config}
-    if not hc.get("NetworkMode") or hc["NetworkMode"] == "default":
-        hc["NetworkMode"] = "bridge"
-    return hc
+    hc["NetworkMode"] = hc.get("NetworkMode") or "default"
+    return {k: v for k, v in hc.items()
+            if k not in _HOST_CONFIG_OMITTED_WHEN_NULL or v is not None}
 
 
 def network_settings(c: Container) -> dict[str, Any]:
@@ -86,7 +102,7 @@ def inspect(c: Container, paths: dict[str, str], size: dict[str, int] | None = N
             "MergedDir": c.rootfs.get("merged", ""),
         }},
         "Mounts": [m["inspect"] for m in c.mounts if "inspect" in m],
-        "Config": c.config,
+        "Config": config(c),
         "NetworkSettings": network_settings(c),
     }
     if size is not None:

@@ -95,7 +95,7 @@ class ContainerMethods:
         c = self._containers.store.get(ref)
         shim = self._containers.shims.get(c.id)
         if shim is None:
-            raise Conflict(f"Container {c.id} is not running")
+            raise Conflict(f"container {c.id} is not running")
         await shim.resize(height, width)
         self._containers.event(c, "resize", height=str(height), width=str(width))
 
@@ -103,13 +103,15 @@ class ContainerMethods:
 
     async def container_inspect(self, ref: str, size: bool) -> JSON:
         c = self._containers.store.get(ref)
-        sizes = None
-        if size:
-            rw = await asyncio.to_thread(rw_size, c)
-            sizes = {"rw": rw, "rootfs": rw + self._image_size(c.image_id)}
+        sizes = await self._sizes(c) if size else None
         paths = self._containers.paths.inspect_paths(c.id, etc_owner(c),
                                                      logconfig.driver_of(c.host_config))
         return views.inspect(c, paths, sizes)
+
+    async def _sizes(self, c: Container) -> dict[str, int]:
+        """SizeRw (the writable layer's files) and SizeRootFs (that plus the image)."""
+        rw = await asyncio.to_thread(rw_size, c)
+        return {"rw": rw, "rootfs": rw + self._image_size(c.image_id)}
 
     def _image_size(self, image_id: str) -> int:
         try:
@@ -123,7 +125,7 @@ class ContainerMethods:
             return True
         try:
             return self._image_store.get(ref).id == c.image_id
-        except NotFound:
+        except (NotFound, InvalidParameter):  # dockerd ignores an ancestor it cannot find
             return fnmatch.fnmatch(c.config.get("Image", ""), ref)
 
     async def container_list(self, *, all_: bool, limit: int | None, size: bool,
@@ -134,8 +136,11 @@ class ContainerMethods:
         out = listing.summaries(selected, lambda c: c.config.get("Image", ""),
                                 self._containers.now_ns())
         link_names = links.names_by_target(everything)  # dockerd lists them among Names
-        for summary in out:
+        for c, summary in zip(selected, out, strict=True):
             summary["Names"] += link_names.get(summary["Id"], [])
+            if size:
+                sizes = await self._sizes(c)
+                summary["SizeRw"], summary["SizeRootFs"] = sizes["rw"], sizes["rootfs"]
         return out
 
     async def containers_prune(self, filters: dict[str, list[str]]) -> JSON:
@@ -158,7 +163,7 @@ class ContainerMethods:
         from pydocker.engine.containers.top import top
         c = self._containers.store.get(ref)
         if not c.state.running:
-            raise Conflict(f"Container {c.id} is not running")
+            raise Conflict(f"container {c.id} is not running")
         processes = await top(c.state.pid, ps_args)
         self._containers.event(c, "top")
         return processes

@@ -64,10 +64,12 @@ class Daemon(BuildMethods, ContainerMethods, ExecMethods, ImageMethods, NetworkM
         self._archives = Archives(self._containers)
         self._execs = ExecStore()
         self._exec_service = ExecService(self._containers, self._execs)
+        self._engine_id = ""  # read or made at start, in the data root
 
     async def start(self) -> None:
         for path in (self._config.data_root, self._config.exec_root):
             path.mkdir(parents=True, exist_ok=True, mode=0o711)
+        self._engine_id = system.engine_id(self._config.data_root)
         await self._runtime.start()
         await self._network_manager.start()
         self._containers.store.load()  # unreadable records come back as dead containers
@@ -118,7 +120,7 @@ class Daemon(BuildMethods, ContainerMethods, ExecMethods, ImageMethods, NetworkM
         info = system.host_info()
         info.update(self._containers.counts())
         info.update({
-            "ID": "",
+            "ID": self._engine_id,
             "Images": len(self._image_store.ids()),
             "DockerRootDir": str(self._config.data_root),
             "Debug": self._config.debug,
@@ -134,10 +136,11 @@ class Daemon(BuildMethods, ContainerMethods, ExecMethods, ImageMethods, NetworkM
         return info
 
     async def system_df(self) -> dict[str, Any]:
-        images = await asyncio.to_thread(self._image_store.list, all=False, filters={},
-                                         digests=False)
-        containers = await self.container_list(all_=True, limit=None, size=False, filters={})
-        return {"LayersSize": sum(i.get("Size", 0) for i in images), "Images": images,
+        layers_size, images = await asyncio.to_thread(self._image_store.disk_usage)
+        for image in images:
+            image["Containers"] = len(self._image_users(image["Id"]))
+        containers = await self.container_list(all_=True, limit=None, size=True, filters={})
+        return {"LayersSize": layers_size, "Images": images,
                 "Containers": containers, "Volumes": await self._volume_service.usage(),
                 "BuildCache": []}
 

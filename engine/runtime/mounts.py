@@ -99,6 +99,10 @@ def _mount_special(at: Callable[[str], str], spec: Spec) -> None:
         sc.mount("/sys", at("sys"), None, sc.MS_BIND | sc.MS_REC)
         if sys_flags & sc.MS_RDONLY:
             sc.mount(None, at("sys"), None, sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY)
+    try:
+        _mount_cgroups(at, bool(spec.get("privileged")))
+    except (OSError, ValueError):
+        pass  # a host whose cgroups we cannot read: the container runs without the view
     sc.mount("tmpfs", at("dev"), "tmpfs", sc.MS_NOSUID | sc.MS_STRICTATIME,
              "mode=755,size=65536k")
     dev = at("dev")  # the fresh tmpfs, which only we can see yet
@@ -106,11 +110,15 @@ def _mount_special(at: Callable[[str], str], spec: Spec) -> None:
     try:
         for name, major, minor in DEVICES:
             os.mknod(os.path.join(dev, name), stat.S_IFCHR | 0o666, os.makedev(major, minor))
+        if spec.get("privileged"):
+            _copy_host_devices(dev)
     finally:
         os.umask(old)
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
                          ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2"),
                          ("ptmx", "pts/ptmx"), ("core", "/proc/kcore")):
+        if name == "core" and not os.path.exists("/proc/kcore"):
+            continue  # a kernel without CONFIG_PROC_KCORE: runc makes no /dev/core either
         os.symlink(target, os.path.join(dev, name))
     sc.mount("devpts", at("dev/pts"), "devpts", sc.MS_NOSUID | sc.MS_NOEXEC,
              "newinstance,ptmxmode=0666,mode=0620,gid=5")
@@ -119,6 +127,86 @@ def _mount_special(at: Callable[[str], str], spec: Spec) -> None:
         sc.mount("shm", at("dev/shm"), "tmpfs", sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC,
                  f"mode=1777,size={shm}")
     sc.mount("mqueue", at("dev/mqueue"), "mqueue", sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC)
+
+
+def _own_cgroups() -> list[tuple[str, str]]:
+    """(host directory of this process's cgroup, name under /sys/fs/cgroup) for each
+    hierarchy: cgroup v1 ones by their mount point's name (``memory``, ``cpu,cpuacct``,
+    ``systemd``), or the one cgroup2 tree when it is mounted on /sys/fs/cgroup itself.
+    Read in the process, once it is in its cgroup, before pivot_root."""
+    paths = {}
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            _, controllers, path = line.rstrip("\n").split(":", 2)
+            paths[controllers] = path
+    found = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            sep = fields.index("-")
+            root, point, fstype, options = fields[3], fields[4], fields[sep + 1], fields[sep + 3]
+            if fstype == "cgroup":
+                wanted = {o for o in options.split(",") if o not in ("rw", "ro")}
+                key = next((k for k in paths if set(k.split(",")) == wanted), None)
+                name = os.path.basename(point)
+            elif fstype == "cgroup2" and point == "/sys/fs/cgroup":
+                key, name = "", ""
+            else:
+                continue
+            if key is not None and key in paths and paths[key].startswith(root):
+                own = os.path.relpath(paths[key], root)
+                found.append((os.path.normpath(os.path.join(point, own)), name))
+    return found
+
+
+def _mount_cgroups(at: Callable[[str], str], privileged: bool) -> None:
+    """/sys/fs/cgroup as runc shows it: the container's own cgroup of each hierarchy,
+    read-only unless privileged (programs read their memory and CPU limits there)."""
+    ro = 0 if privileged else sc.MS_RDONLY
+    flags = sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC
+    own = _own_cgroups()
+    if any(name == "" for _, name in own):  # cgroup v2: the one tree, our part of it
+        source = next(path for path, name in own if name == "")
+        sc.mount(source, at("sys/fs/cgroup"), None, sc.MS_BIND)
+        sc.mount(None, at("sys/fs/cgroup"), None, sc.MS_BIND | sc.MS_REMOUNT | flags | ro)
+        return
+    sc.mount("tmpfs", at("sys/fs/cgroup"), "tmpfs", flags, "mode=755")
+    top = at("sys/fs/cgroup")
+    for source, name in own:
+        os.mkdir(os.path.join(top, name), 0o755)
+        if os.path.dirname(source) == "/sys/fs/cgroup":
+            continue  # a hierarchy we put it in no cgroup of (name=systemd): not the host's
+        sc.mount(source, at(f"sys/fs/cgroup/{name}"), None, sc.MS_BIND)
+        sc.mount(None, at(f"sys/fs/cgroup/{name}"), None,
+                 sc.MS_BIND | sc.MS_REMOUNT | flags | ro)
+        for controller in name.split(","):
+            if controller != name and not os.path.lexists(os.path.join(top, controller)):
+                os.symlink(name, os.path.join(top, controller))  # cpu -> cpu,cpuacct
+    sc.mount(None, at("sys/fs/cgroup"), None, sc.MS_REMOUNT | flags | ro, "mode=755")
+
+
+# Never copied from the host's /dev: runc's HostDevices skips these (mounts or links of
+# their own, made here too).
+_HOST_DEV_SKIPPED = {"pts", "shm", "fd", "mqueue", ".lxc", ".lxd-mounts", "console", "ptmx"}
+
+
+def _copy_host_devices(dev: str) -> None:
+    """--privileged: every character and block device of the host's /dev, with its mode
+    and owner (runc's HostDevices); read before pivot_root, while /dev is the host's."""
+    for top, dirs, files in os.walk("/dev"):
+        dirs[:] = [d for d in dirs if d not in _HOST_DEV_SKIPPED]
+        rel = os.path.relpath(top, "/dev")
+        for name in files:
+            if rel == "." and name in _HOST_DEV_SKIPPED:
+                continue
+            st = os.lstat(os.path.join(top, name))
+            if not (stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)):
+                continue
+            where = os.path.normpath(os.path.join(dev, rel, name))
+            os.makedirs(os.path.dirname(where), 0o755, exist_ok=True)
+            if not os.path.lexists(where):
+                os.mknod(where, st.st_mode, st.st_rdev)
+                os.chown(where, st.st_uid, st.st_gid)
 
 
 def mount_user(root: str, m: Mount) -> None:

@@ -75,10 +75,10 @@ def set_rlimits(limits: list[Rlimit]) -> None:
 
 def become(spec: Spec | ExecSpec) -> None:
     """User, capabilities, no_new_privs, seccomp — then exec. Never returns."""
-    env = list(spec.get("env") or [])
+    user = spec.get("user") or {}
+    env = with_home(list(spec.get("env") or []), user.get("home"))
     args = list(spec["args"])
     path = lookup(args[0], env)
-    user = spec.get("user") or {}
     uid, gid = int(user.get("uid", 0)), int(user.get("gid", 0))
     keep = caps.mask(list(spec.get("capabilities") or []), bool(spec.get("privileged")))
     caps.drop_bounding(keep)
@@ -113,6 +113,13 @@ def become(spec: Spec | ExecSpec) -> None:
         raise ExecError(f'exec: "{args[0]}": permission denied', 126) from None
     except OSError as exc:
         raise ExecError(f'exec: "{args[0]}": {(exc.strerror or str(exc)).lower()}', 127) from None
+
+
+def with_home(env: list[str], home: str | None) -> list[str]:
+    """runc's rule: an unset or empty HOME becomes the user's home from the image's passwd."""
+    if not home or any(e.startswith("HOME=") and e != "HOME=" for e in env):
+        return env
+    return [e for e in env if e != "HOME="] + [f"HOME={home}"]
 
 
 def chdir_creating(cwd: str, uid: int, gid: int) -> None:

@@ -39,6 +39,7 @@ class User(TypedDict, total=False):
     uid: int
     gid: int
     additional_gids: list[int]
+    home: str          # HOME when the env has none (runc): from the image's passwd, or "/"
 
 
 class Namespaces(TypedDict, total=False):

@@ -9,7 +9,9 @@ flags through ``pydocker.engine.host.mount``.
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import os
+import socket
 import struct
 
 libc = ctypes.CDLL("libc.so.6", use_errno=True)
@@ -59,6 +61,9 @@ TIOCSCTTY = 0x540E
 TIOCSWINSZ = 0x5414
 TIOCSPTLCK = 0x40045431
 TIOCGPTN = 0x80045430
+SIOCGIFFLAGS = 0x8913
+SIOCSIFFLAGS = 0x8914
+IFF_UP = 0x1
 
 
 def _check(ret: int, what: str) -> int:
@@ -100,6 +105,17 @@ def sethostname(name: str) -> None:
 def setdomainname(name: str) -> None:
     raw = name.encode()
     _check(libc.setdomainname(raw, len(raw)), "setdomainname")
+
+
+def loopback_up() -> None:
+    """Set ``lo`` up in the current network namespace; the kernel then gives it
+    127.0.0.1/8 and ::1 by itself (devinet's NETDEV_UP for loopback devices)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        ifreq = bytearray(struct.pack("16sH22x", b"lo", 0))
+        fcntl.ioctl(s.fileno(), SIOCGIFFLAGS, ifreq, True)
+        flags = struct.unpack_from("H", ifreq, 16)[0]
+        struct.pack_into("H", ifreq, 16, flags | IFF_UP)
+        fcntl.ioctl(s.fileno(), SIOCSIFFLAGS, ifreq)
 
 
 def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:

@@ -84,8 +84,9 @@ def test_exec_exit_code_stdin_env_and_user(pd: Runner, busybox: str,
     r = pd("exec", "-i", "cli-ex", "sh", "-c", "cat; echo done", input="abc\n")
     assert r.stdout == "abc\ndone\n"
     r = pd("exec", "cli-ex", "nosuchcmd")
-    # like docker: the daemon reports this in-band, on the exec's stdout
-    assert r.returncode == 127 and "executable file not found" in r.stdout
+    # like docker: the daemon reports this in-band, on the exec's stdout, and the exec's
+    # exit code is dockerd's 126 for any exec that could not start
+    assert r.returncode == 126 and "executable file not found" in r.stdout
     assert pd("exec", "-d", "cli-ex", "touch", "/tmp/bg").returncode == 0
     time.sleep(0.3)
     assert pd("exec", "cli-ex", "ls", "/tmp/bg").returncode == 0

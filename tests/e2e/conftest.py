@@ -9,6 +9,7 @@ from pathlib import Path
 import docker
 import pytest
 
+from tests.e2e.differential import Side, two_engines
 from tests.e2e.harness import Daemon, leftovers
 from tests.fixtures import pause
 from tests.fixtures.busybox import rootfs_tar_bytes
@@ -103,3 +104,10 @@ def pause_image(daemon: Daemon, busybox: str, tmp_path_factory: pytest.TempPathF
     finally:
         client.close()
     return "pydt-pause:3.10"
+
+
+@pytest.fixture(scope="module")
+def sides(daemon: Daemon, busybox_tar: bytes, tmp_path_factory: pytest.TempPathFactory
+          ) -> Iterator[tuple[Side, Side]]:
+    """pydockerd and a reference dockerd, for the differential tests (skipped without)."""
+    yield from two_engines(daemon, busybox_tar, tmp_path_factory)

@@ -277,3 +277,23 @@ def test_compose_build_up_exec_down(fresh_daemon: Daemon, busybox_tar: bytes,
     gone = daemon.cli("rmi", shown.pop()).stdout
     assert gone.count("Deleted: sha256:") >= 4, gone  # the parents go with it
     assert set(daemon.cli("images", "-aq", "--no-trunc").stdout.split()) <= before
+
+
+def test_compose_run_rm_passes_the_exit_code(daemon: Daemon, busybox: str,
+                                             tmp_path: Path) -> None:
+    """compose 1.29's one-off container (`run --rm -T`) exits with its command's code and
+    leaves nothing behind."""
+    binary = _compose_binary()
+    (tmp_path / "docker-compose.yml").write_text(
+        'version: "3.8"\nservices:\n  svc:\n    image: busybox\n    command: ["true"]\n')
+    project = f"pydtrun{os.getpid()}"
+    compose = Compose(binary, daemon, tmp_path, project)
+    try:
+        ran = compose.run("run", "--rm", "-T", "svc", "sh", "-c", "echo one-off; exit 5",
+                          check=False)
+        assert ran.returncode == 5, ran.stderr
+        assert "one-off" in ran.stdout
+        label = f"label=com.docker.compose.project={project}"
+        assert daemon.cli("ps", "-aq", "--filter", label).stdout == ""
+    finally:
+        compose.run("down", check=False)

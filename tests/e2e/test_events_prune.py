@@ -135,6 +135,13 @@ def test_image_events_match_dockerd(daemon: Daemon, named: str, tmp_path: Path,
         ("image", "prune")]
     # Image events carry the image's labels, so `--filter label=` finds them.
     assert got[1][2]["pydt.kind"] == "events"
+    # All under the image's ID, as dockerd reports them, whatever name was used; only the
+    # tag names the tag.
+    image_id = got[1][2]["id"]
+    assert image_id.startswith("sha256:")
+    assert {attrs["id"] for _, _, attrs in got[:-1]} == {image_id}
+    assert got[0][2]["name"] == f"{named}-img:1"
+    assert [attrs["name"] for _, _, attrs in got[1:-1]] == [image_id] * 7
     assert int(got[-1][2]["reclaimed"]) > 0
 
 

@@ -34,7 +34,7 @@ from ..streams import (
     stream_content_type,
     stream_tar,
 )
-from ..versioning import api_version
+from ..versioning import api_version, container_inspect_compat
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,9 @@ async def get_containers_json(request: web.Request) -> web.Response:
 
 
 async def get_container_json(request: web.Request) -> web.Response:
-    return json_response(await request.app[CONTAINERS].container_inspect(
-        request.match_info["name"], size=query_bool(request, "size")))
+    doc = await request.app[CONTAINERS].container_inspect(
+        request.match_info["name"], size=query_bool(request, "size"))
+    return json_response(container_inspect_compat(doc, api_version(request)))
 
 
 async def post_container_start(request: web.Request) -> web.Response:
@@ -155,10 +156,12 @@ async def get_container_logs(request: web.Request) -> web.StreamResponse:
 
 
 def _tail(value: str) -> int:
+    """A count, or every line: dockerd reads "all", a negative count and anything that
+    is not a number alike."""
     try:
         n = int(value)
     except ValueError:
-        raise InvalidParameter(f"invalid value for tail: {value!r}") from None
+        return -1
     return -1 if n < 0 else n
 
 

@@ -29,6 +29,17 @@ def test_image_entrypoint_takes_user_cmd() -> None:
     assert cfg.entrypoint_and_args(merged) == ("/e", ["-x", "a"])
 
 
+def test_an_empty_entrypoint_clears_the_images() -> None:
+    """`--entrypoint ''` sends [""]: the image's ENTRYPOINT goes, the user's CMD runs
+    alone; with no CMD either there is nothing to run (moby's mergeAndVerifyConfig)."""
+    image = {**IMAGE, "Entrypoint": ["/e"]}
+    merged = cfg.merge_image_config({"Entrypoint": [""], "Cmd": ["echo", "hi"]}, image)
+    assert merged["Entrypoint"] is None
+    assert cfg.entrypoint_and_args(merged) == ("echo", ["hi"])
+    with pytest.raises(InvalidParameter, match="No command specified"):
+        cfg.entrypoint_and_args(cfg.merge_image_config({"Entrypoint": [""]}, image))
+
+
 def test_no_command_is_400() -> None:
     with pytest.raises(InvalidParameter, match="No command specified"):
         cfg.entrypoint_and_args(cfg.merge_image_config({}, {}))
@@ -109,11 +120,12 @@ GROUP = "root:x:0:\nwww-data:x:33:\nusers:x:100:www-data\n"
 
 
 @pytest.mark.parametrize("spec,expected", [
-    ("", {"uid": 0, "gid": 0, "additional_gids": [0]}),
-    ("www-data", {"uid": 33, "gid": 33, "additional_gids": [33, 100]}),
-    ("1000", {"uid": 1000, "gid": 0, "additional_gids": [0]}),
-    ("1000:users", {"uid": 1000, "gid": 100, "additional_gids": [100]}),
-    ("www-data:0", {"uid": 33, "gid": 0, "additional_gids": [0]}),
+    ("", {"uid": 0, "gid": 0, "additional_gids": [0], "home": "/root"}),
+    ("www-data", {"uid": 33, "gid": 33, "additional_gids": [33, 100], "home": "/var/www"}),
+    ("1000", {"uid": 1000, "gid": 0, "additional_gids": [0], "home": "/"}),
+    ("1000:users", {"uid": 1000, "gid": 100, "additional_gids": [100], "home": "/"}),
+    ("www-data:0", {"uid": 33, "gid": 0, "additional_gids": [0], "home": "/var/www"}),
+    (":users", {"uid": 0, "gid": 100, "additional_gids": [100], "home": "/root"}),
 ])
 def test_user_resolution(spec: str, expected: dict) -> None:
     assert users.resolve(spec, PASSWD, GROUP) == expected

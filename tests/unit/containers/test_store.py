@@ -142,7 +142,7 @@ def test_dead_container_views_have_the_shapes_clients_read(tmp_path: Path) -> No
     assert inspect["State"]["Running"] is False
     assert inspect["State"]["Error"].startswith("unreadable state file")
     assert (inspect["Config"], inspect["Image"], inspect["Args"]) == ({}, "", [])
-    assert inspect["HostConfig"]["NetworkMode"] == "bridge"
+    assert inspect["HostConfig"]["NetworkMode"] == "default"
     summary = views.summary(c, "", 0)
     assert (summary["State"], summary["Status"], summary["Names"]) == \
         ("dead", "Dead", ["/" + BAD[:12]])
