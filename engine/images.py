@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import builtins
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from pydocker.engine.config import DaemonConfig
 from pydocker.engine.events import EventBus
 from pydocker.images import reference, views
-from pydocker.images.distribution.service import Distribution, RegistryOptions
 from pydocker.images.store import ImageStore, chain_ids
+
+if TYPE_CHECKING:  # the registry side is imported by its first use, not at daemon start
+    from pydocker.images.distribution.service import Distribution, RegistryOptions
 
 
 class ImageService:
@@ -21,15 +23,28 @@ class ImageService:
         self.store = store
         self.events = events
         self.users = users
-        self.distribution = Distribution(store, registry_options(config or DaemonConfig()),
-                                         self._event_by_name)
+        self._config = config or DaemonConfig()
+        self._distribution: Distribution | None = None
+
+    @property
+    def distribution(self) -> Distribution:
+        """Pull, push, login and search: made (and imported) on the first registry call, so
+        a daemon that never talks to a registry does not carry the client."""
+        if self._distribution is None:
+            from pydocker.images.distribution.service import Distribution
+            self._distribution = Distribution(self.store, registry_options(self._config),
+                                              self._event_by_name)
+        return self._distribution
 
     def reconfigure(self, config: DaemonConfig) -> None:
-        self.distribution.reconfigure(registry_options(config))
+        self._config = config
+        if self._distribution is not None:
+            self._distribution.reconfigure(registry_options(config))
 
     async def close(self) -> None:
         """At daemon shutdown: the registry session goes."""
-        await self.distribution.close()
+        if self._distribution is not None:
+            await self._distribution.close()
 
     def _event_by_name(self, action: str, ref: str, repository: str) -> None:
         """dockerd's pull and push events: the reference as ID, its repository as name."""
@@ -155,6 +170,7 @@ class ImageService:
 
 
 def registry_options(config: DaemonConfig) -> RegistryOptions:
+    from pydocker.images.distribution.service import RegistryOptions
     return RegistryOptions(max_concurrent_downloads=config.max_concurrent_downloads,
                            max_concurrent_uploads=config.max_concurrent_uploads,
                            insecure_registries=config.insecure_registries,

@@ -4,6 +4,9 @@ magic bytes: the one table every sniffing and decompressing place in images/ rea
 A layer blob is a tar, plain or compressed with gzip (Docker's default), zstd (OCI),
 bzip2 or xz (both still accepted by ``docker load`` and ``docker import``). Anything
 that does not start with one of these magics is taken to be a plain tar.
+
+gzip is done with zlib-ng where it is installed (a dependency): the same format in less
+than half of zlib's CPU time, both ways; pushes and pulls are bound by it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,15 @@ import enum
 import io
 from pathlib import Path
 from typing import BinaryIO, Protocol, cast
+
+try:
+    from zlib_ng import gzip_ng as _gzip
+    from zlib_ng import zlib_ng as _zlib
+except ImportError:  # a checkout not reinstalled since zlib-ng became a dependency
+    import gzip as _gzip  # type: ignore[no-redef]
+    import zlib as _zlib  # type: ignore[no-redef]
+
+fast_zlib = _zlib  # zlib's API (compressobj, crc32): zlib-ng's where installed
 
 BUFFER = 1 << 20
 
@@ -62,8 +74,7 @@ def decompressing(stream: BinaryIO) -> BinaryIO:
     kind = sniff(buffered.peek(SNIFF_BYTES)[:SNIFF_BYTES])
     source = cast(BinaryIO, buffered)
     if kind is Compression.GZIP:
-        import gzip
-        return cast(BinaryIO, gzip.GzipFile(fileobj=source, mode="rb"))
+        return cast(BinaryIO, _gzip.open(source, "rb"))  # type: ignore[no-untyped-call]
     if kind is Compression.ZSTD:
         import zstandard
         return cast(BinaryIO, zstandard.ZstdDecompressor().stream_reader(source))

@@ -6,7 +6,7 @@ import functools
 import logging
 import types
 import typing
-from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -95,8 +95,10 @@ class Container:
         return self.id[:12]
 
     def to_record(self) -> dict[str, Any]:
-        record = asdict(self)
-        return record
+        """The record to write at once (it shares the container's values): the state as
+        an object, every other field JSON already. A tenth of asdict's cost, whose deep
+        copy took ~0.3 ms per save, three saves per ``docker run --rm``."""
+        return {**_shallow(self), "state": _shallow(self.state)}
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Container:
@@ -117,6 +119,10 @@ class Container:
                    image_id=salvaged.get("image_id") or "", config=salvaged.get("config") or {},
                    host_config={}, path="", args=[], state=State(status=ContainerState.DEAD,
                                                             error=error))
+
+
+def _shallow(obj: Any) -> dict[str, Any]:
+    return {f.name: getattr(obj, f.name) for f in fields(obj)}
 
 
 @functools.cache

@@ -13,7 +13,7 @@ import shutil
 import struct
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from pydocker.api.models.auth import AuthConfig
 from pydocker.api.models.build import BuildQuery
@@ -24,12 +24,14 @@ from pydocker.engine.errors import NotFound, Unimplemented
 from pydocker.engine.images import ImageService
 from pydocker.images import reference
 from pydocker.images.archive import du
-from pydocker.images.build.builder import Builder
-from pydocker.images.build.context import Context
-from pydocker.images.build.host import BuildOptions
 from pydocker.images.store import ImageStore
 
 from .images import registry_auth
+
+if TYPE_CHECKING:  # the builder is imported by the first build, not at daemon start
+    from pydocker.images.build.builder import Builder
+    from pydocker.images.build.context import Context
+    from pydocker.images.build.host import BuildOptions
 
 JSON = dict[str, Any]
 _HEADER = struct.Struct(">BxxxL")
@@ -99,6 +101,8 @@ class BuildMethods:
     async def build(self, context: BinaryIO, query: BuildQuery
                     ) -> AsyncGenerator[JSON, None]:
         """Unpacks and checks first (a bad Dockerfile is a 400), then the stream."""
+        from pydocker.images.build.builder import Builder
+        from pydocker.images.build.context import Context
         options = build_options(query)
         scratch = self._config.data_root / "builder"
         ctx = await asyncio.to_thread(Context.unpack, context, scratch)
@@ -157,6 +161,7 @@ async def _closing(builder: Builder, ctx: Context) -> AsyncGenerator[JSON, None]
 
 def build_options(query: BuildQuery) -> BuildOptions:
     """The wire query as the builder's options; RUN containers get its HostConfig."""
+    from pydocker.images.build.host import BuildOptions
     if query.remote:
         raise Unimplemented("remote build contexts are not supported yet by pydocker")
     host_config: JSON = {"NetworkMode": query.network_mode or "default",

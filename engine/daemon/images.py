@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from pydocker.api.models.auth import AuthConfig
 from pydocker.engine.images import ImageService
-from pydocker.images.registry import RegistryAuth
+
+if TYPE_CHECKING:  # the registry client is imported by the first registry call
+    from pydocker.images.registry import RegistryAuth
 
 JSON = dict[str, Any]
 
@@ -68,6 +70,7 @@ class ImageMethods:
 
 def registry_auth(config: AuthConfig) -> RegistryAuth:
     """The API's credentials (decoded at the API boundary) as the registry client's."""
+    from pydocker.images.registry import RegistryAuth
     return RegistryAuth(username=config.username or "", password=config.password or "",
                         serveraddress=config.serveraddress or "",
                         identitytoken=config.identitytoken or "",

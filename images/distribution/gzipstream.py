@@ -2,20 +2,28 @@
 the event loop sends what it made, a bounded queue between them (so a slow registry slows
 the compressor rather than filling memory). The digest and size are known at the end, when
 the upload's closing PUT needs them. Compression is deterministic (no name or time in the
-header, Go's default level 6), so a resent upload makes the same bytes again.
+header, Go's default level 6, as dockerd's pusher), so a resent upload makes the same bytes
+again. The deflating is zlib-ng's where installed (see ..compression): at the same level
+it takes ~40% of zlib's CPU time, for blobs ~2% larger.
 """
 
 from __future__ import annotations
 
 import asyncio
-import gzip
 import hashlib
+import struct
 import threading
 from collections.abc import AsyncIterator, Callable
 from typing import BinaryIO
 
+from ..compression import fast_zlib as deflate
+
 CHUNK = 1 << 20
 QUEUE_DEPTH = 8
+LEVEL = 6  # Go's gzip.DefaultCompression
+# RFC 1952 member header as Python's and Go's gzip writers make it at the default level:
+# deflate, no flags, mtime 0, no extra flags, OS "unknown".
+GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
 
 Opener = Callable[[], tuple[int, BinaryIO]]   # the tar: (size, file object)
 Progress = Callable[[int, int], None]        # (tar bytes read, tar size)
@@ -66,14 +74,18 @@ class GzipStream:
         out = _Chunker(put)
         try:
             total, tar = self._open_tar()
-            done = 0
-            with tar, gzip.GzipFile(filename="", mode="wb", fileobj=out,
-                                    compresslevel=6, mtime=0) as packed:
+            done = crc = 0
+            packer = deflate.compressobj(LEVEL, deflate.DEFLATED, -deflate.MAX_WBITS)
+            out.write(GZIP_HEADER)
+            with tar:
                 while data := tar.read(CHUNK):
-                    packed.write(data)
+                    out.write(packer.compress(data))
+                    crc = deflate.crc32(data, crc)
                     done += len(data)
                     if self._on_progress is not None:
                         loop.call_soon_threadsafe(self._on_progress, done, total)
+            out.write(packer.flush())
+            out.write(struct.pack("<II", crc, done & 0xFFFFFFFF))
             out.flush()
         except BaseException as exc:  # noqa: BLE001 - handed to the reading side
             put(exc)

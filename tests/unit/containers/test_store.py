@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pydocker.engine.containers import views
-from pydocker.engine.containers.model import Container
+from pydocker.engine.containers.model import Container, State
+from pydocker.engine.containers.state import ContainerState
 from pydocker.engine.containers.store import RECORD, ContainerStore
 
 GOOD = "a" * 64
@@ -146,3 +148,18 @@ def test_dead_container_views_have_the_shapes_clients_read(tmp_path: Path) -> No
         ("dead", "Dead", ["/" + BAD[:12]])
     assert (summary["Command"], summary["Labels"], summary["Ports"]) == ("", {}, [])
     assert json.loads(json.dumps([inspect, summary])) == [inspect, summary]  # plain JSON
+
+
+def test_a_saved_record_is_asdicts_and_loads_back_equal(tmp_path: Path) -> None:
+    """to_record converts only the state (the one nested dataclass): every field, nested
+    ones too, is written as a deep conversion would write it."""
+    c = Container.from_record(record(GOOD, "web"))
+    c.state = State(status=ContainerState.RUNNING, pid=42, health={"Status": "healthy",
+                                                                  "Log": [{"ExitCode": 0}]})
+    c.networks = {"bridge": {"IPAddress": "10.0.0.2", "Aliases": ["a", "b"]}}
+    c.mounts = [{"Type": "bind", "Source": "/tmp", "Destination": "/x"}]
+    assert json.dumps(c.to_record()) == json.dumps(asdict(c))
+    store = ContainerStore(tmp_path)
+    store.save(c)
+    again, dead = load(tmp_path)
+    assert dead == [] and again.get(GOOD) == c
