@@ -85,9 +85,14 @@ class Chain:
             run([IPTABLES, "--wait", "-t", self.table, "-X", self.name])
 
 
-def render_batch(add: Iterable[Rule] = (), delete: Iterable[Rule] = ()) -> str:
-    """An iptables-restore --noflush script: deletions first, then additions, per table."""
+def render_batch(add: Iterable[Rule] = (), delete: Iterable[Rule] = (),
+                 flush: Iterable[Chain] = ()) -> str:
+    """An iptables-restore --noflush script: chains emptied first (a ``:chain`` line
+    empties an existing user chain, or creates it), then deletions, then additions, per
+    table."""
     tables: dict[str, list[str]] = {}
+    for chain in flush:
+        tables.setdefault(chain.table, []).append(f":{chain.name} - [0:0]")
     for rule in delete:
         tables.setdefault(rule.table, []).append(
             f"-D {rule.chain} {_join(rule.args)}")
@@ -99,13 +104,14 @@ def render_batch(add: Iterable[Rule] = (), delete: Iterable[Rule] = ()) -> str:
     return "\n".join(out) + "\n" if out else ""
 
 
-def apply_batch(add: Sequence[Rule] = (), delete: Sequence[Rule] = ()) -> None:
+def apply_batch(add: Sequence[Rule] = (), delete: Sequence[Rule] = (),
+                flush: Sequence[Chain] = ()) -> None:
     """Apply many rules in one process; all-or-nothing per table (iptables-restore).
 
     Deletion of rules that are already gone would fail the whole batch, so on failure the
     deletions fall back to one idempotent ``remove()`` each.
     """
-    script = render_batch(add, delete)
+    script = render_batch(add, delete, flush)
     if not script:
         return
     try:

@@ -8,7 +8,7 @@ runs on that thread (through ``run``); none of them touches the records' bookkee
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, ip_address
 from typing import ParamSpec, TypeVar
@@ -79,7 +79,10 @@ class Kernel:
         """Our chains gone; ip_forward set back to ``restore_ip_forward`` if it is given."""
         if self.use_iptables:
             ipt.remove_all(self.names.jumps())
-            for chain in self.names.chains():
+            chains = self.names.chains()
+            for chain in chains:  # all emptied first: a chain still jumped to cannot go
+                chain.flush()
+            for chain in chains:
                 chain.remove()
         if restore_ip_forward is not None and read_sysctl(IP_FORWARD) == "1":
             write_sysctl(IP_FORWARD, restore_ip_forward)
@@ -96,19 +99,43 @@ class Kernel:
                                  internal=net.internal, masquerade=net.masquerade, icc=net.icc)
 
     def ensure_network_sync(self, net: Network) -> None:
+        self.ensure_bridge_sync(net)
+        if self.use_iptables:
+            ipt.ensure_all(self._network_rules(net))
+
+    def ensure_bridge_sync(self, net: Network) -> None:
+        """The network's bridge, addressed and up (its rules are the caller's)."""
         assert net.pool is not None
         ensure_bridge(self.ipr, net.bridge, IPv4Address(net.pool.gateway),
                       net.pool.subnet.prefixlen, net.mtu)
         if net.pool6 is not None:
             ensure_address6(self.ipr, net.bridge, IPv6Address(net.pool6.gateway),
                             net.pool6.subnet.prefixlen)
-        if self.use_iptables:
-            ipt.ensure_all(self._network_rules(net))
 
     def remove_network_sync(self, net: Network) -> None:
         if self.use_iptables and net.pool is not None:
             ipt.remove_all(self._network_rules(net))
         remove_bridge(self.ipr, net.bridge)
+
+    def remove_bridges_sync(self, names: Iterable[str]) -> None:
+        """Bridges a killed daemon may have left half made or half removed (their rules go
+        with ``rebuild_rules_sync``)."""
+        for name in names:
+            remove_bridge(self.ipr, name)
+
+    def rebuild_rules_sync(self, nets: Iterable[Network]) -> None:
+        """Every rule inside our chains, rebuilt from the records in one atomic
+        iptables-restore: rules of networks or endpoints a killed daemon left behind go,
+        those of live ones stay without a moment's gap."""
+        if not self.use_iptables:
+            return
+        rules = list(self.names.base_rules())
+        for net in nets:
+            if net.driver == "bridge" and net.pool is not None:
+                rules += self._network_rules(net)
+                for ep in net.endpoints.values():
+                    rules += self.port_rules(net, ep)
+        ipt.apply_batch(add=rules, flush=self.names.chains())
 
     # --- endpoints ------------------------------------------------------------------------
 
@@ -146,7 +173,3 @@ class Kernel:
             ipt.apply_batch(delete=self.port_rules(net, ep))
         if ep.host_veth:
             remove_endpoint(self.ipr, ep.host_veth)
-
-    def ensure_port_rules_sync(self, net: Network, ep: Endpoint) -> None:
-        if self.use_iptables and ep.ports:
-            ipt.ensure_all(self.port_rules(net, ep))

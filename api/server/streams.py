@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, BinaryIO, cast
 
 from aiohttp import web
-from pydocker.engine.errors import EngineError
+from pydocker.engine.errors import EngineError, os_error_text
 
 from .backend import JSON, ArchiveStart, JSONStream, TarWriter
 
@@ -101,10 +101,10 @@ async def json_progress(request: web.Request, items: JSONStream, *,
         try:
             async for obj in items:
                 await out.write(obj)
-        except EngineError as exc:
+        except (EngineError, OSError) as exc:
             if not out.started and not always_in_band:
                 raise
-            await out.error(str(exc))
+            await out.error(os_error_text(exc) if isinstance(exc, OSError) else str(exc))
     return await out.finish()
 
 

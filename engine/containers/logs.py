@@ -9,7 +9,7 @@ import asyncio
 import json
 import os
 import struct
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,7 +115,7 @@ class _LogFile:
 
 
 async def read_logs(path: Path, opts: LogOptions,
-                    running: Callable[[], bool]) -> AsyncIterator[bytes]:
+                    running: Callable[[], bool]) -> AsyncGenerator[bytes, None]:
     """Chunks ready to send; with ``follow`` it keeps going until the container stops."""
     log = _LogFile(path)
     try:

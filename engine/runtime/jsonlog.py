@@ -12,7 +12,10 @@ timestamp (they arrived together).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import sys
 import time
 
 PARTIAL_MAX = 16 * 1024  # dockerd's copier also writes out a line this long unfinished
@@ -69,6 +72,7 @@ class LogWriter:
     def __init__(self, path: str) -> None:
         self.f = open(path, "ab", buffering=0)  # noqa: SIM115 - open for the shim's life
         self.partial = {"stdout": b"", "stderr": b""}
+        self.dropped = 0  # chunks the disk did not take
 
     def write(self, stream: str, data: bytes) -> None:
         rest = self.partial[stream]
@@ -82,7 +86,24 @@ class LogWriter:
             self._emit(stream, data[:cut])
 
     def _emit(self, stream: str, data: bytes) -> None:
-        self.f.write(encode_bytes(data, stream, now_rfc3339()))
+        """Append whole records only. A write the disk refuses (full, quota) drops the
+        chunk, as dockerd's log copier drops a message it cannot write, and cuts off the
+        part that went in, so the file stays one JSON record a line for its readers; the
+        container's output keeps flowing (a writer that stopped would block it)."""
+        record = encode_bytes(data, stream, now_rfc3339())
+        fd = self.f.fileno()
+        start = os.lseek(fd, 0, os.SEEK_END)
+        view = memoryview(record)
+        try:
+            while view:
+                view = view[os.write(fd, view):]
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, start)
+            if self.dropped == 0:
+                print(f"Error writing log message: {exc.strerror}", file=sys.stderr,
+                      flush=True)
+            self.dropped += 1
 
     def close(self) -> None:
         for stream, rest in self.partial.items():

@@ -59,6 +59,17 @@ def test_log_writer_keeps_partial_lines(tmp_path: Path) -> None:
                     ("x" * (jsonlog.PARTIAL_MAX + 1), "stderr"), ("thr", "stdout")]
 
 
+def test_log_writer_drops_what_the_disk_refuses(capfd: pytest.CaptureFixture[str]) -> None:
+    """/dev/full answers every write with ENOSPC: the writer drops the lines and says so
+    once, and the container's output keeps flowing (no exception into the shim)."""
+    w = jsonlog.LogWriter("/dev/full")
+    for _ in range(3):
+        w.write("stdout", b"line\n")
+    w.close()
+    assert w.dropped == 3
+    assert capfd.readouterr().err == "Error writing log message: No space left on device\n"
+
+
 def test_timestamp_is_rfc3339_nano() -> None:
     ts = jsonlog.now_rfc3339()
     assert len(ts) == 30 and ts[10] == "T" and ts[19] == "." and ts.endswith("Z")
