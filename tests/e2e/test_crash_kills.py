@@ -11,6 +11,7 @@ suite's time; the issue's figure is 100)."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -128,12 +129,14 @@ def _kill_one(d: Daemon, target: str) -> str:
             pid1 = _running_pid1(d)
         victim = (_ppid(pid1) if target == "shim" else pid1) if pid1 else 0
         if victim > 1:
-            os.kill(victim, signal.SIGKILL)
-            return target
+            with contextlib.suppress(ProcessLookupError):  # it has just exited
+                os.kill(victim, signal.SIGKILL)
+                return target
     for pid in _children(d.proc.pid):
         if ZYGOTE_MARK in _cmdline(pid):
-            os.kill(pid, signal.SIGKILL)
-            return "zygote"
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+                return "zygote"
     return "none"
 
 
