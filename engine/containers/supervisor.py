@@ -69,7 +69,12 @@ class Supervisor:
         self._monitors.pop(c.id, None)
         self.health.stop(c.id)
         await self.sandbox.leave(c)
-        self.parts.store.save(c)
+        try:
+            self.parts.store.save(c)
+        except OSError as exc:
+            # A full disk must not leave the exit unsettled (waiters hanging): the record
+            # still says running, which the next start settles as an exit.
+            log.error("container %s: exit not recorded: %s", c.short_id, exc)
         if c.state.oom_killed:
             self.parts.events.publish(c, "oom")
         self.parts.events.publish(c, "die", exitCode=str(code))
