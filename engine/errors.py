@@ -46,3 +46,12 @@ class Unavailable(EngineError):
 class SystemFailure(EngineError):
     """Something on the host failed (500); errdefs.System, renamed so as not to shadow the
     builtin."""
+
+
+def os_error_text(exc: OSError) -> str:
+    """An OSError in Go's words, as dockerd shows it ("<path>: no space left on device"):
+    the C library's message in lower case, after the path when it names one."""
+    if exc.errno is None or not exc.strerror:
+        return str(exc) or type(exc).__name__
+    text = exc.strerror[:1].lower() + exc.strerror[1:]
+    return f"{exc.filename}: {text}" if exc.filename else text

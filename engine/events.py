@@ -1,7 +1,7 @@
 """The daemon's event bus: every subsystem publishes here, ``GET /events`` reads here.
 
 Keeps a bounded history so ``since`` can replay recent events, as dockerd does
-(it keeps 256); live subscribers each get their own queue.
+(it keeps 256); live subscribers each get their own queue, bounded as dockerd's are.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 from pydocker.engine.filters import labels_match
 
 HISTORY = 1024
+LISTENER_BUFFER = 1024  # events a listener may be behind (moby's pubsub bufferSize)
 
 # Event types whose ``Actor.ID`` answers the filter of the same name.
 _ID_FILTER_BY_TYPE = {"container": "container", "image": "image", "network": "network",
@@ -88,7 +89,10 @@ class EventBus:
         event = Event(type_, action, actor_id, dict(attributes or {}), time.time_ns())
         self._history.append(event)
         for queue in self._subscribers:
-            queue.put_nowait(event)
+            with contextlib.suppress(asyncio.QueueFull):
+                # A listener that does not read misses events (dockerd's publisher
+                # drops them too, past the same 1024) rather than keeping them all.
+                queue.put_nowait(event)
         return event
 
     def history(self, since_ns: int, until_ns: int | None) -> list[Event]:
@@ -97,7 +101,7 @@ class EventBus:
 
     @contextlib.contextmanager
     def _subscription(self) -> Iterator[asyncio.Queue[Event]]:
-        queue: asyncio.Queue[Event] = asyncio.Queue()
+        queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=LISTENER_BUFFER)
         self._subscribers.add(queue)
         try:
             yield queue

@@ -51,8 +51,7 @@ def jumps(names: ipt.Names) -> list[ipt.Rule]:
 
 def remove_base(names: ipt.Names) -> None:
     ipt.remove_all(jumps(names))
-    for chain in chains(names):
-        chain.remove()
+    ipt.remove_chains(chains(names))
 
 
 def network_rules(names: ipt.Names, net: Network) -> list[ipt.Rule]:

@@ -92,9 +92,14 @@ class Chain:
             run(self._tool("-X", self.name))
 
 
-def render_batch(add: Iterable[Rule] = (), delete: Iterable[Rule] = ()) -> str:
-    """An iptables-restore --noflush script: deletions first, then additions, per table."""
+def render_batch(add: Iterable[Rule] = (), delete: Iterable[Rule] = (),
+                 flush: Iterable[Chain] = ()) -> str:
+    """An iptables-restore --noflush script: chains emptied first (a ``:chain`` line
+    empties an existing user chain, or creates it), then deletions, then additions, per
+    table."""
     tables: dict[str, list[str]] = {}
+    for chain in flush:
+        tables.setdefault(chain.table, []).append(f":{chain.name} - [0:0]")
     for rule in delete:
         tables.setdefault(rule.table, []).append(
             f"-D {rule.chain} {_join(rule.args)}")
@@ -106,7 +111,8 @@ def render_batch(add: Iterable[Rule] = (), delete: Iterable[Rule] = ()) -> str:
     return "\n".join(out) + "\n" if out else ""
 
 
-def apply_batch(add: Sequence[Rule] = (), delete: Sequence[Rule] = ()) -> None:
+def apply_batch(add: Sequence[Rule] = (), delete: Sequence[Rule] = (),
+                flush: Sequence[Chain] = ()) -> None:
     """Apply many rules in one process per address family; all-or-nothing per table.
 
     Deletion of rules that are already gone would fail the whole batch, so on failure the
@@ -115,7 +121,7 @@ def apply_batch(add: Sequence[Rule] = (), delete: Sequence[Rule] = ()) -> None:
     for family, (_, restore) in TOOLS.items():
         adding = [r for r in add if r.family == family]
         deleting = [r for r in delete if r.family == family]
-        script = render_batch(adding, deleting)
+        script = render_batch(adding, deleting, [c for c in flush if c.family == family])
         if not script:
             continue
         try:
@@ -127,6 +133,15 @@ def apply_batch(add: Sequence[Rule] = (), delete: Sequence[Rule] = ()) -> None:
                 rule.remove()
             if adding:
                 run([restore, "--wait", "--noflush"], input=render_batch(adding))
+
+
+def remove_chains(chains: Sequence[Chain]) -> None:
+    """Our chains gone: all emptied first, since a chain another one still jumps to cannot
+    be deleted (what a killed daemon's leftovers would otherwise make fail)."""
+    for chain in chains:
+        chain.flush()
+    for chain in chains:
+        chain.remove()
 
 
 class InvalidChainPrefix(InvalidParameter, ValueError):

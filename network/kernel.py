@@ -8,7 +8,7 @@ runs on that thread (through ``run``); none of them touches the records' bookkee
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, ip_address
 from typing import ParamSpec, TypeVar
@@ -85,8 +85,7 @@ class Kernel:
         """Our chains gone; ip_forward set back to ``restore_ip_forward`` if it is given."""
         if self.use_iptables:
             ipt.remove_all(self.names.jumps())
-            for chain in self.names.chains():
-                chain.remove()
+            ipt.remove_chains(self.names.chains())
         if self.use_ip6tables:
             ip6rules.remove_base(self.names)
         if restore_ip_forward is not None and read_sysctl(IP_FORWARD) == "1":
@@ -108,6 +107,12 @@ class Kernel:
         return rules + (ip6rules.network_rules(self.names, net) if self.use_ip6tables else [])
 
     def ensure_network_sync(self, net: Network) -> None:
+        self.ensure_bridge_sync(net)
+        if self.use_iptables:
+            ipt.ensure_all(self._network_rules(net))
+
+    def ensure_bridge_sync(self, net: Network) -> None:
+        """The network's bridge, addressed and up (its rules are the caller's)."""
         assert net.pool is not None
         ensure_bridge(self.ipr, net.bridge, IPv4Address(net.pool.gateway),
                       net.pool.subnet.prefixlen, net.mtu)
@@ -116,13 +121,35 @@ class Kernel:
                             net.pool6.subnet.prefixlen)
             if self.set_ip_forward:
                 ip6rules.enable_forwarding()
-        if self.use_iptables:
-            ipt.ensure_all(self._network_rules(net))
 
     def remove_network_sync(self, net: Network) -> None:
         if self.use_iptables and net.pool is not None:
             ipt.remove_all(self._network_rules(net))
         remove_bridge(self.ipr, net.bridge)
+
+    def remove_bridges_sync(self, names: Iterable[str]) -> None:
+        """Bridges a killed daemon may have left half made or half removed (their rules go
+        with ``rebuild_rules_sync``)."""
+        for name in names:
+            remove_bridge(self.ipr, name)
+
+    def rebuild_rules_sync(self, nets: Iterable[Network]) -> None:
+        """Every rule inside our chains, rebuilt from the records in one atomic
+        iptables-restore: rules of networks or endpoints a killed daemon left behind go,
+        those of live ones stay without a moment's gap."""
+        if not self.use_iptables:
+            return
+        rules = list(self.names.base_rules())
+        chains = self.names.chains()
+        if self.use_ip6tables:
+            rules += ip6rules.as_v6(self.names.base_rules())
+            chains += ip6rules.chains(self.names)
+        for net in nets:
+            if net.driver == "bridge" and net.pool is not None:
+                rules += self._network_rules(net)
+                for ep in net.endpoints.values():
+                    rules += self.port_rules(net, ep)
+        ipt.apply_batch(add=rules, flush=chains)
 
     # --- endpoints ------------------------------------------------------------------------
 
@@ -164,7 +191,3 @@ class Kernel:
             ipt.apply_batch(delete=self.port_rules(net, ep))
         if ep.host_veth:
             remove_endpoint(self.ipr, ep.host_veth)
-
-    def ensure_port_rules_sync(self, net: Network, ep: Endpoint) -> None:
-        if self.use_iptables and ep.ports:
-            ipt.ensure_all(self.port_rules(net, ep))

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -76,10 +76,14 @@ class NetworkManager:
             for name, driver in (("host", "host"), ("none", "null")):
                 if self._state.find_name(name) is None:
                     self._state.add(definitions.predefined(name, driver))
+            await self._settle_pending()
             for net in list(self._state.networks.values()):
                 if net.driver == "bridge":
-                    await self._kernel.run(self._kernel.ensure_network_sync, net)
+                    # A bridge gone meanwhile (deleted by hand) is made again, empty.
+                    await self._kernel.run(self._kernel.ensure_bridge_sync, net)
                     await self._readopt(net)
+            await self._kernel.run(self._kernel.rebuild_rules_sync,
+                                   list(self._state.networks.values()))
             for net in self._state.networks.values():
                 if net.user_defined:
                     for ep in net.endpoints.values():
@@ -117,10 +121,29 @@ class NetworkManager:
                 del net.endpoints[cid]
                 net.release(ep)
                 continue
-            await self._kernel.run(self._kernel.ensure_port_rules_sync, net, ep)
             for mapping in ep.ports:
                 self._ports.adopt(mapping)
                 await self._ports.serve(mapping, ep.target_ip(mapping))
+
+    async def _settle_pending(self) -> None:
+        """Bridges a killed daemon was making or removing, and no network owns: gone."""
+        pending = set(self._state.pending_bridges) - self._state.owned_bridges()
+        if pending:
+            log.info("removing bridges left by an interrupted create or remove: %s",
+                     ", ".join(sorted(pending)))
+            await self._kernel.run(self._kernel.remove_bridges_sync, sorted(pending))
+        self._state.pending_bridges.clear()
+
+    async def _kernel_work_on_bridge(self, bridge: str, fn: Callable[[], None]) -> None:
+        """``fn`` (kernel work that makes or removes ``bridge``) between two saves: the
+        bridge is recorded as pending first, so a kill during ``fn`` leaves a record the
+        next start settles (``_settle_pending``)."""
+        self._state.pending_bridges.append(bridge)
+        await self._save()
+        try:
+            await self._kernel.run(fn)
+        finally:
+            self._state.pending_bridges.remove(bridge)
 
     async def shutdown(self, keep_live: bool = True) -> None:
         """Daemon stop. keep_live: leave bridges, veths, rules for live containers (the
@@ -219,10 +242,12 @@ class NetworkManager:
                 # or removing the network would delete it.
                 raise Conflict(f"bridge name {net.bridge} is already in use on this host")
             try:
-                await self._kernel.run(self._kernel.ensure_network_sync, net)
+                await self._kernel_work_on_bridge(
+                    net.bridge, lambda: self._kernel.ensure_network_sync(net))
             except BaseException:
                 with contextlib.suppress(Exception):
                     await self._kernel.run(self._kernel.remove_network_sync, net)
+                await self._save()
                 raise
             self._state.add(net)
             await self._save()
@@ -236,8 +261,14 @@ class NetworkManager:
             if net.endpoints:
                 raise Forbidden(f"error while removing network: network {net.name} id "
                                 f"{net.id} has active endpoints")
-            await self._kernel.run(self._kernel.remove_network_sync, net)
             del self._state.networks[net.id]
+            try:
+                await self._kernel_work_on_bridge(
+                    net.bridge, lambda: self._kernel.remove_network_sync(net))
+            except BaseException:
+                self._state.add(net)  # still there as far as we know: start ensures it
+                await self._save()
+                raise
             await self._save()
 
     # ---------------------------------------------------------------- endpoints

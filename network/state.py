@@ -23,9 +23,15 @@ STATE_FILE = "networks.json"
 class NetworkState:
     networks: dict[str, Network] = field(default_factory=dict)  # by ID
     ip_forward_before: str | None = None  # the host's value before we turned it on
+    # Bridges being made or removed: written before the kernel work, cleared after it, so
+    # a daemon killed in between knows at start which bridges it may have left behind.
+    pending_bridges: list[str] = field(default_factory=list)
 
     def add(self, net: Network) -> None:
         self.networks[net.id] = net
+
+    def owned_bridges(self) -> set[str]:
+        return {n.bridge for n in self.networks.values() if n.driver == "bridge" and n.bridge}
 
     def find_name(self, name: str) -> Network | None:
         return next((n for n in self.networks.values() if n.name == name), None)
@@ -82,11 +88,13 @@ def load_state(state_dir: Path) -> NetworkState:
         return NetworkState()
     data = json.loads(path.read_text())
     nets = [Network.from_dict(raw) for raw in data.get("networks", [])]
-    return NetworkState({n.id: n for n in nets}, data.get("ip_forward_before"))
+    return NetworkState({n.id: n for n in nets}, data.get("ip_forward_before"),
+                        list(data.get("pending_bridges") or []))
 
 
 def save_state(state_dir: Path, state: NetworkState) -> None:
     state_dir.mkdir(parents=True, exist_ok=True)
     data = {"ip_forward_before": state.ip_forward_before,
+            "pending_bridges": state.pending_bridges,
             "networks": [n.to_dict() for n in state.networks.values()]}
     write_atomic(state_dir / STATE_FILE, json.dumps(data, indent=1).encode())

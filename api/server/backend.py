@@ -13,7 +13,7 @@ response.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, BinaryIO, Protocol
 
 from aiohttp import web
@@ -84,7 +84,7 @@ class ContainerBackend(Protocol):
 
     def container_logs(self, ref: str, *, stdout: bool, stderr: bool, since: float,
                        until: float, tail: int, timestamps: bool, follow: bool
-                       ) -> tuple[bool, AsyncIterator[bytes]]:
+                       ) -> tuple[bool, AsyncGenerator[bytes, None]]:
         """(tty, chunks). ``since``/``until`` in seconds, 0 for no bound; ``tail`` -1: all."""
         ...
 

@@ -63,6 +63,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error_response(400, f"invalid JSON: {exc}")
     except (ConnectionResetError, BrokenPipeError):
         raise
+    except OSError as exc:  # the host refused: a full disk, a missing file ...
+        log.error("%s %s: %s", request.method, request.path, exc)
+        return error_response(500, errors.os_error_text(exc))
     except Exception as exc:  # the last resort: never a traceback to the client
         log.exception("%s %s failed", request.method, request.path)
         return error_response(500, str(exc) or type(exc).__name__)

@@ -17,6 +17,8 @@ from typing import Any
 
 from aiohttp import web
 
+from . import backpressure
+
 # How long a hijack waits for the client to read the answer's headers (see
 # _headers_read) before it lets output flow anyway.
 HEADERS_READ_TIMEOUT_S = 2.0
@@ -104,6 +106,7 @@ class Hijacked:
             # Raw bytes, not chunks: the connection is a byte pipe from here on.
             response._length_check = False  # noqa: SLF001 - aiohttp has no public switch
         response.force_close()
+        backpressure.bound(request)
         await response.prepare(request)
         queue: asyncio.Queue[bytes] = asyncio.Queue()
         protocol: Any = request.protocol
@@ -128,7 +131,7 @@ class Hijacked:
         return data
 
     async def write(self, data: bytes) -> None:
-        await self._response.write(data)
+        await backpressure.write(self._response, data)
 
     @property
     def closing(self) -> bool:

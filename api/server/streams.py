@@ -13,8 +13,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, BinaryIO, cast
 
 from aiohttp import web
-from pydocker.engine.errors import EngineError
+from pydocker.engine.errors import EngineError, os_error_text
 
+from . import backpressure
 from .backend import JSON, ArchiveStart, JSONStream, TarWriter
 
 log = logging.getLogger(__name__)
@@ -101,10 +102,10 @@ async def json_progress(request: web.Request, items: JSONStream, *,
         try:
             async for obj in items:
                 await out.write(obj)
-        except EngineError as exc:
+        except (EngineError, OSError) as exc:
             if not out.started and not always_in_band:
                 raise
-            await out.error(str(exc))
+            await out.error(os_error_text(exc) if isinstance(exc, OSError) else str(exc))
     return await out.finish()
 
 
@@ -113,11 +114,12 @@ async def json_lines(request: web.Request, items: JSONStream
     """A 200 of one JSON object per ``\\n`` line (events, stats) until ``items`` ends or
     the client goes. The headers go out first: ``docker events`` waits for them."""
     response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    backpressure.bound(request)
     await response.prepare(request)
     async with contextlib.aclosing(items):
         try:
             async for obj in items:
-                await response.write(json.dumps(obj).encode() + b"\n")
+                await backpressure.write(response, json.dumps(obj).encode() + b"\n")
         except (ConnectionResetError, asyncio.CancelledError):
             pass  # the client went away: nothing left to tell it
     return response

@@ -13,7 +13,7 @@ import json
 import os
 import struct
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -216,7 +216,7 @@ class LogSource:
 
 
 async def read_logs(source: LogSource, opts: LogOptions,
-                    running: Callable[[], bool]) -> AsyncIterator[bytes]:
+                    running: Callable[[], bool]) -> AsyncGenerator[bytes, None]:
     """Chunks ready to send; with ``follow`` it keeps going until the container stops."""
     logs = await asyncio.to_thread(logfiles.open_set, source.path, opts.since_ns)
     reader = _Reader(source, Selection(opts), logs)

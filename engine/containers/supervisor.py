@@ -74,7 +74,12 @@ class Supervisor:
             self.parts.events.publish(c, "oom")
         self.parts.events.publish(c, "die", exitCode=str(code))
         await self.sandbox.leave(c)
-        self.parts.store.save(c)
+        try:
+            self.parts.store.save(c)
+        except OSError as exc:
+            # A full disk must not leave the exit unsettled (waiters hanging): the record
+            # still says running, which the next start settles as an exit.
+            log.error("container %s: exit not recorded: %s", c.short_id, exc)
         self.live.waiters.exited(c.id, code)
         if restart.should_restart(c.host_config.get("RestartPolicy") or {}, code,
                                   c.restart_count, c.manually_stopped):

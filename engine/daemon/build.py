@@ -150,13 +150,20 @@ def prune_scratch(scratch: Path) -> JSON:
 
 
 async def _closing(builder: Builder, ctx: Context) -> AsyncGenerator[JSON, None]:
+    async def release() -> None:
+        await asyncio.to_thread(ctx.close)
+        _ACTIVE.discard(ctx.root.name)
+
     try:
         async with contextlib.aclosing(builder.run()) as items:
             async for obj in items:
+                if "errorDetail" in obj:
+                    # The context goes before the error does: a client that checks the disk
+                    # on it (a full one) finds the space given back.
+                    await release()
                 yield obj
     finally:
-        await asyncio.to_thread(ctx.close)
-        _ACTIVE.discard(ctx.root.name)
+        await release()
 
 
 def build_options(query: BuildQuery) -> BuildOptions:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, BinaryIO
 
 from pydocker.api.models.containers import (
@@ -175,7 +175,7 @@ class ContainerMethods:
 
     def container_logs(self, ref: str, *, stdout: bool, stderr: bool, since: float,
                        until: float, tail: int, timestamps: bool, follow: bool
-                       ) -> tuple[bool, AsyncIterator[bytes]]:
+                       ) -> tuple[bool, AsyncGenerator[bytes, None]]:
         """docker logs: (tty, chunks to send). Errors come before the first byte."""
         c = self._containers.store.get(ref)
         if not (stdout or stderr):

@@ -41,6 +41,9 @@ def _site_dirs() -> list[str]:
     return [os.path.dirname(found.origin)] if found and found.origin else []
 
 
+ATTACH_BUFFER = 32 << 10  # per attach stream: reader limit and the largest piece in hand
+
+
 class Runtime:
     def __init__(self, exec_root: Path) -> None:
         self.bundles = exec_root / "containers"
@@ -220,24 +223,33 @@ def _read_all(fd: int) -> bytes:
     return data
 
 
-async def _connect(bundle: Path) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+async def _connect(bundle: Path, limit: int
+                   ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """Connect to the shim's socket through /proc/self/fd/N: the bundle's absolute path
-    may be longer than AF_UNIX allows (108 bytes), the fd path never is."""
+    may be longer than AF_UNIX allows (108 bytes), the fd path never is. ``limit``: what
+    the reader buffers before it stops reading is twice that."""
     dirfd = os.open(bundle, os.O_PATH | os.O_CLOEXEC)
     try:
         return await asyncio.open_unix_connection(f"/proc/self/fd/{dirfd}/shim.sock",
-                                                  limit=1 << 20)
+                                                  limit=limit)
     finally:
         os.close(dirfd)
 
 
 class FrameReader:
     """Shim frames → Docker's wire bytes (frames kept without a TTY, payload with one);
-    the control frame that ends the stream is kept as ``control``."""
+    the control frame that ends the stream is kept as ``control``.
 
-    def __init__(self, reader: asyncio.StreamReader, tty: bool) -> None:
+    A frame's payload is handed on in pieces of at most ``piece`` bytes, so what one
+    stream holds while its client does not read is a piece, not a whole frame (the shim
+    sends up to OUTPUT_CHUNK at once)."""
+
+    def __init__(self, reader: asyncio.StreamReader, tty: bool,
+                 piece: int = 1 << 20) -> None:
         self._reader = reader
         self._tty = tty
+        self._piece = piece
+        self._left = 0  # bytes of the current frame's payload not handed on yet
         self.control: dict[str, Any] | None = None
         self.ended = asyncio.Event()
         self.busy = False  # a read() is under way
@@ -249,22 +261,38 @@ class FrameReader:
         finally:
             self.busy = False
 
+    async def _next_piece(self) -> bytes:
+        data = await self._reader.read(min(self._left, self._piece))
+        if not data:  # the shim went away in the middle of a frame
+            self.ended.set()
+        self._left -= len(data)
+        return data
+
     async def _read(self) -> bytes:
+        if self._left:
+            return await self._next_piece()
         while True:
             try:
                 head = await self._reader.readexactly(wire.FRAME.size)
                 kind, size = wire.FRAME.unpack(head)
-                payload = await self._reader.readexactly(size)
+                if kind == wire.CONTROL:
+                    self.control = json.loads(await self._reader.readexactly(size))
+                    self.ended.set()
+                    return b""
             except (asyncio.IncompleteReadError, ConnectionError):
                 self.ended.set()
                 return b""
-            if kind == wire.CONTROL:
-                self.control = json.loads(payload)
+            if not size:
+                continue
+            self._left = size
+            try:
+                first = await self._next_piece()
+            except ConnectionError:
                 self.ended.set()
                 return b""
-            if not payload:
-                continue
-            return payload if self._tty else head + payload
+            if not first:
+                return b""
+            return first if self._tty else head + first
 
 
 class ExecProcess:
@@ -304,9 +332,9 @@ class Shim:
         self.pid = pid
         self.tty = tty
 
-    async def _open(self, req: dict[str, Any]
+    async def _open(self, req: dict[str, Any], limit: int = 1 << 20
                     ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        reader, writer = await _connect(self.bundle)
+        reader, writer = await _connect(self.bundle, limit)
         writer.write(wire.message(req))
         await writer.drain()
         return reader, writer
@@ -334,9 +362,11 @@ class Shim:
 
     async def attach(self, stdin: bool, stdout: bool, stderr: bool
                      ) -> tuple[FrameReader, asyncio.StreamWriter]:
+        # Small buffers: a container may have many attached clients, each of which may
+        # stop reading (its output is then dropped by the shim, not kept here).
         reader, writer = await self._open({"op": "attach", "stdin": stdin, "stdout": stdout,
-                                           "stderr": stderr})
-        return FrameReader(reader, self.tty), writer
+                                           "stderr": stderr}, limit=ATTACH_BUFFER)
+        return FrameReader(reader, self.tty, piece=ATTACH_BUFFER), writer
 
     async def wait(self) -> ExitStatus:
         try:

@@ -1,7 +1,8 @@
 """The shim's side of its daemon connections: one request each, then maybe a stream.
 
 Connections are non-blocking and buffered here, so that a client that stops reading
-never stalls the container (its output is dropped past MAX_CLIENT_BUFFER) and the shim
+never stalls the container (its output is dropped past its share of MAX_TOTAL_BUFFER,
+at most MAX_CLIENT_BUFFER) and the shim
 loop never blocks on a socket.
 """
 
@@ -16,6 +17,10 @@ from typing import Any
 from . import wire
 
 MAX_CLIENT_BUFFER = 64 << 20
+# What all clients together may have buffered: with many attached clients that do not
+# read, each gets its share (1,000 of them: 128 KiB each), and the shim stays small.
+MAX_TOTAL_BUFFER = 128 << 20
+CLIENT_PIECE = 32 << 10  # the largest output frame sent to a client
 
 Request = dict[str, Any]  # a decoded JSON request from the daemon
 
@@ -42,6 +47,7 @@ class Clients:
     def __init__(self, sel: selectors.BaseSelector) -> None:
         self.sel = sel
         self.conns: dict[int, Conn] = {}
+        self.buffered = 0  # bytes in every connection's ``out``
 
     def __iter__(self) -> Iterator[Conn]:
         """A snapshot: sending may drop connections."""
@@ -64,25 +70,32 @@ class Clients:
         self.update(conn)
 
     def send(self, conn: Conn, data: bytes) -> None:
-        if len(conn.out) > MAX_CLIENT_BUFFER:
+        share = min(MAX_CLIENT_BUFFER, MAX_TOTAL_BUFFER // max(1, len(self.conns)))
+        if conn.out and (len(conn.out) + len(data) > share
+                         or self.buffered + len(data) > MAX_TOTAL_BUFFER):
             return  # a client that stopped reading loses output, not the container
         conn.out += data
+        self.buffered += len(data)
 
     def flush(self, conn: Conn) -> None:
         if conn.out and not conn.dead:
             try:
                 sent = conn.sock.send(conn.out)
                 del conn.out[:sent]
+                self.buffered -= sent
             except BlockingIOError:
                 pass
             except OSError:
                 conn.dead = True
+                self.buffered -= len(conn.out)
                 conn.out.clear()
         self.update(conn)
 
     def end(self, conn: Conn, last: bytes) -> None:
-        """Send the stream's last message; the connection closes once it is out."""
-        self.send(conn, last)
+        """Send the stream's last message (past any cap: it carries the exit status); the
+        connection closes once it is out."""
+        conn.out += last
+        self.buffered += len(last)
         conn.closing = True
         self.flush(conn)
 
@@ -105,6 +118,8 @@ class Clients:
 
     def drop(self, conn: Conn) -> None:
         self.conns.pop(id(conn), None)
+        self.buffered -= len(conn.out)
+        conn.out.clear()
         if conn.registered:
             self.sel.unregister(conn.sock)
             conn.registered = False

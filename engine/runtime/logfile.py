@@ -126,7 +126,13 @@ class RotatingFile:
             cut = len(records)
             if self.max_size >= 0 and self.size + cut > self.max_size:
                 cut = self.boundary(records, max(0, self.max_size - self.size - 1))
-            _write_all(self.fd, records[:cut])
+            try:
+                _write_all(self.fd, records[:cut])
+            except OSError:
+                # What went in is cut off: the file stays whole records for its readers.
+                with contextlib.suppress(OSError):
+                    os.ftruncate(self.fd, self.size)
+                raise
             self.size += cut
             self.last_time_ns = time_ns
             records = records[cut:]

@@ -3,6 +3,7 @@ format (jsonlog, locallog), appended to a file that rotates (logfile)."""
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Protocol
 
@@ -25,6 +26,7 @@ class LogWriter:
         self.file = file
         self.fmt = fmt
         self.partial = {"stdout": b"", "stderr": b""}
+        self.dropped = 0  # entries the disk did not take
 
     def write(self, stream: str, data: bytes) -> None:
         if self.file is None:
@@ -44,8 +46,14 @@ class LogWriter:
         now = time.time_ns()
         try:
             self.file.write(self.fmt.encode(stream, data, now), now)
-        except OSError:
-            pass  # a full disk: the entry is lost, the container goes on (as with dockerd)
+        except OSError as exc:
+            # A full disk (or quota): the entry is lost and the container's output keeps
+            # flowing, as dockerd's log copier drops a message it cannot write; a writer
+            # that stopped would block the container.
+            if self.dropped == 0:
+                print(f"Error writing log message: {exc.strerror}", file=sys.stderr,
+                      flush=True)
+            self.dropped += 1
 
     def work(self) -> bool:
         """Background work (compressing a rotated file) a slice at a time."""

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from . import container, exits, procs, syscalls, tty, wire
 from .cgroups import Cgroup
-from .connections import Clients, Conn, Request, read_request
+from .connections import CLIENT_PIECE, Clients, Conn, Request, read_request
 from .errors import StartError
 from .exits import ExitStatus
 from .jsonlog import now_rfc3339
@@ -242,16 +242,22 @@ class Shim:
         """Output of the first process goes to the log and every attach that wants the
         stream; an exec's goes to the connection that started it."""
         kind = wire.STDOUT if stream == "stdout" else wire.STDERR
-        payload = wire.frame(kind, data)
         if proc is self.init:
             self.log.write(stream, data)
             targets = [c for c in self.clients if c.kind == "attach" and c.streams[kind - 1]]
         else:
             exec_conn = self.exec_conns.get(proc.exec_id)
             targets = [exec_conn] if exec_conn is not None else []
-        for conn in targets:
-            self.clients.send(conn, payload)
-            if flush:
+        if not targets:
+            return
+        # Frames of at most CLIENT_PIECE: what a client that does not read keeps buffered
+        # here is its share of the total, give or take one frame (connections.py).
+        for start in range(0, len(data), CLIENT_PIECE):
+            payload = wire.frame(kind, data[start:start + CLIENT_PIECE])
+            for conn in targets:
+                self.clients.send(conn, payload)
+        if flush:
+            for conn in targets:
                 self.clients.flush(conn)
 
     def _output(self, fd: int, proc: Proc) -> None:

@@ -13,7 +13,7 @@ import re
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
-from pydocker.engine.errors import EngineError, InvalidParameter
+from pydocker.engine.errors import EngineError, InvalidParameter, os_error_text
 from pydocker.images import reference
 from pydocker.images.store import ImageStore
 
@@ -81,10 +81,11 @@ class Builder:
             await self.steps.cleanup()
         if error is not None:
             code = error.code if isinstance(error, StepFailed) else None
-            detail: JSON = {"message": str(error)}
+            text = os_error_text(error) if isinstance(error, OSError) else str(error)
+            detail: JSON = {"message": text}
             if code is not None:
-                detail = {"code": code, "message": str(error)}
-            yield {"errorDetail": detail, "error": str(error)}
+                detail = {"code": code, "message": text}
+            yield {"errorDetail": detail, "error": text}
             return
         if quiet:
             yield stream(self.steps.final_id + "\n")

@@ -60,6 +60,17 @@ def test_log_writer_keeps_partial_lines(tmp_path: Path) -> None:
                     ("x" * (jsonlog.PARTIAL_MAX + 1), "stderr"), ("thr", "stdout")]
 
 
+def test_log_writer_drops_what_the_disk_refuses(capfd: pytest.CaptureFixture[str]) -> None:
+    """/dev/full answers every write with ENOSPC: the writer drops the lines and says so
+    once, and the container's output keeps flowing (no exception into the shim)."""
+    w = jsonlog.LogWriter("/dev/full")
+    for _ in range(3):
+        w.write("stdout", b"line\n")
+    w.close()
+    assert w.dropped == 3
+    assert capfd.readouterr().err == "Error writing log message: No space left on device\n"
+
+
 def test_timestamp_is_rfc3339_nano() -> None:
     ts = jsonlog.now_rfc3339()
     assert len(ts) == 30 and ts[10] == "T" and ts[19] == "." and ts.endswith("Z")
@@ -185,3 +196,32 @@ def test_zygote_modules_import_only_the_stdlib() -> None:
                 pytest.fail(f"{name}.py imports {stripped!r}")
             assert "from .client" not in stripped and "import client" not in stripped
     assert os.path.exists(runtime_dir / "client.py")
+
+
+def test_clients_that_do_not_read_share_a_bounded_buffer(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many attached clients that never read: each keeps its share of the total (plus
+    one frame), the total stays bounded, and a client's last message always goes in."""
+    import selectors
+    import socket
+
+    from pydocker.engine.runtime import connections
+
+    monkeypatch.setattr(connections, "MAX_TOTAL_BUFFER", 64 << 10)
+    clients = connections.Clients(selectors.DefaultSelector())
+    pairs = [socket.socketpair() for _ in range(4)]
+    conns = [connections.Conn(ours) for ours, _ in pairs]
+    for conn in conns:
+        clients.watch(conn)
+    for _ in range(100):
+        for conn in conns:
+            clients.send(conn, b"x" * 4096)
+    assert all(len(conn.out) <= (16 << 10) for conn in conns)  # 64 KiB / 4 each
+    assert clients.buffered == sum(len(conn.out) for conn in conns) <= 64 << 10
+    clients.end(conns[0], b"exit status")  # sent at once: the peer's socket has room
+    assert pairs[0][1].recv(1 << 20).endswith(b"exit status")
+    for conn in conns:
+        clients.drop(conn)
+    assert clients.buffered == 0
+    for _, theirs in pairs:
+        theirs.close()

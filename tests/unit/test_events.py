@@ -85,3 +85,22 @@ async def test_stream_closed_early_unsubscribes() -> None:
     await asyncio.wait_for(pending, 1)
     await stream.aclose()
     assert not bus._subscribers
+
+
+async def test_a_listener_that_does_not_read_misses_events_past_its_buffer() -> None:
+    """dockerd's publisher drops events for a listener 1024 behind; so does the bus, and
+    publishing never fails or blocks because of it."""
+    from pydocker.engine.events import LISTENER_BUFFER
+
+    bus = EventBus()
+    stream = bus.subscribe()
+    first = asyncio.ensure_future(anext(stream))
+    await asyncio.sleep(0)  # subscribed, waiting for the first event
+    for n in range(LISTENER_BUFFER + 100):
+        bus.publish("volume", "create", f"v{n}")
+    assert (await first).actor_id == "v0"
+    got = [(await anext(stream)).actor_id for _ in range(LISTENER_BUFFER - 1)]
+    assert got == [f"v{n}" for n in range(1, LISTENER_BUFFER)]
+    bus.publish("volume", "create", "late")
+    assert (await anext(stream)).actor_id == "late"  # the dropped ones are gone for good
+    await stream.aclose()

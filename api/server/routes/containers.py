@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 
@@ -149,8 +150,9 @@ async def get_container_logs(request: web.Request) -> web.StreamResponse:
     response = web.StreamResponse(headers={
         "Content-Type": stream_content_type(tty, api_version(request))})
     await response.prepare(request)
-    async for chunk in chunks:
-        await response.write(chunk)
+    async with contextlib.aclosing(chunks):  # a client gone: its log file closes now
+        async for chunk in chunks:
+            await response.write(chunk)
     await response.write_eof()
     return response
 
