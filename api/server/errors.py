@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -62,7 +63,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except json.JSONDecodeError as exc:
         return error_response(400, f"invalid JSON: {exc}")
     except (ConnectionResetError, BrokenPipeError):
-        raise
+        # The client went away mid-answer (docker-py closes a logs stream once it has what
+        # it wants): nothing reaches it now and it is no error of ours. aiohttp takes a
+        # cancelled handler as the premature disconnection it is, without a traceback.
+        log.debug("%s %s: the client went away", request.method, request.path)
+        raise asyncio.CancelledError from None
     except OSError as exc:  # the host refused: a full disk, a missing file ...
         log.error("%s %s: %s", request.method, request.path, exc)
         return error_response(500, errors.os_error_text(exc))

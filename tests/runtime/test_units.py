@@ -63,7 +63,7 @@ def test_log_writer_keeps_partial_lines(tmp_path: Path) -> None:
 def test_log_writer_drops_what_the_disk_refuses(capfd: pytest.CaptureFixture[str]) -> None:
     """/dev/full answers every write with ENOSPC: the writer drops the lines and says so
     once, and the container's output keeps flowing (no exception into the shim)."""
-    w = jsonlog.LogWriter("/dev/full")
+    w = logwriter.open_log({"log_path": "/dev/full"})
     for _ in range(3):
         w.write("stdout", b"line\n")
     w.close()
