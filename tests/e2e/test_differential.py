@@ -44,6 +44,12 @@ RUN_CASES = {
     "entrypoint": ["--entrypoint", "echo", "IMG", "hi"],
     "entrypoint-empty": ["--entrypoint", "", "IMG", "echo", "hi"],
     "network-none": ["--network", "none", "IMG", "ip", "-4", "-o", "addr"],
+    "network-none-no-ipv6": ["--network", "none", "IMG", "sh", "-c",
+                             "ip -6 addr; cat /proc/sys/net/ipv6/conf/*/disable_ipv6"],
+    "bridge-no-ipv6": ["IMG", "sh", "-c",
+                       "ip -6 addr; cat /proc/sys/net/ipv6/conf/*/disable_ipv6"],
+    "ipv6-reenabled-by-sysctl": ["--network", "none", "--sysctl",
+                                 "net.ipv6.conf.all.disable_ipv6=0", "IMG", "ip", "-6", "addr"],
     "network-host-hostname": ["--network", "host", "IMG", "hostname"],
     "uts-host": ["--uts", "host", "IMG", "hostname"],
     "uts-host-with-hostname": ["--uts", "host", "-h", "pydt-h", "IMG", "hostname"],
@@ -171,6 +177,17 @@ def test_logs_timestamps_and_tail(sides: tuple[Side, Side]) -> None:
     for args in (["--tail", "2"], ["--tail", "0"], ["-t"], ["-t", "--tail", "1"],
                  ["--since", "1h"], ["--until", "2000-01-01T00:00:00Z"], ["--tail", "x"]):
         same(sides, "logs", *args, c)
+
+
+def test_logs_details_with_labels_and_env_options(sides: tuple[Side, Side]) -> None:
+    for side in sides:
+        assert side.cli("run", *labelled(side, "logs-details"), "--label", "pydt.a=x y",
+                        "-e", "PYDT_E=1&2", "--log-opt", "labels=pydt.a,pydt.none",
+                        "--log-opt", "env-regex=^PYDT_", "IMG", "echo", "hi").rc == 0
+    c = f"pydt-diff-{sides[0].run}-logs-details"
+    same(sides, "logs", "--details", c)
+    same(sides, "logs", "--details", f"pydt-diff-{sides[0].run}-logs")  # no attrs
+    same(sides, "run", "--rm", "--log-opt", "env-regex=(", "IMG", "true")
 
 
 def test_exec_exit_codes(sides: tuple[Side, Side]) -> None:

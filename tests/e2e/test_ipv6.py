@@ -193,3 +193,33 @@ def test_unaddressed_port_is_published_on_ipv6_too(daemon: Daemon, client: docke
         assert shown.strip() == f"0.0.0.0:{port}->80/tcp, [::]:{port}->80/tcp"
         assert _fetch("::1", int(port)) == b"hello-v4\n"
         assert _fetch("127.0.0.1", int(port)) == b"hello-v4\n"
+
+
+IPV6_STATE = ("ip -6 -o addr | awk '{print $2, $4}'; "
+              "for s in all default lo eth0 eth1; do "
+              "[ -e /proc/sys/net/ipv6/conf/$s ] && echo $s $(cat /proc/sys/net/ipv6/conf/$s/disable_ipv6); "
+              "done; true")
+
+
+def test_ipv6_is_off_in_containers_without_an_ipv6_network(client: docker.DockerClient,
+                                                            busybox: str) -> None:
+    """As dockerd 20.10's sandbox: IPv6 off for all interfaces (no ::1 on lo), and on
+    again for lo and the interface of a network with IPv6, also one connected later."""
+    off = "all 1\ndefault 1\nlo 1\n"
+    for mode in ("none", "bridge"):
+        out = client.containers.run("busybox", ["sh", "-c", IPV6_STATE], network_mode=mode,
+                                    remove=True).decode()
+        assert out == (off if mode == "none" else off + "eth0 1\n")
+    net = _v6_network(client, "v6-state")
+    try:
+        with detached(client, ["sleep", "60"]) as c:
+            assert c.exec_run(["sh", "-c", IPV6_STATE]).output.decode() == off + "eth0 1\n"
+            net.connect(c)
+            state = c.exec_run(["sh", "-c", IPV6_STATE]).output.decode().splitlines()
+            assert state[-5:] == ["all 1", "default 1", "lo 0", "eth0 1", "eth1 0"]
+            addresses = state[:-5]
+            assert "lo ::1/128" in addresses
+            assert any(a.startswith("eth1 fd42:7e57:15::") for a in addresses)
+            assert not any(a.startswith("eth0 ") for a in addresses)
+    finally:
+        net.remove()
