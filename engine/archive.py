@@ -23,7 +23,7 @@ from typing import Any, BinaryIO, TypeVar
 from pydocker.engine.containers.model import Container
 from pydocker.engine.containers.service import ContainerService
 from pydocker.engine.errors import InvalidParameter, NotFound
-from pydocker.engine.host.fdtar import UnsafeMember, extract_tar, write_tar
+from pydocker.engine.host.fdtar import OwnerNames, UnsafeMember, extract_tar, write_tar
 from pydocker.engine.host.inroot import open_in_root, open_root
 
 T = TypeVar("T")
@@ -137,7 +137,8 @@ class Archives:
                 info = fd_stat(fd, path)
                 await start(info)
                 self.containers.event(c, "archive-path")  # dockerd's, once the copy begins
-                await asyncio.to_thread(write_tar, fd, info["name"], out)
+                names = await asyncio.to_thread(OwnerNames.in_root, rootfd)
+                await asyncio.to_thread(write_tar, fd, info["name"], out, names=names)
             finally:
                 os.close(fd)
 

@@ -21,7 +21,7 @@ from pydocker.engine.containers.service import ContainerService
 from pydocker.engine.containers.state import ContainerState
 from pydocker.engine.errors import Conflict
 from pydocker.engine.events import EventBus
-from pydocker.engine.host.fdtar import write_tar
+from pydocker.engine.host.fdtar import OwnerNames, write_tar
 from pydocker.engine.host.inroot import open_root
 from pydocker.images import layerdiff
 from pydocker.images.changes import apply_changes
@@ -74,7 +74,9 @@ class Filesystem:
         async with self.containers.runtime.mounted_rootfs(c.id, c.rootfs, pid) as root:
             rootfd = open_root(str(root))
             try:
-                await asyncio.to_thread(write_tar, rootfd, ".", out, stay_on_mount=True)
+                names = await asyncio.to_thread(OwnerNames.in_root, rootfd)
+                await asyncio.to_thread(write_tar, rootfd, ".", out, stay_on_mount=True,
+                                        names=names)
             finally:
                 os.close(rootfd)
         self.containers.event(c, "export")

@@ -14,8 +14,10 @@ from __future__ import annotations
 import os
 import socket
 import threading
+from collections.abc import Callable, Iterable
 from ipaddress import IPv4Network
 from pathlib import Path
+from typing import Any, TypeVar
 
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
@@ -25,24 +27,25 @@ NETLINK_ROUTE = 0
 ENODEV = 19
 HostNetlink = IPRoute  # the type kernel.py holds without importing pyroute2 itself
 EEXIST = 17
+T = TypeVar("T")
 
 
-def ns_socket(netns_path: str | os.PathLike[str], family: int, kind: int,
-              proto: int = 0) -> socket.socket:
-    """A socket created inside the network namespace at ``netns_path`` (nsfs path).
+def in_netns(netns_path: str | os.PathLike[str], work: Callable[[], T]) -> T:
+    """``work()`` run inside the network namespace at ``netns_path`` (nsfs path).
 
     setns() affects only the calling thread, so a short-lived thread enters the namespace,
-    creates the socket and returns; the socket stays bound to that namespace for life.
+    runs it and returns. What it creates there (a socket) stays bound to the namespace for
+    life; /proc/sys/net, opened there, is that namespace's.
     """
-    box: dict[str, object] = {}
+    box: dict[str, Any] = {}
 
-    def work() -> None:
+    def run() -> None:
         target = os.open(os.fspath(netns_path), os.O_RDONLY | os.O_CLOEXEC)
         home = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
         try:
             setns(target)
             try:
-                box["sock"] = socket.socket(family, kind, proto)
+                box["result"] = work()
             finally:
                 setns(home)
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
@@ -51,14 +54,29 @@ def ns_socket(netns_path: str | os.PathLike[str], family: int, kind: int,
             os.close(target)
             os.close(home)
 
-    thread = threading.Thread(target=work, name="netns-socket")
+    thread = threading.Thread(target=run, name="netns-work")
     thread.start()
     thread.join()
     if "error" in box:
-        raise box["error"]  # type: ignore[misc]
-    sock = box["sock"]
-    assert isinstance(sock, socket.socket)
-    return sock
+        raise box["error"]
+    return box["result"]  # type: ignore[no-any-return]
+
+
+def ns_socket(netns_path: str | os.PathLike[str], family: int, kind: int,
+              proto: int = 0) -> socket.socket:
+    """A socket created inside the network namespace at ``netns_path``."""
+    return in_netns(netns_path, lambda: socket.socket(family, kind, proto))
+
+
+def enable_ipv6(netns_path: str | os.PathLike[str], ifnames: Iterable[str]) -> None:
+    """Turn IPv6 back on for these interfaces of a container's namespace, which starts
+    with it off (the runtime's create_netns, as dockerd's sandbox): an endpoint on a
+    network with IPv6 needs it on its interface and on lo (for ::1), as dockerd does."""
+    def write() -> None:
+        for ifname in ifnames:
+            with open(f"/proc/sys/net/ipv6/conf/{ifname}/disable_ipv6", "w") as f:
+                f.write("0")
+    in_netns(netns_path, write)
 
 
 def host_iproute() -> IPRoute:

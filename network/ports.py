@@ -3,9 +3,11 @@
 Traffic reaches the container through DNAT (iptables.port_rules), from other hosts and
 namespaces via PREROUTING and from the host itself (also on 127.0.0.1) via OUTPUT. Like
 docker-proxy we also *hold* each host port with a real socket: other programs see the port
-as taken (``ss -ltn`` lists it, a second bind fails), and the TCP listener proxies the few
-connections DNAT does not catch (a container reaching its own network's published port
-through the host address) to the container.
+as taken (``ss -ltn`` lists it, a second bind fails), and, as docker-proxy, it proxies to
+the container what DNAT does not catch: a container reaching its own network's published
+port through the host address, and a [::] binding of a container without IPv6 (no
+ip6tables DNAT: docker-proxy forwards it to the IPv4 address). TCP connections are
+piped; UDP datagrams are relayed per client (udpproxy.py).
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ import functools
 import socket
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from pydocker.engine.errors import InvalidParameter
+from pydocker.network.udpproxy import UdpRelay
 
 EPHEMERAL = (32768, 60999)  # Docker's default port range (/proc/sys/net/ipv4/ip_local_port_range)
 
@@ -148,13 +151,18 @@ def _bind(proto: str, host_ip: str, port: int) -> socket.socket:
     return sock
 
 
+class _Proxy(Protocol):
+    def close(self) -> None: ...
+
+
 class PortHolder:
-    """Owns the host-port sockets (and their TCP proxies) for every published port."""
+    """Owns the host-port sockets (and their TCP and UDP proxies) for every published
+    port."""
 
     def __init__(self, *, proxy: bool = True) -> None:
         self._proxy = proxy
         self._socks: dict[tuple[str, str, int], socket.socket] = {}
-        self._servers: dict[tuple[str, str, int], asyncio.base_events.Server] = {}
+        self._servers: dict[tuple[str, str, int], _Proxy] = {}
         self._next = EPHEMERAL[0]
 
     def _taken(self, proto: str, host_ip: str, port: int) -> bool:
@@ -220,21 +228,25 @@ class PortHolder:
                 self._socks[key] = _bind(mapping.proto, mapping.host_ip, mapping.host_port)
 
     async def serve(self, mapping: PortMapping, container_ip: str) -> None:
-        """Proxy TCP connections that reach the held socket to the container."""
+        """Proxy TCP connections and UDP datagrams that reach the held socket to the
+        container (sctp has no proxy here)."""
         key = _key(mapping.proto, mapping.host_ip, mapping.host_port)
         sock = self._socks.get(key)
-        if not self._proxy or mapping.proto != "tcp" or sock is None or key in self._servers:
+        if not self._proxy or sock is None or key in self._servers:
             return
         target = (container_ip, mapping.container_port)
-        self._servers[key] = await asyncio.start_server(
-            lambda r, w: _pipe_to(target, r, w), sock=sock)
+        if mapping.proto == "tcp":
+            self._servers[key] = await asyncio.start_server(
+                lambda r, w: _pipe_to(target, r, w), sock=sock)
+        elif mapping.proto == "udp":
+            self._servers[key] = await UdpRelay.start(sock, target)
 
     async def release(self, mappings: Iterable[PortMapping]) -> None:
         for m in mappings:
             key = _key(m.proto, m.host_ip, m.host_port)
             server = self._servers.pop(key, None)
             if server is not None:
-                server.close()  # closes the listening socket too
+                server.close()  # closes the held socket too
             sock = self._socks.pop(key, None)
             if sock is not None:
                 sock.close()

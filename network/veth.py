@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 
 from pydocker.network.bridge import IFA_F_NODAD
-from pydocker.network.netlink import EEXIST, delete_link, link_index, ns_iproute
+from pydocker.network.netlink import EEXIST, delete_link, enable_ipv6, link_index, ns_iproute
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
@@ -51,6 +51,8 @@ def create_endpoint(ipr: IPRoute, bridge_index: int, cfg: VethConfig) -> None:
     finally:
         os.close(fd)
     try:
+        if cfg.ip6 is not None or any(extra.version == 6 for extra in cfg.link_local):
+            enable_ipv6(cfg.netns_path, ("lo", cfg.ifname))
         with ns_iproute(cfg.netns_path) as nsr:
             index = link_index(nsr, cfg.ifname)
             assert index is not None

@@ -83,7 +83,8 @@ class ContainerBackend(Protocol):
     async def containers_prune(self, filters: Filters) -> JSON: ...
 
     def container_logs(self, ref: str, *, stdout: bool, stderr: bool, since: float,
-                       until: float, tail: int, timestamps: bool, follow: bool
+                       until: float, tail: int, timestamps: bool, follow: bool,
+                       details: bool = False
                        ) -> tuple[bool, AsyncGenerator[bytes, None]]:
         """(tty, chunks). ``since``/``until`` in seconds, 0 for no bound; ``tail`` -1: all."""
         ...

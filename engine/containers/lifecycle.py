@@ -118,7 +118,7 @@ class Lifecycle:
     async def _start_process(self, c: Container) -> None:
         runtime, paths = self.parts.runtime, self.parts.paths
         try:
-            log = logconfig.log_spec(c.host_config)  # dockerd starts the log driver first
+            log = logconfig.log_spec(c.host_config, c.config)  # dockerd starts the log driver first
         except logconfig.LogOptionError as exc:
             self._record_start_failure(c, exc)
             raise

@@ -92,13 +92,18 @@ class LogOptionError(SystemFailure):
         super().__init__(f"failed to initialize logging driver: {detail}")
 
 
-def log_spec(host_config: dict[str, Any]) -> LogSpec:
+def log_spec(host_config: dict[str, Any], config: dict[str, Any] | None = None) -> LogSpec:
     """What the shim needs to write this container's log (LogOptionError if a value is
-    bad)."""
+    bad). ``config``: the container's Config, whose Labels and Env the json-file
+    options ``labels``/``env`` pick for each line's ``attrs``."""
     driver = driver_of(host_config)
     options: dict[str, str] = (host_config.get("LogConfig") or {}).get("Config") or {}
     if driver == JSON_FILE:
-        return _json_file(options)
+        spec = _json_file(options)
+        attrs = extra_attributes(options, config or {})
+        if attrs:
+            spec["attrs"] = attrs
+        return spec
     if driver == LOCAL:
         return _local(options)
     return {"driver": driver}
@@ -117,6 +122,39 @@ def _json_file(options: dict[str, str]) -> LogSpec:
                              "or max-size is not set")
     return {"driver": JSON_FILE, "max_size": max_size, "max_file": max_file,
             "compress": compress}
+
+
+def extra_attributes(options: Mapping[str, str], config: dict[str, Any]) -> dict[str, str]:
+    """dockerd's logger.Info.ExtraAttributes: the labels named by ``labels`` or matched
+    by ``labels-regex``, then the environment variables named by ``env`` or matched by
+    ``env-regex`` (a variable wins over a label of the same name)."""
+    labels: dict[str, str] = config.get("Labels") or {}
+    env = dict(item.split("=", 1) for item in config.get("Env") or [] if "=" in item)
+    extra: dict[str, str] = {}
+    for names_key, regex_key, values in (("labels", "labels-regex", labels),
+                                         ("env", "env-regex", env)):
+        for name in filter(None, options.get(names_key, "").split(",")):
+            if name in values:
+                extra[name] = values[name]
+        if options.get(regex_key):
+            pattern = _compiled(options[regex_key])
+            extra.update((k, v) for k, v in values.items() if pattern.search(k))
+    return extra
+
+
+# Python's words for the commonest mistakes, in Go's regexp package's (syntax.ErrorCode).
+_GO_REGEXP_ERRORS = {"missing ), unterminated subpattern": "missing closing )",
+                     "unterminated character set": "missing closing ]",
+                     "nothing to repeat": "missing argument to repetition operator",
+                     "unbalanced parenthesis": "unexpected )"}
+
+
+def _compiled(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        reason = _GO_REGEXP_ERRORS.get(exc.msg, exc.msg)
+        raise LogOptionError(f"error parsing regexp: {reason}: `{pattern}`") from None
 
 
 def _local(options: dict[str, str]) -> LogSpec:

@@ -17,6 +17,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
+from urllib.parse import quote_plus
 
 from pydocker.engine.runtime import locallog
 from pydocker.engine.runtime.jsonlog import rfc3339_of
@@ -41,6 +42,7 @@ class LogOptions:
     timestamps: bool = False
     follow: bool = False
     tty: bool = False        # raw bytes instead of multiplexed frames
+    details: bool = False    # each line after its attrs (key=value,...) and a space
 
 
 def fixed_width_timestamp(rfc3339: str) -> str:
@@ -67,11 +69,24 @@ class Selection:
             return False
         return True
 
-    def frame(self, stream: int, payload: bytes, stamp: str) -> bytes:
-        """``stamp``: the fixed-width time, needed only with ``timestamps``."""
+    def frame(self, stream: int, payload: bytes, stamp: str,
+              attrs: dict[str, str] | None = None) -> bytes:
+        """``stamp``: the fixed-width time, needed only with ``timestamps``; ``attrs``:
+        the entry's, shown only with ``details`` (before the line, after the time, as
+        dockerd's logs writer puts them)."""
+        if self.opts.details:
+            payload = details_prefix(attrs or {}) + payload
         if self.opts.timestamps:
             payload = stamp.encode() + b" " + payload
         return _chunk(stream, payload, self.opts.tty)
+
+
+def details_prefix(attrs: dict[str, str]) -> bytes:
+    """dockerd's attrsByteSlice: ``key=value`` pairs sorted by key, both query-escaped,
+    joined by commas, then a space (a lone space when there are none)."""
+    pairs = (f"{quote_plus(k, safe='')}={quote_plus(v, safe='')}"
+             for k, v in sorted(attrs.items()))
+    return (",".join(pairs) + " ").encode()
 
 
 def _chunk(stream: int, payload: bytes, tty: bool) -> bytes:
@@ -113,7 +128,7 @@ class JsonFileCodec:
         opts = sel.opts
         if not lines:
             return b""
-        if not (opts.timestamps or opts.since_ns or opts.until_ns):
+        if not (opts.timestamps or opts.since_ns or opts.until_ns or opts.details):
             try:  # one C-level JSON parse for the whole batch
                 entries = json.loads(b"[" + b",".join(lines) + b"]")
             except ValueError:
@@ -139,7 +154,8 @@ class JsonFileCodec:
                 parse_rfc3339_ns(time)):
             return b""
         return sel.frame(stream, entry.get("log", "").encode(),
-                         fixed_width_timestamp(time) if sel.opts.timestamps else "")
+                         fixed_width_timestamp(time) if sel.opts.timestamps else "",
+                         entry.get("attrs"))
 
     def last_records(self, f: BinaryIO, n: int) -> list[bytes]:
         """The last ``n`` lines, read backwards from the end, where ``f`` is left."""

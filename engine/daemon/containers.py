@@ -174,7 +174,8 @@ class ContainerMethods:
     # --- streams ----------------------------------------------------------------------
 
     def container_logs(self, ref: str, *, stdout: bool, stderr: bool, since: float,
-                       until: float, tail: int, timestamps: bool, follow: bool
+                       until: float, tail: int, timestamps: bool, follow: bool,
+                       details: bool = False
                        ) -> tuple[bool, AsyncGenerator[bytes, None]]:
         """docker logs: (tty, chunks to send). Errors come before the first byte."""
         c = self._containers.store.get(ref)
@@ -185,7 +186,7 @@ class ContainerMethods:
         tty = bool(c.config.get("Tty"))
         opts = LogOptions(stdout=stdout, stderr=stderr, since_ns=int(since * 1e9),
                           until_ns=int(until * 1e9), tail=tail, timestamps=timestamps,
-                          follow=follow, tty=tty)
+                          follow=follow, tty=tty, details=details)
         return tty, read_logs(self._log_source(c), opts, lambda: c.state.running)
 
     def _log_source(self, c: Container) -> LogSource:

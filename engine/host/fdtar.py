@@ -14,6 +14,8 @@ import os
 import shutil
 import stat
 import tarfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from pydocker.engine.host.inroot import (
@@ -51,12 +53,45 @@ class _Exactly:
         return data
 
 
+@dataclass(frozen=True)
+class OwnerNames:
+    """The user and group names a tar header carries beside the ids. dockerd makes the
+    tar chrooted in the container, where Go's archive/tar looks the ids up in the
+    container's /etc/passwd and /etc/group: a name only for an id listed there."""
+    users: Mapping[str, str] = field(default_factory=dict)   # id (as written) -> name
+    groups: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def in_root(cls, rootfd: int) -> OwnerNames:
+        return cls(_id_names(rootfd, "/etc/passwd", 6), _id_names(rootfd, "/etc/group", 4))
+
+
+def _id_names(rootfd: int, path: str, fields: int) -> dict[str, str]:
+    """id -> name from a passwd or group file in the root, the first line of an id
+    winning, with the lines Go's os/user skips skipped (too few fields, NIS +/-)."""
+    try:
+        with closing_fd(open_in_root(rootfd, path, os.O_RDONLY | os.O_NONBLOCK)) as fd, \
+                open(fd, encoding="utf-8", errors="replace", closefd=False) as f:
+            text = f.read(1 << 20)
+    except OSError:
+        return {}  # none (or not a file): no names, as with dockerd
+    names: dict[str, str] = {}
+    for line in text.splitlines():
+        parts = line.strip().split(":")
+        if line.startswith("#") or len(parts) < fields or parts[0][:1] in ("", "+", "-"):
+            continue
+        names.setdefault(parts[2], parts[0])
+    return names
+
+
 class TarWriter:
-    def __init__(self, out: BinaryIO, *, stay_on_mount: bool = False) -> None:
+    def __init__(self, out: BinaryIO, *, stay_on_mount: bool = False,
+                 names: OwnerNames | None = None) -> None:
         self.tar = tarfile.open(  # noqa: SIM115 - closed by close(), after the walk
             fileobj=out, mode="w|", format=tarfile.PAX_FORMAT)
         self.stay_on_mount = stay_on_mount  # export: mounts inside (proc, volumes) are not ours
         self.links: dict[tuple[int, int], str] = {}
+        self.names = names or OwnerNames()
 
     def close(self) -> None:
         self.tar.close()
@@ -98,6 +133,8 @@ class TarWriter:
         info = tarfile.TarInfo(arcname)
         info.mode = stat.S_IMODE(st.st_mode)
         info.uid, info.gid = st.st_uid, st.st_gid
+        info.uname = self.names.users.get(str(st.st_uid), "")
+        info.gname = self.names.groups.get(str(st.st_gid), "")
         info.mtime = int(st.st_mtime)
         return info
 
@@ -141,9 +178,11 @@ def _reopen(fd: int, flags: int) -> int:
     return os.open(f"/proc/self/fd/{fd}", flags | os.O_CLOEXEC)
 
 
-def write_tar(fd: int, arcname: str, out: BinaryIO, *, stay_on_mount: bool = False) -> None:
-    """The tar of what ``fd`` (``O_PATH``) holds, named ``arcname``."""
-    writer = TarWriter(out, stay_on_mount=stay_on_mount)
+def write_tar(fd: int, arcname: str, out: BinaryIO, *, stay_on_mount: bool = False,
+              names: OwnerNames | None = None) -> None:
+    """The tar of what ``fd`` (``O_PATH``) holds, named ``arcname``; ``names``: the owner
+    names for the headers (none without)."""
+    writer = TarWriter(out, stay_on_mount=stay_on_mount, names=names)
     try:
         writer.add(fd, arcname)
     finally:

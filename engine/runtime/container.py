@@ -53,6 +53,7 @@ def run_init(spec: Spec, sync_r: int, err_w: int,
         sc.unshare(flags)
         if flags & sc.CLONE_NEWNET:
             sc.loopback_up()  # --network none: lo up with 127.0.0.1/8, as dockerd's sandbox
+            sysctls.disable_ipv6()  # and no ::1; before the user's sysctls, which may undo it
         # A path joins an existing namespace (netns file, --ipc/--uts container:<id>).
         for target, nstype, keep in ((net, sc.CLONE_NEWNET, ("none", "host")),
                                      (ns.get("ipc", "new"), sc.CLONE_NEWIPC, ("new", "host")),

@@ -32,11 +32,24 @@ def rfc3339_of(ns: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{frac:09d}Z"
 
 
+def attrs_json(attrs: dict[str, str]) -> str:
+    """The ``attrs`` object as Go's json.Marshal writes a map: keys sorted, no spaces,
+    non-ASCII kept, and <, >, &, U+2028 and U+2029 escaped."""
+    text = json.dumps(attrs, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    for char in "<>&\u2028\u2029":
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return text
+
+
 class JsonFileFormat:
-    """The json-file driver's records, for logwriter.LogWriter."""
+    """The json-file driver's records, for logwriter.LogWriter. ``attrs``: the labels
+    and environment variables the log options pick, written into every record."""
+
+    def __init__(self, attrs: dict[str, str] | None = None) -> None:
+        self.attrs = attrs_json(attrs) if attrs else ""
 
     def encode(self, stream: str, data: bytes, time_ns: int) -> bytes:
-        return encode_bytes(data, stream, rfc3339_of(time_ns))
+        return encode_bytes(data, stream, rfc3339_of(time_ns), self.attrs)
 
     @staticmethod
     def boundary(records: bytes, offset: int) -> int:
@@ -46,13 +59,19 @@ class JsonFileFormat:
         return len(records) if end < 0 else end + 1
 
 
-def encode_bytes(data: bytes, stream: str, timestamp: str) -> bytes:
+def _tail(stream: str, timestamp: str, attrs: str) -> str:
+    """A record's end after its log string, in dockerd's field order."""
+    attrs_field = f',"attrs":{attrs}' if attrs else ""
+    return f',"stream":"{stream}"{attrs_field},"time":"{timestamp}"}}\n'
+
+
+def encode_bytes(data: bytes, stream: str, timestamp: str, attrs: str = "") -> bytes:
     """Like encode(); printable ASCII goes through one bytes.replace (~20x faster)."""
     if data.translate(None, _VERBATIM):
-        return encode(data.decode("utf-8", "replace"), stream, timestamp)
+        return encode(data.decode("utf-8", "replace"), stream, timestamp, attrs)
     if not data:
         return b""
-    tail = f',"stream":"{stream}","time":"{timestamp}"}}\n'.encode()
+    tail = _tail(stream, timestamp, attrs).encode()
     if data.endswith(b"\n"):
         data = data[:-1]
         end = b'\\n"' + tail
@@ -61,16 +80,17 @@ def encode_bytes(data: bytes, stream: str, timestamp: str) -> bytes:
     return b'{"log":"' + data.replace(b"\n", b'\\n"' + tail + b'{"log":"') + end
 
 
-def encode(data: str, stream: str, timestamp: str) -> bytes:
+def encode(data: str, stream: str, timestamp: str, attrs: str = "") -> bytes:
     """The json-file records for ``data``: one per "\\n"-terminated line, plus one for an
-    unfinished last line if there is one. Only "\\n" splits (not str.splitlines' \\r etc.)."""
+    unfinished last line if there is one. Only "\\n" splits (not str.splitlines' \\r etc.).
+    ``attrs``: the record's JSON ``attrs`` object, or "" for none."""
     if not data:
         return b""
     parts = data.split("\n")
     complete = parts[-1] == ""
     if complete:
         parts.pop()
-    tail = f',"stream":"{stream}","time":"{timestamp}"}}\n'
+    tail = _tail(stream, timestamp, attrs)
     body = json.dumps(parts, ensure_ascii=False)[1:-1]
     if "\u2028" in body or "\u2029" in body:
         # Line separators stay escaped, as Go's encoder does: readers that split on

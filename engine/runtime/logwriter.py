@@ -78,7 +78,8 @@ def open_log(spec: Spec) -> LogWriter:
     """The writer the container's log driver asks for (json-file when none is named)."""
     log = spec.get("log") or {}
     driver = log.get("driver", "json-file")
-    fmt: LogFormat = LocalFormat() if driver == "local" else JsonFileFormat()
+    fmt: LogFormat = (LocalFormat() if driver == "local"
+                      else JsonFileFormat(log.get("attrs")))
     if driver == "none":
         return LogWriter(None, fmt)
     file = RotatingFile(spec["log_path"], fmt.boundary, max_size=log.get("max_size", -1),

@@ -92,6 +92,7 @@ class LogSpec(TypedDict, total=False):
     max_size: int      # bytes before the file rotates; -1: never
     max_file: int      # files kept, the current one included
     compress: bool     # rotated files gzipped
+    attrs: dict[str, str]  # json-file: each line's "attrs" (labels/env log options)
 
 
 class Spec(TypedDict, total=False):

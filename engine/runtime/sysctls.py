@@ -40,3 +40,16 @@ def write(sysctls: dict[str, str]) -> None:
     for key, value in sysctls.items():
         with open("/proc/sys/" + key.replace(".", "/"), "w") as f:
             f.write(str(value))
+
+
+def disable_ipv6() -> None:
+    """IPv6 off in the calling thread's (new) network namespace, for every interface
+    and the ones to come, as dockerd's sandbox starts: a container shows no ::1 unless a
+    network with IPv6 turns it back on for lo and its interface (network.netlink), or
+    its own --sysctl does. Nothing to do on a kernel without IPv6."""
+    for scope in ("all", "default"):
+        try:
+            with open(f"/proc/sys/net/ipv6/conf/{scope}/disable_ipv6", "w") as f:
+                f.write("1")
+        except FileNotFoundError:
+            return

@@ -17,6 +17,7 @@ from typing import Any
 from . import container, inroot, mounts, process, seccomp, shim  # noqa: F401 - preloaded for forks
 from . import syscalls as sc
 from .spec import DirRootfs, OverlayRootfs, Spec
+from .sysctls import disable_ipv6
 
 MAX_MESSAGE = 1 << 22
 
@@ -63,6 +64,7 @@ def create_netns(path: str) -> None:
     try:
         sc.unshare(sc.CLONE_NEWNET)
         try:
+            disable_ipv6()
             sc.mount("/proc/self/ns/net", path, None, sc.MS_BIND)
         finally:
             sc.setns(home, sc.CLONE_NEWNET)

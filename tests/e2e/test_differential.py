@@ -44,6 +44,12 @@ RUN_CASES = {
     "entrypoint": ["--entrypoint", "echo", "IMG", "hi"],
     "entrypoint-empty": ["--entrypoint", "", "IMG", "echo", "hi"],
     "network-none": ["--network", "none", "IMG", "ip", "-4", "-o", "addr"],
+    "network-none-no-ipv6": ["--network", "none", "IMG", "sh", "-c",
+                             "ip -6 addr; cat /proc/sys/net/ipv6/conf/*/disable_ipv6"],
+    "bridge-no-ipv6": ["IMG", "sh", "-c",
+                       "ip -6 addr; cat /proc/sys/net/ipv6/conf/*/disable_ipv6"],
+    "ipv6-reenabled-by-sysctl": ["--network", "none", "--sysctl",
+                                 "net.ipv6.conf.all.disable_ipv6=0", "IMG", "ip", "-6", "addr"],
     "network-host-hostname": ["--network", "host", "IMG", "hostname"],
     "uts-host": ["--uts", "host", "IMG", "hostname"],
     "uts-host-with-hostname": ["--uts", "host", "-h", "pydt-h", "IMG", "hostname"],
@@ -148,11 +154,11 @@ def test_ps_filters_and_formats(sides: tuple[Side, Side]) -> None:
 
 
 def _tar_members(data: bytes) -> list[tuple[Any, ...]]:
-    """What a client reads from an archive: names, types, modes, owners, contents. The
-    header's uname/gname are left out: dockerd looks the uid up in the host's passwd
-    (Go's archive/tar), we write none; and Go keeps the type bits in the mode field."""
+    """What a client reads from an archive: names, types, modes, owners (ids and the
+    names the container's passwd and group give them), contents. Go keeps the type bits
+    in the mode field."""
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        return [(m.name, m.type, m.mode & 0o7777, m.uid, m.gid, m.size,
+        return [(m.name, m.type, m.mode & 0o7777, m.uid, m.gid, m.uname, m.gname, m.size,
                  tar.extractfile(m).read() if m.isfile() else b"")  # type: ignore[union-attr]
                 for m in tar.getmembers()]
 
@@ -171,6 +177,17 @@ def test_logs_timestamps_and_tail(sides: tuple[Side, Side]) -> None:
     for args in (["--tail", "2"], ["--tail", "0"], ["-t"], ["-t", "--tail", "1"],
                  ["--since", "1h"], ["--until", "2000-01-01T00:00:00Z"], ["--tail", "x"]):
         same(sides, "logs", *args, c)
+
+
+def test_logs_details_with_labels_and_env_options(sides: tuple[Side, Side]) -> None:
+    for side in sides:
+        assert side.cli("run", *labelled(side, "logs-details"), "--label", "pydt.a=x y",
+                        "-e", "PYDT_E=1&2", "--log-opt", "labels=pydt.a,pydt.none",
+                        "--log-opt", "env-regex=^PYDT_", "IMG", "echo", "hi").rc == 0
+    c = f"pydt-diff-{sides[0].run}-logs-details"
+    same(sides, "logs", "--details", c)
+    same(sides, "logs", "--details", f"pydt-diff-{sides[0].run}-logs")  # no attrs
+    same(sides, "run", "--rm", "--log-opt", "env-regex=(", "IMG", "true")
 
 
 def test_exec_exit_codes(sides: tuple[Side, Side]) -> None:
@@ -203,6 +220,24 @@ def test_cp_both_ways(sides: tuple[Side, Side], tmp_path: Path) -> None:
     members = [_tar_members(side.cli_bytes("cp", f"{c}:/d/sub/f", "-")) for side in sides]
     assert members[0] == members[1]
     same(sides, "diff", c, any_order=True)
+
+
+def test_cp_and_export_name_owners_from_the_containers_passwd(sides: tuple[Side, Side]
+                                                              ) -> None:
+    """uid 100 is in the busybox image's group file only (and the host's passwd):
+    dockerd's tar, made chrooted in the container, names what the container lists."""
+    owners = "1:1 33:1 100:100 1234:4321 65534:65534"
+    for side in sides:
+        assert side.cli("run", *labelled(side, "cp-owners"), "IMG", "sh", "-c",
+                        f"mkdir /o; cd /o; for u in {owners}; do touch f$u; chown $u f$u; "
+                        "done").rc == 0
+    c = f"pydt-diff-{sides[0].run}-cp-owners"
+    members = [_tar_members(side.cli_bytes("cp", f"{c}:/o", "-")) for side in sides]
+    assert members[0] == members[1]
+    assert ("o/f100:100", b"0", 0o644, 100, 100, "", "users", 0, b"") in members[0]
+    exported = [[m for m in _tar_members(side.cli_bytes("export", c))
+                 if m[0].startswith(("o/", "etc/passwd"))] for side in sides]
+    assert exported[0] == exported[1]
 
 
 def test_diff_of_a_fresh_and_a_changed_container(sides: tuple[Side, Side]) -> None:

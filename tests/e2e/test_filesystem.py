@@ -149,3 +149,35 @@ def test_cp_into_a_read_only_volume_is_refused(daemon: Daemon, client: docker.Do
         assert list((tmp_path / "ro").iterdir()) == []
     finally:
         c.remove(force=True)
+
+
+def _owners(c: docker.models.containers.Container, path: str
+            ) -> list[tuple[str, int, int, str, str]]:
+    stream, _ = c.get_archive(path)
+    with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+        return [(m.name, m.uid, m.gid, m.uname, m.gname) for m in tar.getmembers()]
+
+
+def test_cp_headers_name_owners_from_the_containers_files(
+        client: docker.DockerClient, busybox: str) -> None:
+    """As dockerd (whose tar is made chrooted in the container): uname/gname are what the
+    container's /etc/passwd and /etc/group say for the ids (the first line of an id),
+    empty for an id they do not list, and empty everywhere once the files are gone."""
+    script = ("mkdir /o; cd /o; for u in 0:0 1:100 33:1 1234:4321; do touch f$u; chown $u f$u;"
+              " done; echo 'twin:x:33:33::/:/bin/sh' >> /etc/passwd")
+    named = client.containers.run("busybox", ["sh", "-c", script], detach=True)
+    bare = client.containers.run("busybox", ["sh", "-c", "rm /etc/passwd /etc/group"],
+                                 detach=True)
+    try:
+        assert named.wait()["StatusCode"] == bare.wait()["StatusCode"] == 0
+        assert _owners(named, "/o") == [("o", 0, 0, "root", "root"),
+                                        ("o/f0:0", 0, 0, "root", "root"),
+                                        ("o/f1234:4321", 1234, 4321, "", ""),
+                                        ("o/f1:100", 1, 100, "daemon", "users"),
+                                        ("o/f33:1", 33, 1, "www-data", "daemon")]
+        in_bare_etc = _owners(bare, "/etc")
+        assert ("etc", 0, 0, "", "") in in_bare_etc
+        assert {(uname, gname) for *_, uname, gname in in_bare_etc} == {("", "")}
+    finally:
+        named.remove(force=True)
+        bare.remove(force=True)

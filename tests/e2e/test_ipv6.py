@@ -5,6 +5,8 @@ IPv6). Traffic stays on loopback and our own bridges."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -14,6 +16,7 @@ import docker
 import pytest
 
 from tests.e2e.harness import Daemon, detached
+from tests.fixtures import pause
 
 pytestmark = [pytest.mark.root, pytest.mark.e2e]
 
@@ -193,3 +196,67 @@ def test_unaddressed_port_is_published_on_ipv6_too(daemon: Daemon, client: docke
         assert shown.strip() == f"0.0.0.0:{port}->80/tcp, [::]:{port}->80/tcp"
         assert _fetch("::1", int(port)) == b"hello-v4\n"
         assert _fetch("127.0.0.1", int(port)) == b"hello-v4\n"
+
+
+IPV6_STATE = ("ip -6 -o addr | awk '{print $2, $4}'; "
+              "for s in all default lo eth0 eth1; do "
+              "[ -e /proc/sys/net/ipv6/conf/$s ] && echo $s $(cat /proc/sys/net/ipv6/conf/$s/disable_ipv6); "
+              "done; true")
+
+
+def test_ipv6_is_off_in_containers_without_an_ipv6_network(client: docker.DockerClient,
+                                                            busybox: str) -> None:
+    """As dockerd 20.10's sandbox: IPv6 off for all interfaces (no ::1 on lo), and on
+    again for lo and the interface of a network with IPv6, also one connected later."""
+    off = "all 1\ndefault 1\nlo 1\n"
+    for mode in ("none", "bridge"):
+        out = client.containers.run("busybox", ["sh", "-c", IPV6_STATE], network_mode=mode,
+                                    remove=True).decode()
+        assert out == (off if mode == "none" else off + "eth0 1\n")
+    net = _v6_network(client, "v6-state")
+    try:
+        with detached(client, ["sleep", "60"]) as c:
+            assert c.exec_run(["sh", "-c", IPV6_STATE]).output.decode() == off + "eth0 1\n"
+            net.connect(c)
+            state = c.exec_run(["sh", "-c", IPV6_STATE]).output.decode().splitlines()
+            assert state[-5:] == ["all 1", "default 1", "lo 0", "eth0 1", "eth1 0"]
+            addresses = state[:-5]
+            assert "lo ::1/128" in addresses
+            assert any(a.startswith("eth1 fd42:7e57:15::") for a in addresses)
+            assert not any(a.startswith("eth0 ") for a in addresses)
+    finally:
+        net.remove()
+
+
+def _udp_ask(address: str, port: int, data: bytes, tries: int = 20) -> bytes:
+    """Send until answered (the echo server may still be starting): UDP has no connect."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as s:
+        s.settimeout(0.5)
+        for _ in range(tries):
+            s.sendto(data, (address, port))
+            with contextlib.suppress(TimeoutError):
+                return s.recv(70000)
+    raise AssertionError(f"no answer from {address}:{port}")
+
+
+@pytest.fixture(scope="module")
+def udpecho(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return pause.build(tmp_path_factory.mktemp("udpecho"), pause.SOURCE.with_name("udpecho.c"))
+
+
+def test_udp_port_reaches_an_ipv4_only_container_over_ipv6_too(
+        daemon: Daemon, client: docker.DockerClient, busybox: str, udpecho: Path) -> None:
+    """As docker-proxy: the [::] side of ``-p 9999/udp`` relays each client's datagrams
+    to the container's IPv4 address and its answers back, on its own socket per client."""
+    with detached(client, ["/udpecho", "9999"], ports={"9999/udp": None},
+                  volumes={str(udpecho): {"bind": "/udpecho", "mode": "ro"}}) as c:
+        c.reload()
+        bindings = c.attrs["NetworkSettings"]["Ports"]["9999/udp"]
+        assert [b["HostIp"] for b in bindings] == ["0.0.0.0", "::"]
+        port = int(bindings[0]["HostPort"])
+        assert _udp_ask("127.0.0.1", port, b"v4") == b"echo:v4"
+        assert _udp_ask("::1", port, b"v6") == b"echo:v6"
+        big = os.urandom(60000)
+        assert _udp_ask("::1", port, big) == b"echo:" + big
+        assert _udp_ask("::1", port, b"another client") == b"echo:another client"

@@ -228,3 +228,42 @@ def test_rotation_goes_on_while_the_daemon_is_down(fresh_daemon: Daemon,
     d.cli("kill", cid)
     last_entry = json.loads(log.read_bytes().splitlines()[-1])["log"]
     assert_contiguous_to(d.cli("logs", cid).stdout, int(last_entry.split()[1]))
+
+
+def test_labels_and_env_options_write_attrs_shown_by_details(daemon: Daemon,
+                                                              busybox: str) -> None:
+    """As dockerd 20.10: the labels and variables the options pick go into each json-file
+    line's ``attrs`` (a variable over a label of the same name), and ``--details`` prints
+    them query-escaped and sorted before the line; without any, a lone space."""
+    cid = daemon.cli(
+        "run", "-d", "--label", "a=1", "--label", "b=x&y", "--label", "other=o",
+        "--label", "FOO=label", "-e", "FOO=foo", "-e", "BAR=b ar", "-e", "BAZ=z",
+        "--log-opt", "labels=a,b,missing", "--log-opt", "labels-regex=^oth",
+        "--log-opt", "env=FOO,NOPE", "--log-opt", "env-regex=^BA",
+        "busybox", "echo", "hello").stdout.strip()
+    plain = daemon.cli("run", "-d", "busybox", "echo", "plain").stdout.strip()
+    try:
+        for c in (cid, plain):
+            assert daemon.cli("wait", c).stdout.strip() == "0"
+        line = (state_dir(daemon, cid) / f"{cid}-json.log").read_text()
+        assert ',"stream":"stdout","attrs":{"BAR":"b ar","BAZ":"z","FOO":"foo","a":"1",' \
+               '"b":"x\\u0026y","other":"o"},"time":"' in line
+        prefix = "BAR=b+ar,BAZ=z,FOO=foo,a=1,b=x%26y,other=o"
+        assert daemon.cli("logs", "--details", cid).stdout == f"{prefix} hello\n"
+        assert daemon.cli("logs", cid).stdout == "hello\n"
+        stamped = daemon.cli("logs", "--details", "-t", cid).stdout
+        assert stamped.endswith(f"Z {prefix} hello\n")  # the time first, as dockerd
+        status, _, body = daemon.request("GET", f"/containers/{cid}/logs?stdout=1&details=1")
+        assert (status, body) == (200, b"\x01\0\0\0" + len(f"{prefix} hello\n").to_bytes(
+            4, "big") + f"{prefix} hello\n".encode())
+        assert daemon.cli("logs", "--details", plain).stdout == " plain\n"
+    finally:
+        daemon.cli("rm", "-f", cid, plain, check=False)
+
+
+def test_a_bad_labels_regex_fails_the_start(daemon: Daemon, busybox: str) -> None:
+    run = daemon.cli("run", "--rm", "--log-opt", "labels-regex=(", "busybox", "true",
+                     check=False)
+    assert run.returncode == 125
+    assert "failed to initialize logging driver: error parsing regexp: " in run.stderr
+    assert "`(`" in run.stderr

@@ -146,7 +146,8 @@ async def get_container_logs(request: web.Request) -> web.StreamResponse:
         since=parse_timestamp(request.query.get("since", ""), "since") or 0,
         until=parse_timestamp(request.query.get("until", ""), "until") or 0,
         tail=-1 if tail in ("all", "") else _tail(tail),
-        timestamps=query_bool(request, "timestamps"), follow=query_bool(request, "follow"))
+        timestamps=query_bool(request, "timestamps"), follow=query_bool(request, "follow"),
+        details=query_bool(request, "details"))
     response = web.StreamResponse(headers={
         "Content-Type": stream_content_type(tty, api_version(request))})
     await response.prepare(request)

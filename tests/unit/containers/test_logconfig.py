@@ -135,3 +135,27 @@ def test_daemon_json_gives_them_too_but_not_beside_the_flags(
     with pytest.raises(SystemExit):
         parse_args(["--config-file", str(config_file)])
     assert "unknown log opt 'tag' for log driver local" in capsys.readouterr().err
+
+
+def test_extra_attributes_pick_labels_then_env_as_dockerd() -> None:
+    config = {"Labels": {"a": "1", "b": "2", "FOO": "label", "other": "o"},
+              "Env": ["FOO=foo", "BAR=bar", "EMPTY=", "NOEQUALS"]}
+    options = {"labels": "a,missing", "labels-regex": "^oth", "env": "FOO,EMPTY,NOEQUALS",
+               "env-regex": "^BA"}
+    assert logconfig.extra_attributes(options, config) == {
+        "a": "1", "other": "o", "FOO": "foo", "EMPTY": "", "BAR": "bar"}
+    assert logconfig.extra_attributes({}, config) == {}
+    spec = logconfig.log_spec({"LogConfig": {"Type": "json-file", "Config": options}}, config)
+    assert spec["attrs"]["FOO"] == "foo"
+    assert "attrs" not in logconfig.log_spec({"LogConfig": {"Type": "json-file"}}, config)
+
+
+@pytest.mark.parametrize(("pattern", "reason"), [
+    ("(", "missing closing )"), ("[", "missing closing ]"),
+    ("*", "missing argument to repetition operator"), (")", "unexpected )")])
+def test_a_bad_regex_fails_with_gos_words(pattern: str, reason: str) -> None:
+    with pytest.raises(LogOptionError) as err:
+        logconfig.log_spec({"LogConfig": {"Type": "json-file",
+                                          "Config": {"env-regex": pattern}}}, {})
+    assert str(err.value) == (f"failed to initialize logging driver: error parsing regexp: "
+                              f"{reason}: `{pattern}`")

@@ -13,6 +13,7 @@ from pydocker.api.server.streams import split_frames
 from pydocker.engine.containers.logs import (
     LogOptions,
     LogSource,
+    details_prefix,
     fixed_width_timestamp,
     read_logs,
 )
@@ -163,3 +164,16 @@ async def test_since_and_until_across_compressed_rotations(tmp_path: Path) -> No
     got = await collect(path, LogOptions(since_ns=T0 + 20 * 10**9, until_ns=T0 + 45 * 10**9,
                                          tty=True))
     assert got == numbered(20, 46)
+
+
+def test_json_file_attrs_written_as_go_marshals_them_and_shown_by_details() -> None:
+    fmt = JsonFileFormat({"xy": "a b,c=d/\u00e9&<>", "Q": "1 2"})
+    for data in (b"v\n", "v\u00e9\n".encode()):  # ASCII fast path and the JSON encoder
+        record = fmt.encode("stdout", data, 0)
+        assert record.endswith(b',"stream":"stdout","attrs":{"Q":"1 2","xy":"a b,c=d/'
+                               + "\u00e9".encode() + b'\\u0026\\u003c\\u003e"},'
+                               b'"time":"1970-01-01T00:00:00.000000000Z"}\n')
+        assert json.loads(record)["attrs"]["xy"] == "a b,c=d/\u00e9&<>"
+    assert details_prefix({"xy": "a b,c=d/\u00e9&", "Q": "1 2"}) == \
+        b"Q=1+2,xy=a+b%2Cc%3Dd%2F%C3%A9%26 "  # what dockerd printed for the same
+    assert details_prefix({}) == b" "
