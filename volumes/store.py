@@ -74,6 +74,17 @@ class VolumeStore:
         self.root = root
         root.mkdir(parents=True, exist_ok=True, mode=0o701)
         self._lock = threading.Lock()
+        self._sweep_incomplete()
+
+    def _sweep_incomplete(self) -> None:
+        """What a daemon killed mid-create or mid-remove left: a directory without
+        ``meta.json`` (with, maybe, the metadata's temp file) is no volume, and no client
+        ever saw it as one. Never through a mount (a volume's ``_data`` with options)."""
+        for entry in self.root.iterdir():
+            if not VALID_NAME.match(entry.name) or (entry / "meta.json").exists():
+                continue
+            if entry.is_dir() and not hostmount.is_mounted(entry / "_data"):
+                shutil.rmtree(entry, ignore_errors=True)
 
     def _meta_path(self, name: str) -> Path:
         return self.root / name / "meta.json"

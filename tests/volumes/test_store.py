@@ -118,3 +118,16 @@ def test_create_failure_is_a_system_failure(store: VolumeStore) -> None:
     (store.root / "blocked").write_text("a file where the volume's directory goes")
     with pytest.raises(SystemFailure, match="^create blocked: "):
         store.create("blocked")
+
+
+def test_a_volume_half_made_or_half_removed_by_a_killed_daemon_goes_at_start(
+        tmp_path: Path) -> None:
+    root = tmp_path / "volumes"
+    store = VolumeStore(root)
+    store.create("whole")
+    (root / "half-made" / "_data").mkdir(parents=True)  # killed before meta.json's rename
+    (root / "half-made" / ".meta.json.tmp").write_text("{")
+    (root / "half-removed" / "_data" / "d").mkdir(parents=True)  # meta.json gone first
+    store = VolumeStore(root)
+    assert sorted(p.name for p in root.iterdir()) == ["whole"]
+    assert store.names() == ["whole"]
