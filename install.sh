@@ -37,17 +37,20 @@ python=${PYTHON:-$(command -v python3.11 || command -v python3)}
 ln -sf "$VENV/bin/pydockerd" /usr/local/bin/pydockerd
 ln -sf "$VENV/bin/pydocker" /usr/local/bin/pydocker
 
-# The systemd units (contrib/systemd) go where systemd runs the machine (sd_booted's test),
-# installed but not enabled; without systemd as PID 1 there is nothing to install them into.
+# The systemd units (contrib/systemd) are installed on every machine, ready for one that
+# boots with systemd; they are enabled (for the next boot: this script runs the daemon in
+# the foreground now) only where systemd runs the machine (sd_booted's test).
+install -d /etc/systemd/system
+install -m 0644 contrib/systemd/pydocker.service contrib/systemd/pydocker.socket /etc/systemd/system/
+getent group docker >/dev/null || groupadd --system docker   # pydocker.socket's SocketGroup
 if [[ -d /run/systemd/system ]]; then
-  install -m 0644 contrib/systemd/pydocker.service contrib/systemd/pydocker.socket /etc/systemd/system/
-  getent group docker >/dev/null || groupadd --system docker   # pydocker.socket's SocketGroup
   systemctl daemon-reload
-  echo "install.sh: installed pydocker.service and pydocker.socket in /etc/systemd/system;" \
-       "enable them with: systemctl enable --now pydocker.socket pydocker.service" >&2
+  systemctl enable pydocker.socket pydocker.service >/dev/null 2>&1
+  echo "install.sh: pydocker.socket and pydocker.service installed and enabled;" \
+       "with this daemon stopped: systemctl start pydocker.socket" >&2
 else
-  echo "install.sh: systemd is not PID 1 here: pydocker.service and pydocker.socket not" \
-       "installed (see contrib/systemd/)" >&2
+  echo "install.sh: pydocker.service and pydocker.socket installed in /etc/systemd/system," \
+       "not enabled: systemd is not PID 1 here" >&2
 fi
 
 # The first `docker run busybox ...` must work with no registry reachable: once the daemon
