@@ -13,14 +13,7 @@ if [[ "${1:-}" == "--no-start" ]]; then start=0; shift; fi
 
 if [[ $EUID -ne 0 ]]; then echo "install.sh: run as root" >&2; exit 1; fi
 
-missing=()
-for pkg in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if ((${#missing[@]})); then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+contrib/apt-install-missing.sh "${APT_PACKAGES[@]}"
 
 # The docker CLI is what users point at us; the test suite drives it too.
 if ! command -v docker >/dev/null; then
