@@ -86,9 +86,9 @@ class Chain:
         if self.exists():
             run(self._tool("-F", self.name))
 
-    def remove(self) -> None:
+    def delete(self) -> None:
+        """Delete the chain, emptied beforehand (``remove_chains``)."""
         if self.exists():
-            run(self._tool("-F", self.name))
             run(self._tool("-X", self.name))
 
 
@@ -141,7 +141,7 @@ def remove_chains(chains: Sequence[Chain]) -> None:
     for chain in chains:
         chain.flush()
     for chain in chains:
-        chain.remove()
+        chain.delete()
 
 
 class InvalidChainPrefix(InvalidParameter, ValueError):
