@@ -11,14 +11,12 @@ no running container holds an address in it, and refused with a clear message wh
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Collection
-from ipaddress import IPv4Network
 
 from pydocker.engine.errors import SystemFailure
 from pydocker.network.ipam import IPNetwork
 from pydocker.network.model import Network
-from pydocker.network.netlink import HostNetlink
+from pydocker.network.netlink import HostNetlink, host_routes
 
 
 class SubnetRoutedElsewhere(SystemFailure):
@@ -30,18 +28,9 @@ def foreign_route(ipr: HostNetlink, subnet: IPNetwork, own_links: Collection[str
     """The name of an interface not in ``own_links`` that routes (or is addressed in)
     something overlapping ``subnet``, or None. Default routes do not count."""
     names = {link["index"]: link.get_attr("IFLA_IFNAME") for link in ipr.get_links()}
-    found: list[tuple[str, int, int | None]] = []
-    for route in ipr.get_routes(family=socket.AF_INET, table=254):
-        if route.get_attr("RTA_DST"):
-            found.append((route.get_attr("RTA_DST"), route["dst_len"],
-                          route.get_attr("RTA_OIF")))
-    for addr in ipr.get_addr(family=socket.AF_INET):
-        found.append((addr.get_attr("IFA_ADDRESS"), addr["prefixlen"], addr["index"]))
-    for address, prefixlen, index in found:
+    for net, index in host_routes(ipr):
         link = names.get(index, "") if index is not None else ""
-        net = IPv4Network(f"{address}/{prefixlen}", strict=False)
-        if prefixlen > 0 and not net.is_loopback and link not in own_links \
-                and net.overlaps(subnet):
+        if net.prefixlen > 0 and link not in own_links and net.overlaps(subnet):
             return link or "a route without an interface"
     return None
 

@@ -99,14 +99,7 @@ def requested_pool6(config: Sequence[IPAMConfig], ours: Iterable[IPNetwork], ena
         return None
     if not entries:
         raise Forbidden(NO_FREE_POOL6)
-    entry = entries[0]
-    pool = Pool.create(entry["Subnet"], entry.get("Gateway") or None,
-                       entry.get("IPRange") or None, entry.get("AuxiliaryAddresses") or {},
-                       version=6)
-    pool.gateway_shown = bool(entry.get("Gateway"))
-    if overlaps(pool.subnet, ours):
-        raise Forbidden(POOL_OVERLAP)
-    return pool
+    return _requested(entries[0], ours, version=6)
 
 
 def requested_pool(config: Sequence[IPAMConfig], ours: Iterable[IPNetwork]) -> Pool | None:
@@ -119,8 +112,15 @@ def requested_pool(config: Sequence[IPAMConfig], ours: Iterable[IPNetwork]) -> P
         if entry.get("Gateway") or entry.get("IPRange") or entry.get("AuxiliaryAddresses"):
             raise InvalidParameter("a subnet is required with a gateway or ip-range")
         return None
+    return _requested(entry, ours, version=4)
+
+
+def _requested(entry: IPAMConfig, ours: Iterable[IPNetwork], version: int) -> Pool:
+    """The pool an IPAM config entry with a subnet names, refused when it overlaps one of
+    ours; its gateway shown in inspect only when the client gave one (dockerd)."""
     pool = Pool.create(entry["Subnet"], entry.get("Gateway") or None,
-                       entry.get("IPRange") or None, entry.get("AuxiliaryAddresses") or {})
+                       entry.get("IPRange") or None, entry.get("AuxiliaryAddresses") or {},
+                       version=version)
     pool.gateway_shown = bool(entry.get("Gateway"))
     if overlaps(pool.subnet, ours):
         raise Forbidden(POOL_OVERLAP)

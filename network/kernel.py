@@ -156,12 +156,10 @@ class Kernel:
     def port_rules(self, net: Network, ep: Endpoint) -> list[ipt.Rule]:
         rules: list[ipt.Rule] = []
         for p in ep.ports:
-            target = ep.target_ip(p)
-            if (":" in target) != (":" in p.host_ip) or (":" in target and not
-                                                         self.use_ip6tables):
+            if ":" in p.host_ip and not (ep.ip6 and self.use_ip6tables):
                 continue  # the port's proxy alone carries it (IPv6 to an IPv4 container)
-            rules += ipt.port_rules(self.names, net.bridge, p.host_ip, p.host_port, target,
-                                    p.container_port, p.proto)
+            rules += ipt.port_rules(self.names, net.bridge, p.host_ip, p.host_port,
+                                    ep.target_ip(p), p.container_port, p.proto)
         return rules
 
     def link_alive_sync(self, name: str) -> bool:

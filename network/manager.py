@@ -97,7 +97,7 @@ class NetworkManager:
         net = self._state.find_name("bridge")
         if net is None or net.pool is None or self.bip:
             return
-        own = {n.bridge for n in self._state.networks.values() if n.driver == "bridge"}
+        own = self._state.owned_bridges()
         link = await self._kernel.run(self._kernel.foreign_route_sync, net.pool.subnet, own)
         if link is None:
             return

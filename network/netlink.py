@@ -109,17 +109,24 @@ def delete_link(ipr: IPRoute, name: str) -> bool:
     return True
 
 
-def host_networks(ipr: IPRoute) -> list[IPv4Network]:
-    """Every IPv4 destination routed on the host (plus addresses' networks): IPAM avoids them."""
-    nets: list[IPv4Network] = []
+def host_routes(ipr: IPRoute) -> list[tuple[IPv4Network, int | None]]:
+    """Every IPv4 destination routed on the host (plus addresses' networks), loopback
+    left out, each with the index of its interface (None for a route without one)."""
+    found: list[tuple[IPv4Network, int | None]] = []
     for route in ipr.get_routes(family=socket.AF_INET, table=254):
         dst = route.get_attr("RTA_DST")
         if dst:
-            nets.append(IPv4Network(f"{dst}/{route['dst_len']}", strict=False))
+            found.append((IPv4Network(f"{dst}/{route['dst_len']}", strict=False),
+                          route.get_attr("RTA_OIF")))
     for addr in ipr.get_addr(family=socket.AF_INET):
-        nets.append(IPv4Network(f"{addr.get_attr('IFA_ADDRESS')}/{addr['prefixlen']}",
-                                strict=False))
-    return [n for n in nets if not n.is_loopback]
+        found.append((IPv4Network(f"{addr.get_attr('IFA_ADDRESS')}/{addr['prefixlen']}",
+                                  strict=False), addr["index"]))
+    return [(net, index) for net, index in found if not net.is_loopback]
+
+
+def host_networks(ipr: IPRoute) -> list[IPv4Network]:
+    """Every IPv4 destination routed on the host (plus addresses' networks): IPAM avoids them."""
+    return [net for net, _ in host_routes(ipr)]
 
 
 def write_sysctl(path: str, value: str) -> str:
