@@ -159,7 +159,3 @@ def _walk(tar: tarfile.TarFile, rel: str, layers: list[str]) -> None:
             _walk(tar, child, sub)
 
 
-def layers_of(rootfs: dict[str, Any]) -> list[str]:
-    return [rootfs["upper"], *rootfs.get("lower", [])]
-
-

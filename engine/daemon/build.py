@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-import struct
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -22,6 +21,7 @@ from pydocker.engine.containers.logs import LogOptions, LogSource, read_logs
 from pydocker.engine.containers.service import ContainerService
 from pydocker.engine.errors import NotFound, Unimplemented
 from pydocker.engine.images import ImageService
+from pydocker.engine.runtime.wire import FRAME
 from pydocker.images import reference
 from pydocker.images.archive import du
 from pydocker.images.store import ImageStore
@@ -34,7 +34,6 @@ if TYPE_CHECKING:  # the builder is imported by the first build, not at daemon s
     from pydocker.images.build.host import BuildOptions
 
 JSON = dict[str, Any]
-_HEADER = struct.Struct(">BxxxL")
 # Context directories of the builds under way (their names in data_root/builder).
 _ACTIVE: set[str] = set()
 
@@ -75,12 +74,12 @@ class EngineBuildHost:
         pending = b""
         async for chunk in read_logs(source, LogOptions(follow=True), lambda: c.state.running):
             pending += chunk
-            while len(pending) >= _HEADER.size:
-                fd, size = _HEADER.unpack_from(pending)
-                if len(pending) < _HEADER.size + size:
+            while len(pending) >= FRAME.size:
+                fd, size = FRAME.unpack_from(pending)
+                if len(pending) < FRAME.size + size:
                     break
-                yield fd, pending[_HEADER.size:_HEADER.size + size]
-                pending = pending[_HEADER.size + size:]
+                yield fd, pending[FRAME.size:FRAME.size + size]
+                pending = pending[FRAME.size + size:]
 
     async def wait(self, container_id: str) -> int:
         return await (await self.containers.wait(container_id, "not-running"))

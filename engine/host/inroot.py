@@ -7,7 +7,6 @@ One implementation, in the runtime package because the zygote (which cannot impo
 from __future__ import annotations
 
 from pydocker.engine.runtime.inroot import (
-    IN_ROOT,
     RESOLVE_BENEATH,
     RESOLVE_NO_MAGICLINKS,
     RESOLVE_NO_SYMLINKS,
@@ -17,8 +16,7 @@ from pydocker.engine.runtime.inroot import (
     open_in_root,
     open_root,
     openat2,
-    split,
 )
 
-__all__ = ["IN_ROOT", "RESOLVE_BENEATH", "RESOLVE_NO_MAGICLINKS", "RESOLVE_NO_SYMLINKS", "RESOLVE_NO_XDEV", "closing_fd", "makedirs_in_root",
-           "open_in_root", "open_root", "openat2", "split"]
+__all__ = ["RESOLVE_BENEATH", "RESOLVE_NO_MAGICLINKS", "RESOLVE_NO_SYMLINKS", "RESOLVE_NO_XDEV",
+           "closing_fd", "makedirs_in_root", "open_in_root", "open_root", "openat2"]

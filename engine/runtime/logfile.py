@@ -108,8 +108,6 @@ class RotatingFile:
         self.max_size = max_size  # -1: never rotate
         self.max_file = max_file
         self.compress = compress and max_file > 1
-        self.fd = -1
-        self.size = 0
         self._reopen()  # a restarted container appends
         self.last_time_ns = 0
         self.job: Gzip | None = None
@@ -157,9 +155,7 @@ class RotatingFile:
             for n in range(self.max_file - 1, 1, -1):
                 _rename(f"{self.path}.{n - 1}{ext}", f"{self.path}.{n}{ext}")
             _rename(self.path, self.path + ".1")
-        self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_TRUNC
-                          | os.O_CLOEXEC, MODE)
-        self.size = 0
+        self._reopen()  # a new file: its name was just renamed or unlinked
         if self.compress:
             self._start_gzip()
 

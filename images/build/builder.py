@@ -21,17 +21,15 @@ from . import instructions
 from .context import Context
 from .host import BuildHost, BuildOptions
 from .instructions import Plan, Stage
+from .messages import short_id, stream
 from .parser import Node, node_from_line, parse
 from .shell import expand_word
-from .steps import StageState, StepFailed, Steps
+from .steps import PROXY_ARGS, StageState, StepFailed, Steps
 
 JSON = dict[str, Any]
 _PLAIN = re.compile(r"[^\s\"'\\$`]+")
 _IMAGE_LINE = re.compile(r"^ ---> [0-9a-f]{12}\n$")
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-# Accepted as --build-arg without an ARG (moby's builtinAllowedBuildArgs).
-BUILTIN_ARGS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY",
-                "ftp_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy")
 
 
 def _word(text: str) -> str:
@@ -39,10 +37,6 @@ def _word(text: str) -> str:
     if _PLAIN.fullmatch(text):
         return text
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$") + '"'
-
-
-def stream(text: str) -> JSON:
-    return {"stream": text}
 
 
 class Builder:
@@ -108,7 +102,7 @@ class Builder:
             state = await self._from(stage, meta)
             async for obj in self._triggers(state):
                 yield obj
-            yield stream(f" ---> {state.image_id.removeprefix('sha256:')[:12]}\n")
+            yield stream(f" ---> {short_id(state.image_id)}\n")
             for node in stage.commands:
                 n += 1
                 yield stream(f"Step {n}/{total} : {node.original}")
@@ -122,11 +116,11 @@ class Builder:
         self.steps.final_id = state.image_id
         yield {"aux": {"ID": state.image_id}}
         unused = sorted(k for k in self.options.build_args
-                        if k not in self.steps.used_args and k not in BUILTIN_ARGS)
+                        if k not in self.steps.used_args and k not in PROXY_ARGS)
         if unused:
             yield stream(f"[Warning] One or more build-args [{' '.join(unused)}] "
                          "were not consumed\n")
-        yield stream(f"Successfully built {state.image_id.removeprefix('sha256:')[:12]}\n")
+        yield stream(f"Successfully built {short_id(state.image_id)}\n")
         for tag in self.options.tags:
             ref = reference.parse(tag)
             await asyncio.to_thread(self.store.tag, state.image_id, ref.repository, ref.tag)

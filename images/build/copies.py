@@ -22,6 +22,7 @@ from .copier import CopyPlan, write_copy
 from .dispatch import shell_of
 from .host import BuildHost
 from .instructions import NEEDS_BUILDKIT, parse_flags
+from .messages import short_id, stream
 from .parser import Node
 from .shell import expand_word
 
@@ -90,7 +91,7 @@ class CopyStep:
             lambda tar: write_copy(tar, plan, ctx,
                                    lambda p: commit.lower_stat(self.store, image_id, p)))
         state.image_id = await self.steps.new_image(state, cc, diff_id=diff_id)
-        yield {"stream": f" ---> {state.image_id.removeprefix('sha256:')[:12]}\n"}
+        yield stream(f" ---> {short_id(state.image_id)}\n")
 
     @staticmethod
     def _resolve(ctx: Context, srcs: list[str], name: str) -> list[CopySource]:

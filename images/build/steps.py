@@ -18,10 +18,12 @@ from .copies import CopyStep
 from .dispatch import apply_metadata, command_of, shell_of
 from .host import BuildHost, BuildOptions
 from .instructions import NEEDS_BUILDKIT, parse_flags
+from .messages import short_id, stream
 from .parser import Node
 from .shell import env_map, expand_word
 
 JSON = dict[str, Any]
+# Accepted as --build-arg without an ARG, and passed to RUN (moby's builtinAllowedBuildArgs).
 PROXY_ARGS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY",
               "ftp_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy")
 
@@ -43,14 +45,6 @@ class StageState:
     cmd_set: bool = False
     author: str = ""
     busted: bool = False
-
-
-def _line(text: str) -> JSON:
-    return {"stream": text}
-
-
-def _short(image_id: str) -> str:
-    return image_id.removeprefix("sha256:")[:12]
 
 
 class Steps:
@@ -122,7 +116,7 @@ class Steps:
     def reuse(state: StageState, hit: str) -> list[JSON]:
         """A cache hit: the step's image is the earlier one."""
         state.image_id = hit
-        return [_line(" ---> Using cache\n"), _line(f" ---> {_short(hit)}\n")]
+        return [stream(" ---> Using cache\n"), stream(f" ---> {short_id(hit)}\n")]
 
     async def new_image(self, state: StageState, container_config: JSON, *,
                         diff_id: str | None, container: str = "") -> str:
@@ -144,7 +138,7 @@ class Steps:
         if self.options.rm or self.options.force_rm:
             await self.host.remove(cid)
             self.live.discard(cid)
-            yield _line(f"Removing intermediate container {cid[:12]}\n")
+            yield stream(f"Removing intermediate container {cid[:12]}\n")
 
     # --- dispatch ----------------------------------------------------------------------
 
@@ -182,12 +176,12 @@ class Steps:
         cid = ""
         if state.image_id:
             cid = await self.create(state, cc)
-            yield _line(f" ---> Running in {cid[:12]}\n")
+            yield stream(f" ---> Running in {cid[:12]}\n")
         state.image_id = await self.new_image(state, cc, diff_id=diff_id, container=cid)
         if cid:
             async for obj in self.remove(cid):
                 yield obj
-        yield _line(f" ---> {_short(state.image_id)}\n")
+        yield stream(f" ---> {short_id(state.image_id)}\n")
 
     async def workdir(self, state: StageState, comment: str) -> AsyncIterator[JSON]:
         path = state.config["WorkingDir"]
@@ -239,10 +233,10 @@ class Steps:
         run_config.update(Cmd=cmd, Entrypoint=[], Healthcheck=None,
                           Env=list(state.config.get("Env") or []) + args + proxies)
         cid = await self.create(state, run_config)
-        yield _line(f" ---> Running in {cid[:12]}\n")
+        yield stream(f" ---> Running in {cid[:12]}\n")
         async for fd, data in self.host.run(cid):
             text = data.decode("utf-8", errors="replace")
-            yield _line(f"\x1b[91m{text}\x1b[0m" if fd == 2 else text)
+            yield stream(f"\x1b[91m{text}\x1b[0m" if fd == 2 else text)
         code = await self.host.wait(cid)
         if code != 0:
             self.failed.add(cid)
@@ -253,4 +247,4 @@ class Steps:
         state.image_id = await self.new_image(state, cc, diff_id=diff_id, container=cid)
         async for obj in self.remove(cid):
             yield obj
-        yield _line(f" ---> {_short(state.image_id)}\n")
+        yield stream(f" ---> {short_id(state.image_id)}\n")

@@ -24,6 +24,8 @@ from typing import Protocol
 import aiohttp
 from pydocker.engine.errors import Unauthorized
 
+from .dial import go_verb
+
 CLIENT_ID = "docker"  # dockerd's OAuth client_id (registry.AuthClientID)
 MIN_TOKEN_LIFETIME = 60  # seconds; distribution assumes at least this when expires_in is absent
 
@@ -191,7 +193,7 @@ class TokenAuthority:
                 if resp.status != 200:
                     raise Unauthorized(_token_error(method, url, resp.status, body))
         except aiohttp.ClientError as exc:
-            raise Unauthorized(f"{_verb(method)} \"{url}\": {exc}") from exc
+            raise Unauthorized(f"{go_verb(method)} \"{url}\": {exc}") from exc
         try:
             data = json.loads(body)
         except ValueError as exc:
@@ -204,10 +206,6 @@ class TokenAuthority:
         if refresh:
             self.identity_token = refresh
         return Token(value, self._options.clock() + lifetime, refresh)
-
-
-def _verb(method: str) -> str:
-    return method[:1] + method[1:].lower()
 
 
 def _token_error(method: str, url: str, status: int, body: bytes) -> str:

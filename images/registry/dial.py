@@ -43,10 +43,15 @@ def _os_error(exc: BaseException) -> BaseException | None:
     return None
 
 
+def go_verb(method: str) -> str:
+    """The method as Go's net/http names it in its errors (``Get "<url>": ...``)."""
+    return method[:1] + method[1:].lower()
+
+
 def describe(method: str, url: str, exc: BaseException) -> str:
     parsed = URL(url)
     cause = _os_error(exc)
-    verb = method[:1] + method[1:].lower()
+    verb = go_verb(method)
     if isinstance(cause, socket.gaierror):
         return (f"{verb} \"{url}\": dial tcp: lookup {parsed.host} on {nameserver()}: "
                 "no such host")

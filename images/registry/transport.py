@@ -20,7 +20,7 @@ from pydocker.engine.errors import SystemFailure, Unauthorized
 
 from .auth import Challenge, TokenAuthority, parse_challenges
 from .certs import CERTS_D, tls_context
-from .dial import describe
+from .dial import describe, go_verb
 from .errcode import error_for
 
 DOCKER_HUB = "docker.io"
@@ -182,8 +182,7 @@ class Transport:
         try:
             return await self.authority.authorization(challenge, scopes)
         except Unauthorized as exc:
-            verb = method[:1] + method[1:].lower()
-            raise Unauthorized(f"{verb} \"{self.url(path)}\": {exc}") from exc
+            raise Unauthorized(f"{go_verb(method)} \"{self.url(path)}\": {exc}") from exc
 
     def _worth_retrying(self, sent: Challenge | None, asked: Challenge | None,
                         scopes: tuple[str, ...]) -> bool:
