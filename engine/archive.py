@@ -17,14 +17,14 @@ import stat
 import tarfile
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
-from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 from pydocker.engine.containers.model import Container
+from pydocker.engine.containers.rootfd import container_root
 from pydocker.engine.containers.service import ContainerService
 from pydocker.engine.errors import InvalidParameter, NotFound
 from pydocker.engine.host.fdtar import OwnerNames, UnsafeMember, extract_tar, write_tar
-from pydocker.engine.host.inroot import open_in_root, open_root
+from pydocker.engine.host.inroot import open_in_root
 
 T = TypeVar("T")
 
@@ -114,38 +114,36 @@ class Archives:
     def __init__(self, containers: ContainerService) -> None:
         self.containers = containers
 
-    def _rootfs(self, ref: str) -> tuple[Container, AbstractAsyncContextManager[Path]]:
-        c = self.containers.store.get(ref)
-        pid = c.state.pid if c.state.running else 0
+    def _root(self, c: Container) -> AbstractAsyncContextManager[int]:
         binds = [m["spec"] for m in c.mounts if "spec" in m]
-        return c, self.containers.runtime.mounted_rootfs(c.id, c.rootfs, pid, binds)
+        return container_root(self.containers.runtime, c, binds)
 
     async def stat(self, ref: str, path: str) -> dict[str, Any]:
-        _, mounted = self._rootfs(ref)
+        c = self.containers.store.get(ref)
         with _naming_container(ref):
-            async with mounted as root, _RootFd(root) as rootfd:
+            async with self._root(c) as rootfd:
                 return await asyncio.to_thread(path_stat, rootfd, path)
 
     async def get(self, ref: str, path: str, start: Callable[[dict[str, Any]], Awaitable[None]],
                   out: BinaryIO) -> None:
         """``start(info)`` sends the headers once the path is known to exist."""
-        c, mounted = self._rootfs(ref)
-        async with mounted as root, _RootFd(root) as rootfd:
+        c = self.containers.store.get(ref)
+        async with self._root(c) as rootfd:
             with _naming_container(ref):
                 fd = await asyncio.to_thread(open_path, rootfd, path)
             try:
                 info = fd_stat(fd, path)
                 await start(info)
                 self.containers.event(c, "archive-path")  # dockerd's, once the copy begins
-                names = await asyncio.to_thread(OwnerNames.in_root, rootfd)
-                await asyncio.to_thread(write_tar, fd, info["name"], out, names=names)
+                await asyncio.to_thread(lambda: write_tar(
+                    fd, info["name"], out, names=OwnerNames.in_root(rootfd)))
             finally:
                 os.close(fd)
 
     async def put(self, ref: str, path: str, stream: BinaryIO, *, copy_uid_gid: bool,
                   no_overwrite_dir_non_dir: bool) -> None:
-        c, mounted = self._rootfs(ref)
-        async with mounted as root, _RootFd(root) as rootfd:
+        c = self.containers.store.get(ref)
+        async with self._root(c) as rootfd:
             with _naming_container(ref):
                 dest = await asyncio.to_thread(_in_root, lambda: open_in_root(
                     rootfd, path, os.O_PATH | os.O_DIRECTORY), path)
@@ -160,18 +158,3 @@ class Archives:
             finally:
                 os.close(dest)
         self.containers.event(c, "extract-to-dir")
-
-
-class _RootFd:
-    """An ``O_PATH`` fd of the container's root for the length of one operation."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.fd = -1
-
-    async def __aenter__(self) -> int:
-        self.fd = open_root(str(self.root))
-        return self.fd
-
-    async def __aexit__(self, *exc: object) -> None:
-        os.close(self.fd)

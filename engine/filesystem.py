@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 from collections.abc import AsyncIterator
 from typing import Any, BinaryIO
 
 from pydocker.engine.containers.config import merge_image_config
 from pydocker.engine.containers.model import Container
+from pydocker.engine.containers.rootfd import container_root
 from pydocker.engine.containers.service import ContainerService
 from pydocker.engine.containers.state import ContainerState
 from pydocker.engine.errors import Conflict
 from pydocker.engine.events import EventBus
 from pydocker.engine.host.fdtar import OwnerNames, write_tar
-from pydocker.engine.host.inroot import open_root
 from pydocker.images import layerdiff
 from pydocker.images.changes import apply_changes
 from pydocker.images.store import ImageStore
@@ -70,15 +69,9 @@ class Filesystem:
         """The merged root as the container sees it (its own overlay mounted when it is
         stopped), without what is mounted on it: /proc, /dev, volumes, binds."""
         c = self.containers.store.get(ref)
-        pid = c.state.pid if c.state.running else 0
-        async with self.containers.runtime.mounted_rootfs(c.id, c.rootfs, pid) as root:
-            rootfd = open_root(str(root))
-            try:
-                names = await asyncio.to_thread(OwnerNames.in_root, rootfd)
-                await asyncio.to_thread(write_tar, rootfd, ".", out, stay_on_mount=True,
-                                        names=names)
-            finally:
-                os.close(rootfd)
+        async with container_root(self.containers.runtime, c) as rootfd:
+            await asyncio.to_thread(lambda: write_tar(
+                rootfd, ".", out, stay_on_mount=True, names=OwnerNames.in_root(rootfd)))
         self.containers.event(c, "export")
 
     async def commit(self, ref: str, *, repo: str, tag: str, comment: str, author: str,

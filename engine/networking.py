@@ -108,10 +108,7 @@ class ContainerNetworking:
         for name in self.networks_of(c):
             self.manager.lookup(name)
         for ec in c.endpoints_config.values():
-            if (ec or {}).get("MacAddress"):
-                check_mac(ec["MacAddress"])
-            endpoint_links(ec or {})  # a malformed link is a 400 now
-            link_local_ips((ec or {}).get("IPAMConfig") or {})
+            _check_endpoint(ec or {})
 
     def planned(self, c: Container) -> dict[str, dict[str, Any]]:
         out = {}
@@ -136,13 +133,9 @@ class ContainerNetworking:
         try:
             for i, name in enumerate(self.networks_of(c)):
                 ec = c.endpoints_config.get(name) or {}
-                ipam = ec.get("IPAMConfig") or {}
-                ipv4, ipv6 = ipam.get("IPv4Address") or None, ipam.get("IPv6Address") or None
-                ep = await self.manager.connect(
-                    name, c.id, netns, name=c.name, aliases=list(ec.get("Aliases") or []),
-                    ipv4=ipv4, mac=ec.get("MacAddress") or None, ports=ports if i == 0 else (),
-                    links=endpoint_links(ec), ipv6=ipv6,
-                    link_local=link_local_ips(ipam))
+                ep = await self.manager.connect(name, c.id, netns, name=c.name,
+                                                ports=ports if i == 0 else (),
+                                                **_endpoint_request(ec))
                 c.networks[ep.network_name] = _with_request(ep.settings(), ec)
                 self._announce("connect", ep.network_name, c.id)
         except BaseException:
@@ -174,21 +167,13 @@ class ContainerNetworking:
             raise InvalidParameter(
                 "container cannot be disconnected from host network or connected to host "
                 "network")
-        if endpoint_config.get("MacAddress"):
-            check_mac(endpoint_config["MacAddress"])
-        endpoint_links(endpoint_config)
-        link_local_ips(endpoint_config.get("IPAMConfig") or {})
+        _check_endpoint(endpoint_config)
         c.endpoints_config[net.name] = endpoint_config
         if netns is None:
             c.networks[net.name] = _blank_settings(net.id, endpoint_config)
             return
-        ipam = endpoint_config.get("IPAMConfig") or {}
-        ipv4, ipv6 = ipam.get("IPv4Address") or None, ipam.get("IPv6Address") or None
         ep = await self.manager.connect(net.name, c.id, netns, name=c.name,
-                                        aliases=list(endpoint_config.get("Aliases") or []),
-                                        ipv4=ipv4, mac=endpoint_config.get("MacAddress") or None,
-                                        links=endpoint_links(endpoint_config), ipv6=ipv6,
-                                        link_local=link_local_ips(ipam))
+                                        **_endpoint_request(endpoint_config))
         c.networks[net.name] = _with_request(ep.settings(), endpoint_config)
         self._announce("connect", net.name, c.id)
 
@@ -202,3 +187,21 @@ class ContainerNetworking:
         c.networks.pop(net.name, None)
         c.endpoints_config.pop(net.name, None)
         self._announce("disconnect", net.name, c.id)  # stopped or not, as dockerd
+
+
+def _check_endpoint(ec: dict[str, Any]) -> None:
+    """An endpoint config's MAC, links and link-local addresses: a 400 before anything
+    is made."""
+    if ec.get("MacAddress"):
+        check_mac(ec["MacAddress"])
+    endpoint_links(ec)
+    link_local_ips(ec.get("IPAMConfig") or {})
+
+
+def _endpoint_request(ec: dict[str, Any]) -> dict[str, Any]:
+    """What an endpoint config asks of ``NetworkManager.connect``."""
+    ipam = ec.get("IPAMConfig") or {}
+    return {"aliases": list(ec.get("Aliases") or []),
+            "ipv4": ipam.get("IPv4Address") or None, "ipv6": ipam.get("IPv6Address") or None,
+            "mac": ec.get("MacAddress") or None, "links": endpoint_links(ec),
+            "link_local": link_local_ips(ipam)}

@@ -103,7 +103,8 @@ class Puller:
                                             diff_ids[index])
                 finally:
                     discard(staged)
-                self._metadata.add(diff_ids[index], BlobRecord(
+                # Off the loop: the record is rewritten and fsynced.
+                await asyncio.to_thread(self._metadata.add, diff_ids[index], BlobRecord(
                     layers[index].digest, ref.repository, layers[index].size,
                     layers[index].media_type))
                 self._emit(progress.action(layers[index].short_id, "Pull complete"))

@@ -100,7 +100,7 @@ class Pusher:
             if await self._client.blob_size(ref.path, record.digest) is not None:
                 self._emit(progress.action(short, "Layer already exists"))
                 return Descriptor(record.media_type, record.digest, record.size)
-            self._metadata.remove(diff_id, record)
+            await asyncio.to_thread(self._metadata.remove, diff_id, record)
         for record in [r for r in records if r.repository != ref.repository]:
             try:
                 outcome = await self._client.push_blob(ref.path, record.digest, record.size,
@@ -108,7 +108,8 @@ class Pusher:
             except EngineError:
                 continue  # the registry would not mount it (and took no bytes): upload
             if outcome is UploadOutcome.MOUNTED:
-                self._remember(ref, diff_id, record.digest, record.size, record.media_type)
+                await self._remember(ref, diff_id, record.digest, record.size,
+                                     record.media_type)
                 self._emit(progress.action(short, f"Mounted from {record.path}"))
                 return Descriptor(record.media_type, record.digest, record.size)
         return None
@@ -126,12 +127,14 @@ class Pusher:
         stream = GzipStream(lambda: self._store.open_layer_tar(chain), on_progress)
         await self._client.push_blob(ref.path, lambda: stream.digest, 0, stream.chunks)
         self._emit(progress.action(short, "Pushed"))
-        self._remember(ref, diff_id, stream.digest, stream.size, DOCKER_LAYER)
+        await self._remember(ref, diff_id, stream.digest, stream.size, DOCKER_LAYER)
         return Descriptor(DOCKER_LAYER, stream.digest, stream.size)
 
-    def _remember(self, ref: Reference, diff_id: str, digest: str, size: int,
-                  media_type: str) -> None:
-        self._metadata.add(diff_id, BlobRecord(digest, ref.repository, size, media_type))
+    async def _remember(self, ref: Reference, diff_id: str, digest: str, size: int,
+                        media_type: str) -> None:
+        """Off the loop: the record is rewritten and fsynced."""
+        await asyncio.to_thread(self._metadata.add, diff_id,
+                                BlobRecord(digest, ref.repository, size, media_type))
 
 
 def _short(diff_id: str) -> str:
