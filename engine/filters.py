@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import UTC, datetime
 
 from pydocker.engine.errors import InvalidParameter
@@ -17,6 +17,19 @@ def labels_match(labels: Mapping[str, str], exprs: Iterable[str]) -> bool:
         if key not in labels or (sep and labels[key] != value):
             return False
     return True
+
+
+def labels_select(labels: Mapping[str, str], filters: Mapping[str, list[str]]) -> bool:
+    """Every ``label`` filter holds and no ``label!`` one does."""
+    return labels_match(labels, filters.get("label", [])) and not any(
+        labels_match(labels, [expr]) for expr in filters.get("label!", []))
+
+
+def check_keys(filters: Iterable[str], accepted: Collection[str]) -> None:
+    """dockerd's 400 for a filter the list or prune does not know."""
+    for key in filters:
+        if key not in accepted:
+            raise InvalidParameter(f"invalid filter '{key}'")
 
 
 PRUNE_KEYS = frozenset({"until", "label", "label!"})
@@ -70,20 +83,15 @@ def prune_filter(filters: Mapping[str, list[str]],
     """dockerd's prune filters, checked now (an unknown key or a bad ``until`` is a 400):
     an object is pruned when every ``label`` holds, no ``label!`` holds, and it was created
     before every ``until``."""
-    for key in filters:
-        if key not in accepted:
-            raise InvalidParameter(f"invalid filter '{key}'")
+    check_keys(filters, accepted)
     now = time.time()
     try:
         cutoffs = [until_cutoff(u, now) for u in filters.get("until", [])]
     except ValueError as exc:
         raise InvalidParameter(str(exc)) from None
-    wanted, unwanted = filters.get("label", []), filters.get("label!", [])
 
     def selects(labels: Mapping[str, str], created: str) -> bool:
-        if not labels_match(labels, wanted):
-            return False
-        if any(labels_match(labels, [expr]) for expr in unwanted):
+        if not labels_select(labels, filters):
             return False
         if not cutoffs:
             return True

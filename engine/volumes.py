@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from pydocker.engine.errors import InvalidParameter, NotFound, SystemFailure
 from pydocker.engine.events import EventBus
-from pydocker.engine.filters import labels_match
+from pydocker.engine.filters import check_keys, labels_select
 from pydocker.volumes import hostmount
 from pydocker.volumes import mounts as parse
 from pydocker.volumes.copyup import populate
@@ -39,12 +39,6 @@ def _bool_filter(key: str, values: list[str]) -> bool:
     if "false" in values or "0" in values:
         return False
     raise InvalidParameter(f"invalid filter '{key}=[{' '.join(values)}]'")
-
-
-def _check_filters(filters: dict[str, list[str]], accepted: set[str]) -> None:
-    for key in filters:
-        if key not in accepted:
-            raise InvalidParameter(f"invalid filter '{key}'")
 
 
 def _name_matches(patterns: list[str], name: str) -> bool:
@@ -114,7 +108,7 @@ class VolumeService:
         return await asyncio.to_thread(self.store.get, name)
 
     async def list_volumes(self, filters: dict[str, list[str]]) -> dict[str, Any]:
-        _check_filters(filters, LIST_FILTERS)
+        check_keys(filters, LIST_FILTERS)
         dangling = _bool_filter("dangling", filters["dangling"]) \
             if filters.get("dangling") else None
         vols = await asyncio.to_thread(self._all)
@@ -141,10 +135,7 @@ class VolumeService:
             return False
         if f.get("driver") and v["Driver"] not in f["driver"]:
             return False
-        labels = v.get("Labels") or {}
-        if not labels_match(labels, f.get("label", [])):
-            return False
-        return not any(labels_match(labels, [expr]) for expr in f.get("label!", []))
+        return labels_select(v.get("Labels") or {}, f)
 
     async def remove(self, name: str, force: bool) -> None:
         if force and not self.store.exists(name) and VALID_NAME.match(name):
@@ -155,7 +146,7 @@ class VolumeService:
 
     async def prune(self, filters: dict[str, list[str]]) -> dict[str, Any]:
         """Unused volumes; only anonymous ones unless ``all`` (API < 1.42 sets it)."""
-        _check_filters(filters, PRUNE_FILTERS)
+        check_keys(filters, PRUNE_FILTERS)
         prune_all = _bool_filter("all", filters["all"]) if filters.get("all") else False
         deleted, reclaimed = [], 0
         used = self._referenced()

@@ -6,7 +6,7 @@ import fnmatch
 from typing import Any
 
 from pydocker.engine.errors import InvalidParameter
-from pydocker.engine.filters import labels_match
+from pydocker.engine.filters import check_keys, labels_match
 
 from . import reference
 from .image import Image
@@ -35,9 +35,7 @@ def list_entry(img: Image, tags: list[str] | None = None) -> dict[str, Any]:
 
 
 def matches(img: Image, f: dict[str, list[str]], by_ref: dict[str, Image]) -> bool:
-    for key in f:
-        if key not in LIST_FILTERS:
-            raise InvalidParameter(f"invalid filter '{key}'")
+    check_keys(f, LIST_FILTERS)
     if f.get("dangling"):
         want = f["dangling"][0].lower() in ("true", "1")
         if want != (not img.repo_tags):

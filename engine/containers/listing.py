@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pydocker.engine.errors import InvalidParameter
-from pydocker.engine.filters import labels_match
+from pydocker.engine.filters import check_keys, labels_match
 from pydocker.engine.timeutil import parse_rfc3339_ns
 
 from .model import Container
@@ -32,9 +32,7 @@ def _port_ok(c: Container, exprs: list[str], published: bool) -> bool:
 def select(containers: list[Container], filters: dict[str, list[str]], *, all_: bool,
            limit: int | None, image_matches: Callable[[str, Container], bool]
            ) -> list[Container]:
-    for key in filters:
-        if key not in FILTERS:
-            raise InvalidParameter(f"invalid filter '{key}'")
+    check_keys(filters, FILTERS)
     for status in filters.get("status", []):
         if status not in STATUSES:
             raise InvalidParameter(f"invalid filter 'status={status}'")
