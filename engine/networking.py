@@ -17,7 +17,7 @@ from pydocker.engine.events import EventBus
 from pydocker.network.manager import NetworkManager
 from pydocker.network.ports import PortSpec, from_port_bindings
 
-from .containers import links
+from .containers import links, namespaces
 from .containers.model import Container
 
 NON_BRIDGE_MODES = ("host", "none")
@@ -25,8 +25,7 @@ _MAC = re.compile(r"[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}")
 
 
 def network_mode(c: Container) -> str:
-    mode = c.host_config.get("NetworkMode") or "bridge"
-    return "bridge" if mode == "default" else mode
+    return namespaces.network_mode(c.host_config)
 
 
 def _blank_settings(network_id: str, endpoint_config: dict[str, Any]) -> dict[str, Any]:

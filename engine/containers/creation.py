@@ -29,10 +29,9 @@ def _endpoints_config(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
     configs = (body.get("NetworkingConfig") or {}).get("EndpointsConfig") or {}
     out = {"bridge" if k == "default" else k: dict(v or {}) for k, v in configs.items()}
     mac = body.get("MacAddress")
-    mode = (body.get("HostConfig") or {}).get("NetworkMode") or "bridge"
-    mode = "bridge" if mode == "default" else mode
-    if mac and mode not in ("host", "none") and not mode.startswith("container:"):
-        endpoint = out.setdefault(mode, {})
+    host_config = body.get("HostConfig") or {}
+    if mac and namespaces.own_netns(host_config):
+        endpoint = out.setdefault(namespaces.network_mode(host_config), {})
         endpoint["MacAddress"] = endpoint.get("MacAddress") or mac
     return out
 

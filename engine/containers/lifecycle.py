@@ -57,7 +57,7 @@ def init_path() -> str:
 
 def _legacy_links(c: Container) -> bool:
     """HostConfig.Links apply on the default bridge only (dockerd's legacy links)."""
-    return (c.host_config.get("NetworkMode") or "bridge") in ("bridge", "default")
+    return namespaces.network_mode(c.host_config) == "bridge"
 
 
 def _with_env(config: dict[str, Any], before: list[str]) -> dict[str, Any]:

@@ -35,6 +35,19 @@ def joined(mode: str | None) -> str | None:
     return None
 
 
+def network_mode(hc: dict[str, Any]) -> str:
+    """HostConfig.NetworkMode as dockerd reads it: unset and ``default`` are ``bridge``."""
+    mode = hc.get("NetworkMode") or "bridge"
+    return "bridge" if mode == "default" else mode
+
+
+def own_netns(hc: dict[str, Any]) -> bool:
+    """Bridge and user-defined networks: the container gets a network namespace of its
+    own (not with host, none or container:<id>)."""
+    mode = network_mode(hc)
+    return mode not in ("host", "none") and joined(mode) is None
+
+
 def etc_owner(c: Container) -> str | None:
     """Whose /etc files ``c`` shows in inspect: None for its own; with NetworkMode
     container:<id>, that container's once ``c`` started ("" before, as dockerd)."""

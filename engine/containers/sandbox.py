@@ -20,12 +20,6 @@ from .context import Collaborators
 from .model import Container
 
 
-def _own_netns(c: Container) -> bool:
-    """Bridge and user-defined networks: the container gets a namespace of its own."""
-    mode = c.host_config.get("NetworkMode") or "bridge"
-    return mode not in ("host", "none") and not mode.startswith("container:")
-
-
 class Sandbox:
     def __init__(self, parts: Collaborators) -> None:
         self.parts = parts
@@ -78,7 +72,7 @@ class Sandbox:
     async def leave(self, c: Container) -> None:
         """What a stopped container no longer needs: endpoints, netns, runtime leftovers."""
         network, runtime = self.parts.network, self.parts.runtime
-        if network is not None and _own_netns(c):
+        if network is not None and namespaces.own_netns(c.host_config):
             with contextlib.suppress(Exception):
                 await network.detach_container(c)
             with contextlib.suppress(Exception):

@@ -3,6 +3,7 @@ pure but for a look at which sysctls the host's kernel has."""
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,13 @@ def default_sysctls(hc: dict[str, Any]) -> dict[str, str]:
     mode = hc.get("NetworkMode") or "bridge"
     if mode == "host" or mode.startswith("container:"):
         return {}
-    return {k: v for k, v in DEFAULT_NET_SYSCTLS.items()
-            if os.path.exists("/proc/sys/" + k.replace(".", "/"))}
+    return {k: v for k, v in DEFAULT_NET_SYSCTLS.items() if _kernel_has(k)}
+
+
+@functools.cache
+def _kernel_has(key: str) -> bool:
+    """Asked once per daemon: the kernel's sysctls do not come and go."""
+    return os.path.exists("/proc/sys/" + key.replace(".", "/"))
 
 
 def settle_paths(hc: dict[str, Any]) -> None:
