@@ -52,9 +52,8 @@ class ImageService:
 
     def _event(self, action: str, image_id: str, name: str = "") -> None:
         """dockerd's image events carry the image's labels too (``--filter label=``)."""
-        image = self.store.find(image_id)  # None once deleted
-        labels = dict(image.config.get("Labels") or {}) if image is not None else {}
-        self.events.publish("image", action, image_id, {**labels, "name": name or image_id})
+        self.events.publish("image", action, image_id,
+                            {**self.store.labels(image_id), "name": name or image_id})
 
     async def import_rootfs(self, stream: BinaryIO, *, repo_tag: str | None,
                             changes: list[str], message: str, platform: str | None) -> str:

@@ -98,6 +98,15 @@ class ImageStore:
         except (NotFound, InvalidParameter):
             return None
 
+    def labels(self, ref: str) -> dict[str, str]:
+        """An image's labels (none once it is gone): its config only, without the names
+        and layer sizes a whole ``get`` reads."""
+        try:
+            doc = json.loads(self.configs.read(self.resolve(ref)))
+        except (NotFound, InvalidParameter):
+            return {}
+        return dict((doc.get("config") or {}).get("Labels") or {})
+
     def add_image(self, document: dict[str, Any]) -> str:
         """Store a config whose layers are all present; returns the image ID."""
         return self.add_image_raw(json.dumps(document, separators=(",", ":")).encode())
@@ -276,7 +285,7 @@ class ImageStore:
             for chain in set(layers):
                 holders[chain] = holders.get(chain, 0) + 1
         sizes = {chain: self.layers.size(chain) for chain in holders}
-        entries = self.list()
+        entries = self.list(loaded=images)
         for entry in entries:
             entry["SharedSize"] = sum(sizes[c] for c in set(chains.get(entry["Id"], []))
                                       if holders[c] > 1)
@@ -285,9 +294,10 @@ class ImageStore:
     # --- listing (last: the method's name would shadow the builtin in annotations) -----
 
     def list(self, *, all: bool = False, filters: dict[str, list[str]] | None = None,
-             digests: bool = False) -> list[dict[str, Any]]:
+             digests: bool = False, loaded: list[Image] | None = None) -> list[dict[str, Any]]:
+        """``loaded``: every image, when the caller has just read them all."""
         filters = filters or {}
-        images = [self._load(i) for i in self.ids()]
+        images = loaded if loaded is not None else [self._load(i) for i in self.ids()]
         by_ref = {r: i for i in images for r in i.repo_tags + [i.id]}
         parents = {i.document.get("parent") for i in images}
         out = []
