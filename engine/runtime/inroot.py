@@ -94,6 +94,10 @@ def makedirs_in_root(rootfd: int, path: str, mode: int = 0o755) -> int:
     met on the way is taken as the container would take it); an ``O_PATH`` fd of the
     directory."""
     parts = [p for p in path.split("/") if p and p != "."]
+    try:  # nearly always there already (a tar's members, mount points): one lookup
+        return openat2(rootfd, "/".join(parts), os.O_PATH | os.O_DIRECTORY)
+    except FileNotFoundError:
+        pass
     for i in range(len(parts)):
         prefix = "/".join(parts[:i + 1])
         try:
