@@ -168,5 +168,5 @@ def show_progress(resp: Any, out: TextIO | None,
                 elif (err := _error(msg)) is not None:
                     raise err
         return
-    tty = os.isatty(out.fileno())
+    tty = out.isatty()
     display_stream(resp.iter_json(), out, tty, terminal_width(out) if tty else 200, aux)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+from collections.abc import Mapping
 
 TYPE_CHECKING = False  # importing typing costs start-up time
 if TYPE_CHECKING:
@@ -19,15 +20,17 @@ from pydocker.cli.client import Client
 from pydocker.cli.errors import CliError
 from pydocker.cli.flags import Command, Flag, Options
 from pydocker.cli.output import human_size
-from pydocker.cli.progress import JSONError, display_stream, terminal_width
+from pydocker.cli.progress import JSONError, show_progress
+
+from .runconfig import parse_labels
 
 
-def _kv_map(values: list[str], from_env: bool) -> dict[str, str | None]:
+def _build_args(values: list[str]) -> dict[str, str | None]:
     """opts.ConvertKVStringsToMapWithNil: 'K=V', or 'K' (its value from the environment)."""
     out: dict[str, str | None] = {}
     for item in values:
         key, eq, value = item.partition("=")
-        out[key] = value if eq else (os.environ.get(key) if from_env else "")
+        out[key] = value if eq else os.environ.get(key)
     return out
 
 
@@ -79,8 +82,8 @@ def build(client: Client, opts: Options) -> None:
     body, dockerfile = _context(opts)
     query: dict[str, Any] = {
         "t": opts.tag or None, "dockerfile": dockerfile,
-        "buildargs": _json(_kv_map(opts.build_arg, True)) if opts.build_arg else None,
-        "labels": _json(_kv_map(opts.label, False)) if opts.label else None,
+        "buildargs": _json(_build_args(opts.build_arg)) if opts.build_arg else None,
+        "labels": _json(parse_labels(opts.label, [])) if opts.label else None,
         "target": opts.target or None, "nocache": opts.no_cache or None,
         "pull": opts.pull or None, "q": opts.quiet or None, "rm": opts.rm,
         "forcerm": opts.force_rm or None, "networkmode": opts.network or None,
@@ -93,9 +96,8 @@ def build(client: Client, opts: Options) -> None:
         out.flush()
     resp = client.request("POST", "/build", query, body, {
         "Content-Type": "application/x-tar", "X-Registry-Config": auth.registry_config()})
-    tty = not opts.quiet and out.isatty()
     try:
-        display_stream(resp.iter_json(), out, tty, terminal_width(out) if tty else 200)
+        show_progress(resp, out)
     except JSONError:
         if opts.quiet:
             sys.stderr.write(buffered.getvalue())
@@ -104,7 +106,7 @@ def build(client: Client, opts: Options) -> None:
         sys.stdout.write(buffered.getvalue())
 
 
-def _json(value: dict[str, str | None]) -> str:
+def _json(value: Mapping[str, str | None]) -> str:
     import json
     return json.dumps(value, separators=(",", ":"))
 
