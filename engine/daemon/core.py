@@ -18,6 +18,7 @@ from pydocker.engine.containers.exec_service import ExecService
 from pydocker.engine.containers.execs import ExecStore
 from pydocker.engine.containers.service import ContainerService
 from pydocker.engine.containers.store import ContainerStore
+from pydocker.engine.daemonconfig import RELOADABLE, config_key
 from pydocker.engine.events import EventBus
 from pydocker.engine.filesystem import Filesystem
 from pydocker.engine.images import ImageService
@@ -83,18 +84,8 @@ class Daemon(BuildMethods, ContainerMethods, ExecMethods, ImageMethods, NetworkM
         """dockerd's Daemon.Reload for the settings pydockerd has (debug, labels, transfer
         limits, insecure registries, mirrors): each one in ``changes`` replaces the running
         value. Ends with the ``daemon reload`` event."""
-        current = self._config
-        updated = dataclasses.replace(
-            current,
-            debug=changes.get("debug", current.debug),
-            labels=tuple(changes.get("labels", current.labels)),
-            insecure_registries=tuple(changes.get("insecure_registries",
-                                                  current.insecure_registries)),
-            registry_mirrors=tuple(changes.get("registry_mirrors", current.registry_mirrors)),
-            max_concurrent_downloads=max(1, changes.get("max_concurrent_downloads",
-                                                        current.max_concurrent_downloads)),
-            max_concurrent_uploads=max(1, changes.get("max_concurrent_uploads",
-                                                      current.max_concurrent_uploads)))
+        updated = dataclasses.replace(self._config, **{
+            dest: _reloaded(value) for dest, value in changes.items() if dest in RELOADABLE})
         self._config = updated
         self._images.reconfigure(updated)
         self._events.publish("daemon", "reload", self._engine_id, reload_attributes(updated))
@@ -156,13 +147,23 @@ class Daemon(BuildMethods, ContainerMethods, ExecMethods, ImageMethods, NetworkM
                 if c.image_id == image_id]
 
 
+def _reloaded(value: Any) -> Any:
+    """A reloaded setting as DaemonConfig holds it: lists as tuples, transfer limits at
+    least 1 (as at start)."""
+    if isinstance(value, list):
+        return tuple(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return max(1, value)
+    return value
+
+
 def reload_attributes(config: DaemonConfig) -> dict[str, str]:
     """The ``daemon reload`` event's attributes, formatted as dockerd formats them."""
-    def as_json(values: tuple[str, ...]) -> str:
-        return json.dumps(list(values), separators=(",", ":"))
-    return {"name": socket.gethostname(), "debug": str(config.debug).lower(),
-            "labels": as_json(config.labels),
-            "max-concurrent-downloads": str(config.max_concurrent_downloads),
-            "max-concurrent-uploads": str(config.max_concurrent_uploads),
-            "insecure-registries": as_json(config.insecure_registries),
-            "registry-mirrors": as_json(config.registry_mirrors)}
+    def formatted(value: Any) -> str:
+        if isinstance(value, bool):
+            return str(value).lower()
+        if isinstance(value, tuple):
+            return json.dumps(list(value), separators=(",", ":"))
+        return str(value)
+    return {"name": socket.gethostname(),
+            **{config_key(dest): formatted(getattr(config, dest)) for dest in RELOADABLE}}
